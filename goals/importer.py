@@ -1,0 +1,608 @@
+"""Write a PlanData into the database: diff first, then one transaction.
+
+Matching is by natural keys only (plan year, department, names, or codes where given),
+so re-importing an exported file changes nothing and an edited file updates in place.
+A table the source carries is complete: entries of that table missing from the source
+are deleted (and listed as such in the preview); tables the source does not carry are
+left alone.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from budgets.models import UnitProgram
+from indicators.models import Direction, Indicator
+from perfplan.models import ImportBatch, Plan
+
+from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from .plan_data import Figures, PlanData
+from .tables import RowError, name_key
+
+BULK_BATCH = 2000
+LOWER_MARKERS = ("하양지표", "하향지표")
+
+LEVEL_LABELS = {
+    "plan": gettext_lazy("plan"),
+    "department": gettext_lazy("department"),
+    "strategic_goal": gettext_lazy("strategic goal"),
+    "policy_goal": gettext_lazy("policy program goal"),
+    "indicator": gettext_lazy("performance indicator"),
+    "unit_program": gettext_lazy("unit program"),
+}
+ACTION_LABELS = {
+    "new": gettext_lazy("new"),
+    "changed": gettext_lazy("changed"),
+    "unchanged": gettext_lazy("unchanged"),
+    "deleted": gettext_lazy("deleted"),
+}
+LEVELS = tuple(LEVEL_LABELS)
+ACTIONS = tuple(ACTION_LABELS)
+
+
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class Change:
+    action: str
+    level: str
+    path: tuple
+    fields: list = field(default_factory=list)
+    source: object = None
+
+    @property
+    def level_label(self):
+        return LEVEL_LABELS[self.level]
+
+    @property
+    def action_label(self):
+        return ACTION_LABELS[self.action]
+
+    @property
+    def name(self):
+        return self.path[-1] if self.path else ""
+
+    @property
+    def parents(self):
+        return " › ".join(self.path[:-1])
+
+
+@dataclass
+class ImportResult:
+    year: int
+    errors: list = field(default_factory=list)
+    changes: list = field(default_factory=list)
+    conflicts: list = field(default_factory=list)
+    applied: bool = False
+    dry_run: bool = False
+    plan: Plan | None = None
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def counts(self):
+        counts = {level: dict.fromkeys(ACTIONS, 0) for level in LEVELS}
+        for change in self.changes:
+            counts[change.level][change.action] += 1
+        return counts
+
+    def totals(self):
+        totals = dict.fromkeys(ACTIONS, 0)
+        for change in self.changes:
+            totals[change.action] += 1
+        return totals
+
+    @property
+    def has_writes(self):
+        return any(c.action != "unchanged" for c in self.changes)
+
+
+def _label(model, field_name):
+    return str(model._meta.get_field(field_name).verbose_name)
+
+
+def _differs(field_name, old, new):
+    if field_name == "name":
+        return name_key(old) != name_key(new)
+    if old in (None, "") and new in (None, ""):
+        return False
+    return old != new
+
+
+class _Differ:
+    """Compares one object's fields, records the change and sets the new values."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def compare(self, level, path, obj, values, source=None, *, is_new=False):
+        changes = []
+        for field_name, new in values.items():
+            old = None if is_new else getattr(obj, field_name)
+            if is_new or _differs(field_name, old, new):
+                if not is_new:
+                    changes.append(FieldChange(field_name, _label(type(obj), field_name), old, new))
+                setattr(obj, field_name, new)
+        action = "new" if is_new else ("changed" if changes else "unchanged")
+        self.result.changes.append(Change(action, level, path, changes, source))
+        return action
+
+
+@dataclass
+class _Plan:
+    """What the apply step has to do."""
+
+    create: dict = field(default_factory=lambda: defaultdict(list))
+    update: dict = field(default_factory=lambda: defaultdict(list))
+    update_fields: dict = field(default_factory=lambda: defaultdict(set))
+    delete: dict = field(default_factory=lambda: defaultdict(list))
+
+
+def _figures_values(figures, prefix="declared_"):
+    figures = figures or Figures()
+    return {f"{prefix}{name}": getattr(figures, name) for name in Figures.FIELDS}
+
+
+def import_plan(
+    year, data: PlanData, *, dry_run=False, user=None, source="admin", files=(), conflicts=()
+):
+    """Preview (dry_run) or apply `data` as the plan of `year`. Atomic: all or nothing."""
+    result = ImportResult(year=year, dry_run=dry_run, conflicts=list(conflicts))
+    try:
+        with transaction.atomic():
+            plan = Plan.objects.select_for_update().filter(fiscal_year=year).first()
+            work = _diff(result, plan, year, data)
+            if result.errors or dry_run:
+                return result
+            plan = _apply(work, plan, year, data)
+            result.plan = plan
+            result.applied = True
+            batch = ImportBatch.objects.create(
+                fiscal_year=year,
+                source=source,
+                status=ImportBatch.Status.APPLIED,
+                created_by=user if getattr(user, "pk", None) else None,
+                applied_at=timezone.now(),
+                summary={"counts": result.counts()},
+            )
+            for name, content in files:
+                batch.files.create(name=name, content=content, size=len(content))
+    except IntegrityError as exc:
+        result.applied = False
+        result.errors.append(
+            RowError(
+                "", None, "", None, _("the database refused the change: %(error)s") % {"error": exc}
+            )
+        )
+    return result
+
+
+# ---------------------------------------------------------------- diff
+
+
+def _diff(result, plan, year, data):
+    work = _Plan()
+    differ = _Differ(result)
+    existing = _load(plan)
+    work.plan_values = {}
+    if data.has_summary:
+        plan_obj = plan or Plan(fiscal_year=year)
+        values = _figures_values(data.total)
+        differ.compare("plan", (str(year),), plan_obj, values, is_new=plan is None)
+        work.plan_values = values
+
+    # Departments
+    by_key = {name_key(pd.name): pd for pd in existing["departments"]}
+    by_code = {pd.department.code: pd for pd in existing["departments"] if pd.department.code}
+    identities = _department_identities(data)
+    next_position = max((pd.position for pd in existing["departments"]), default=-1) + 1
+    seen_departments = set()
+    dept_objects = {}
+    for index, dd in enumerate(data.departments):
+        pd = by_code.get(dd.code) if dd.code else None
+        pd = pd or by_key.get(name_key(dd.name))
+        if pd is not None and pd.pk in seen_departments:
+            result.errors.append(
+                RowError(
+                    dd.source.file,
+                    dd.source.row,
+                    "",
+                    dd.name,
+                    _("two departments of the file match the same department of the plan"),
+                )
+            )
+            continue
+        is_new = pd is None
+        if is_new:
+            identity = identities.get(("code", dd.code)) if dd.code else None
+            identity = identity or identities.get(("name", name_key(dd.name)))
+            pd = PlanDepartment(department=identity, name=dd.name)
+            pd._new_identity = identity is None
+            pd._code = dd.code
+        else:
+            seen_departments.add(pd.pk)
+        values = {"name": dd.name}
+        if data.has_summary:
+            values["position"] = index
+            values.update(_figures_values(dd.declared))
+        elif is_new:
+            values["position"] = next_position
+            next_position += 1
+        action = differ.compare("department", (dd.name,), pd, values, dd.source, is_new=is_new)
+        _schedule(work, PlanDepartment, pd, action, values)
+        dept_objects[name_key(dd.name)] = pd
+    for pd in existing["departments"]:
+        if pd.pk in seen_departments:
+            continue
+        keep = not (data.has_summary and data.has_hierarchy)
+        if data.has_summary and not data.has_hierarchy and not existing["sg_by_dept"][pd.pk]:
+            keep = False
+        if keep:
+            dept_objects.setdefault(name_key(pd.name), pd)
+            continue
+        result.changes.append(Change("deleted", "department", (pd.name,)))
+        work.delete[PlanDepartment].append(pd.pk)
+        _cascade_report(result, existing, pd)
+
+    if data.has_hierarchy or data.has_unit_programs:
+        _diff_goals(result, differ, work, existing, data, dept_objects)
+    return work
+
+
+def _cascade_report(result, existing, pd):
+    for sg in existing["sg_by_dept"][pd.pk]:
+        result.changes.append(Change("deleted", "strategic_goal", (pd.name, sg.name)))
+        _cascade_sg(result, existing, (pd.name,), sg)
+
+
+def _cascade_sg(result, existing, path, sg):
+    for pg in existing["pg_by_sg"][sg.pk]:
+        _cascade_pg(result, existing, path + (sg.name,), pg)
+        result.changes.append(Change("deleted", "policy_goal", path + (sg.name, pg.name)))
+
+
+def _cascade_pg(result, existing, path, pg):
+    for ind in existing["ind_by_pg"][pg.pk]:
+        result.changes.append(Change("deleted", "indicator", path + (pg.name, ind.name)))
+    for up in existing["up_by_pg"][pg.pk]:
+        result.changes.append(Change("deleted", "unit_program", path + (pg.name, up.name)))
+
+
+def _schedule(work, model, obj, action, values):
+    if action == "new":
+        work.create[model].append(obj)
+    elif action == "changed":
+        work.update[model].append(obj)
+        work.update_fields[model].update(values)
+
+
+def _diff_goals(result, differ, work, existing, data, dept_objects):
+    sync_hierarchy = data.has_hierarchy
+    indicators_by_code = {ind.code: ind for ind in existing["indicators"] if ind.code}
+    seen = {"sg": set(), "pg": set(), "ind": set(), "up": set()}
+    for dd in data.departments:
+        pd = dept_objects.get(name_key(dd.name))
+        if pd is None:
+            continue
+        sg_existing = {name_key(sg.name): sg for sg in existing["sg_by_dept"].get(pd.pk, [])}
+        for sg_index, sgd in enumerate(dd.strategic_goals):
+            path = (dd.name, sgd.name)
+            sg = sg_existing.get(name_key(sgd.name))
+            if sg is None and not sync_hierarchy:
+                result.errors.append(
+                    RowError(
+                        sgd.source.file,
+                        sgd.source.row,
+                        "",
+                        sgd.name,
+                        _(
+                            "no such strategic goal in the plan; import the plan table with it first"
+                        ),
+                    )
+                )
+                continue
+            if sync_hierarchy:
+                values = {
+                    "name": sgd.name,
+                    "budget": sgd.budget,
+                    "declared_share": sgd.share,
+                    "position": sg_index,
+                }
+                is_new = sg is None
+                if is_new:
+                    sg = StrategicGoal(plan_department=pd)
+                action = differ.compare(
+                    "strategic_goal", path, sg, values, sgd.source, is_new=is_new
+                )
+                _schedule(work, StrategicGoal, sg, action, values)
+            if sg.pk:
+                seen["sg"].add(sg.pk)
+            pg_existing = {name_key(pg.name): pg for pg in existing["pg_by_sg"].get(sg.pk, [])}
+            for pg_index, pgd in enumerate(sgd.policy_goals):
+                pg_path = path + (pgd.name,)
+                pg = pg_existing.get(name_key(pgd.name)) if sg.pk else None
+                if pg is None and not sync_hierarchy:
+                    result.errors.append(
+                        RowError(
+                            pgd.source.file,
+                            pgd.source.row,
+                            "",
+                            pgd.name,
+                            _(
+                                "no such policy program goal in the plan; import the plan table "
+                                "with it first"
+                            ),
+                        )
+                    )
+                    continue
+                if sync_hierarchy:
+                    values = {"name": pgd.name, "position": pg_index}
+                    is_new = pg is None
+                    if is_new:
+                        pg = PolicyGoal(strategic_goal=sg)
+                    action = differ.compare(
+                        "policy_goal", pg_path, pg, values, pgd.source, is_new=is_new
+                    )
+                    _schedule(work, PolicyGoal, pg, action, values)
+                if pg.pk:
+                    seen["pg"].add(pg.pk)
+                if sync_hierarchy:
+                    _diff_indicators(
+                        result, differ, work, existing, pg, pgd, pg_path, indicators_by_code, seen
+                    )
+                if data.has_unit_programs:
+                    _diff_unit_programs(differ, work, existing, pg, pgd, pg_path, seen)
+
+    if sync_hierarchy:
+        for pd in dept_objects.values():
+            if not pd.pk:
+                continue
+            for sg in existing["sg_by_dept"].get(pd.pk, []):
+                if sg.pk not in seen["sg"]:
+                    result.changes.append(Change("deleted", "strategic_goal", (pd.name, sg.name)))
+                    _cascade_sg(result, existing, (pd.name,), sg)
+                    work.delete[StrategicGoal].append(sg.pk)
+                    continue
+                for pg in existing["pg_by_sg"].get(sg.pk, []):
+                    path = (pd.name, sg.name)
+                    if pg.pk not in seen["pg"]:
+                        _cascade_pg(result, existing, path, pg)
+                        result.changes.append(Change("deleted", "policy_goal", path + (pg.name,)))
+                        work.delete[PolicyGoal].append(pg.pk)
+                        continue
+        for ind in existing["indicators"]:
+            if ind.pk not in seen["ind"] and ind.policy_goal_id in seen["pg"]:
+                result.changes.append(Change("deleted", "indicator", _path_of(existing, ind)))
+                work.delete[Indicator].append(ind.pk)
+    if data.has_unit_programs:
+        for up in existing["unit_programs"]:
+            if up.pk not in seen["up"] and (up.policy_goal_id in seen["pg"] or not sync_hierarchy):
+                result.changes.append(Change("deleted", "unit_program", _path_of(existing, up)))
+                work.delete[UnitProgram].append(up.pk)
+
+
+def _path_of(existing, obj):
+    pg = existing["pg_by_id"][obj.policy_goal_id]
+    sg = existing["sg_by_id"][pg.strategic_goal_id]
+    pd = existing["pd_by_id"][sg.plan_department_id]
+    return (pd.name, sg.name, pg.name, obj.name)
+
+
+def _diff_indicators(result, differ, work, existing, pg, pgd, path, by_code, seen):
+    ind_existing = {name_key(i.name): i for i in existing["ind_by_pg"].get(pg.pk, [])}
+    for index, ind_data in enumerate(pgd.indicators):
+        ind = by_code.get(ind_data.code) if ind_data.code else None
+        if ind is not None and ind.pk in seen["ind"]:
+            result.errors.append(
+                RowError(
+                    ind_data.source.file,
+                    ind_data.source.row,
+                    "",
+                    ind_data.code,
+                    _("the indicator code is used twice in the file"),
+                )
+            )
+            continue
+        ind = ind or ind_existing.get(name_key(ind_data.name))
+        if ind is not None and ind.pk in seen["ind"]:
+            ind = None
+        is_new = ind is None
+        values = {"name": ind_data.name, "position": index}
+        if pg.pk is None or is_new or ind.policy_goal_id != pg.pk:
+            values["policy_goal"] = pg
+        if ind_data.code:
+            values["code"] = ind_data.code
+        for key, value in ind_data.attributes.items():
+            if key == "direction" and not value:
+                continue
+            values[key] = "" if value is None and key in _TEXT_FIELDS else value
+        if not ind_data.attributes.get("direction") and any(
+            m in ind_data.name for m in LOWER_MARKERS
+        ):
+            values["direction"] = Direction.LOWER
+        if is_new:
+            ind = Indicator()
+        elif "policy_goal" in values and ind.policy_goal_id == getattr(pg, "pk", None):
+            values.pop("policy_goal")
+        action = differ.compare(
+            "indicator", path + (ind_data.name,), ind, values, ind_data.source, is_new=is_new
+        )
+        if "policy_goal" in values and not is_new:
+            # A move by code: compare() saw a model instance; keep the change readable.
+            for change in result.changes[-1].fields:
+                if change.field == "policy_goal":
+                    change.old = existing["pg_by_id"][change.old.pk].name if change.old else ""
+                    change.new = pg.name
+        _schedule(work, Indicator, ind, action, values)
+        if ind.pk:
+            seen["ind"].add(ind.pk)
+
+
+_TEXT_FIELDS = {
+    "unit",
+    "formula",
+    "data_source",
+    "target_rationale",
+    "indicator_type",
+    "frequency",
+    "aggregation",
+    "lower_is_better_method",
+    "code",
+}
+
+
+def _diff_unit_programs(differ, work, existing, pg, pgd, path, seen):
+    up_existing = {name_key(u.name): u for u in existing["up_by_pg"].get(pg.pk, [])}
+    for index, upd in enumerate(pgd.unit_programs):
+        up = up_existing.get(name_key(upd.name)) if pg.pk else None
+        is_new = up is None
+        values = {
+            "name": upd.name,
+            "code": upd.code,
+            "budget": upd.budget,
+            "prior_budget": upd.prior_budget,
+            "position": index,
+        }
+        if is_new:
+            up = UnitProgram(policy_goal=pg)
+        action = differ.compare(
+            "unit_program", path + (upd.name,), up, values, upd.source, is_new=is_new
+        )
+        _schedule(work, UnitProgram, up, action, values)
+        if up.pk:
+            seen["up"].add(up.pk)
+
+
+def _department_identities(data):
+    codes = [d.code for d in data.departments if d.code]
+    names = [d.name for d in data.departments]
+    found = {}
+    for dept in Department.objects.filter(code__in=codes):
+        found[("code", dept.code)] = dept
+    for dept in Department.objects.filter(name__in=names).order_by("id"):
+        found.setdefault(("name", name_key(dept.name)), dept)
+    return found
+
+
+def _load(plan):
+    existing = {
+        "departments": [],
+        "sgs": [],
+        "pgs": [],
+        "indicators": [],
+        "unit_programs": [],
+        "sg_by_dept": defaultdict(list),
+        "pg_by_sg": defaultdict(list),
+        "ind_by_pg": defaultdict(list),
+        "up_by_pg": defaultdict(list),
+        "pd_by_id": {},
+        "sg_by_id": {},
+        "pg_by_id": {},
+    }
+    if plan is None:
+        return existing
+    existing["departments"] = list(
+        PlanDepartment.objects.filter(plan=plan).select_related("department")
+    )
+    existing["sgs"] = list(StrategicGoal.objects.filter(plan_department__plan=plan))
+    existing["pgs"] = list(PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan))
+    existing["indicators"] = list(
+        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    )
+    existing["unit_programs"] = list(
+        UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    )
+    for pd in existing["departments"]:
+        existing["pd_by_id"][pd.pk] = pd
+    for sg in existing["sgs"]:
+        existing["sg_by_dept"][sg.plan_department_id].append(sg)
+        existing["sg_by_id"][sg.pk] = sg
+    for pg in existing["pgs"]:
+        existing["pg_by_sg"][pg.strategic_goal_id].append(pg)
+        existing["pg_by_id"][pg.pk] = pg
+    for ind in existing["indicators"]:
+        existing["ind_by_pg"][ind.policy_goal_id].append(ind)
+    for up in existing["unit_programs"]:
+        existing["up_by_pg"][up.policy_goal_id].append(up)
+    return existing
+
+
+# ---------------------------------------------------------------- apply
+
+
+def _apply(work, plan, year, data):
+    if plan is None:
+        plan = Plan.objects.create(fiscal_year=year, **work.plan_values)
+    elif work.plan_values:
+        for key, value in work.plan_values.items():
+            setattr(plan, key, value)
+        plan.save()
+    for model in (Indicator, UnitProgram, PolicyGoal, StrategicGoal, PlanDepartment):
+        ids = work.delete.get(model)
+        if ids:
+            for start in range(0, len(ids), BULK_BATCH):
+                model.objects.filter(pk__in=ids[start : start + BULK_BATCH]).delete()
+
+    new_departments = work.create.get(PlanDepartment, [])
+    identities = [pd for pd in new_departments if pd._new_identity]
+    created = Department.objects.bulk_create(
+        [Department(name=pd.name, code=pd._code or None) for pd in identities]
+    )
+    for pd, identity in zip(identities, created, strict=True):
+        pd.department = identity
+    for pd in new_departments:
+        pd.plan = plan
+    # Parents before children: bulk_create fills the primary keys the children point to.
+    for model, parent in (
+        (PlanDepartment, None),
+        (StrategicGoal, "plan_department"),
+        (PolicyGoal, "strategic_goal"),
+        (Indicator, "policy_goal"),
+        (UnitProgram, "policy_goal"),
+    ):
+        objects = work.create.get(model, [])
+        if parent:
+            for obj in objects:
+                setattr(obj, parent, getattr(obj, parent))  # re-read the parent's new pk
+        if objects:
+            model.objects.bulk_create(objects, batch_size=BULK_BATCH)
+        changed = work.update.get(model, [])
+        if changed:
+            if parent and model is Indicator:
+                for obj in changed:
+                    obj.policy_goal = obj.policy_goal
+            model.objects.bulk_update(
+                changed, sorted(work.update_fields[model]), batch_size=BULK_BATCH
+            )
+    return plan
+
+
+def describe(result):
+    """Lines for the command line: counts per level, then every error."""
+    lines = []
+    counts = result.counts()
+    for level in LEVELS:
+        row = counts[level]
+        if any(row.values()):
+            lines.append(
+                "%s: %s"
+                % (LEVEL_LABELS[level], ", ".join(f"{ACTION_LABELS[a]} {row[a]}" for a in ACTIONS))
+            )
+    for conflict in result.conflicts:
+        lines.append(_("Conflict: %(conflict)s") % {"conflict": conflict})
+    for error in result.errors:
+        lines.append(_("Error: %(error)s") % {"error": error})
+    return lines

@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from goals.importer import describe, import_plan
+from goals.tables import TableReadError, read_plan_files
+
+
+class Command(BaseCommand):
+    help = "Import plan tables (xlsx or csv: hierarchy, department summary, unit programs)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", help="xlsx or csv files of the plan tables")
+        parser.add_argument("--year", type=int, required=True, help="fiscal year of the plan")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="show the changes, write nothing"
+        )
+        parser.add_argument(
+            "--note", default="", help="a note on the plan's year, shown on its page"
+        )
+
+    def handle(self, *args, files, year, dry_run, note, **options):
+        contents = []
+        for name in files:
+            path = Path(name)
+            if not path.is_file():
+                raise CommandError(_("%(file)s: no such file") % {"file": name})
+            contents.append((path.name, path.read_bytes()))
+        try:
+            data = read_plan_files(contents)
+        except TableReadError as exc:
+            for error in exc.errors:
+                self.stderr.write(_("Error: %(error)s") % {"error": error})
+            raise CommandError(
+                _("Nothing was imported: %(count)s error(s).") % {"count": len(exc.errors)}
+            ) from None
+        result = import_plan(year, data, dry_run=dry_run, source="command", files=contents)
+        for line in describe(result):
+            self.stdout.write(line)
+        if result.errors:
+            raise CommandError(
+                _("Nothing was imported: %(count)s error(s).") % {"count": len(result.errors)}
+            )
+        if note and result.plan:
+            result.plan.year_note = note
+            result.plan.save(update_fields=["year_note"])
+        if dry_run:
+            self.stdout.write(_("Dry run: nothing was written."))
+        else:
+            self.stdout.write(self.style.SUCCESS(_("Imported the %(year)s plan.") % {"year": year}))

@@ -1,0 +1,109 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from perfplan.models import DeclaredFigures, Plan, amount_field
+
+
+class Department(models.Model):
+    """A department's identity across years; each plan lists it under that year's name."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+
+class PlanDepartment(DeclaredFigures):
+    """A department (실국) as one plan lists it, with table 가's figures as declared."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="departments"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.PROTECT,
+        related_name="plan_entries",
+    )
+    name = models.CharField(_("department name"), max_length=100)
+    position = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["plan", "position", "id"]
+        verbose_name = _("plan department")
+        verbose_name_plural = _("plan departments")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "name"], name="uniq_plan_department_name"),
+            models.UniqueConstraint(fields=["plan", "department"], name="uniq_plan_department"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.plan.fiscal_year})"
+
+
+class StrategicGoal(models.Model):
+    """전략목표, with its programme budget (table 나's 예산액)."""
+
+    plan_department = models.ForeignKey(
+        PlanDepartment,
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="strategic_goals",
+    )
+    name = models.CharField(_("name"), max_length=500)
+    budget = amount_field(_("budget"), null=True, blank=True)
+    declared_share = models.DecimalField(
+        _("share % (declared)"), max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    position = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["plan_department__plan", "plan_department__position", "position", "id"]
+        verbose_name = _("strategic goal")
+        verbose_name_plural = _("strategic goals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan_department", "name"], name="uniq_strategic_goal_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class PolicyGoal(models.Model):
+    """정책사업목표."""
+
+    strategic_goal = models.ForeignKey(
+        StrategicGoal,
+        verbose_name=_("strategic goal"),
+        on_delete=models.CASCADE,
+        related_name="policy_goals",
+    )
+    name = models.CharField(_("name"), max_length=500)
+    position = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = [
+            "strategic_goal__plan_department__plan",
+            "strategic_goal__plan_department__position",
+            "strategic_goal__position",
+            "position",
+            "id",
+        ]
+        verbose_name = _("policy program goal")
+        verbose_name_plural = _("policy program goals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["strategic_goal", "name"], name="uniq_policy_goal_name"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,772 @@
+"""Plan tables as files: their columns, and reading xlsx/csv into a PlanData.
+
+Three tables make a plan: the hierarchy (table 나, one row per indicator), the department
+summary (table 가, one row per department and the 계 row) and, where a plan names them, the
+unit programs. Headers are Korean as the source prints them; English headers are accepted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from indicators.models import Aggregation, Direction, Frequency, IndicatorType, LowerIsBetterMethod
+from perfplan.formats import unescape_formula
+from perfplan.numbers import NumberFormatError, parse_count, parse_number
+
+from .plan_data import (
+    DepartmentData,
+    Figures,
+    IndicatorData,
+    PlanData,
+    PolicyGoalData,
+    SourceRef,
+    StrategicGoalData,
+    UnitProgramData,
+)
+
+TOTAL_ROW_NAMES = ("계", "합계", "총계", "total")
+NAME_MAX_LENGTH = 500
+
+
+def normalize_header(text):
+    return re.sub(r"\s", "", str(text or "")).lower()
+
+
+def clean_name(value):
+    """A name as printed: line breaks inside a cell become spaces, outer blanks go."""
+    if value is None:
+        return ""
+    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    return text.replace("\u00a0", " ").strip()
+
+
+def name_key(name):
+    """Names match whatever the spacing: PDF wrapping loses and adds spaces at random."""
+    return re.sub(r"\s", "", name or "")
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # the Korean header, as exported
+    english: str  # the English header, accepted on import
+    kind: str = "text"  # text, name, amount, share, count, number, choice
+    aliases: tuple = ()
+    choices: type | None = None
+    required: bool = False
+
+    def accepts(self, normalized):
+        names = {self.header, self.english, self.key, *self.aliases}
+        return normalized in {normalize_header(n) for n in names}
+
+
+# Choice columns are written in Korean and read in Korean or English (label or code).
+CHOICE_WORDS = {
+    Direction: {Direction.HIGHER: "상향", Direction.LOWER: "하향", Direction.RANGE: "범위"},
+    IndicatorType: {
+        IndicatorType.INPUT: "투입",
+        IndicatorType.PROCESS: "과정",
+        IndicatorType.OUTPUT: "산출",
+        IndicatorType.OUTCOME: "결과",
+    },
+    Frequency: {
+        Frequency.MONTHLY: "월",
+        Frequency.QUARTERLY: "분기",
+        Frequency.HALF_YEARLY: "반기",
+        Frequency.YEARLY: "연",
+    },
+    Aggregation: {
+        Aggregation.SUM: "누계",
+        Aggregation.LATEST: "최신값",
+        Aggregation.AVERAGE: "평균",
+    },
+    LowerIsBetterMethod: {
+        LowerIsBetterMethod.RATIO: "목표/실적",
+        LowerIsBetterMethod.COMPLEMENT: "2-실적/목표",
+    },
+}
+CHOICE_SYNONYMS = {
+    Direction: {
+        "상향지표": "higher",
+        "하향지표": "lower",
+        "하양지표": "lower",
+        "범위지표": "range",
+    },
+    Frequency: {
+        "매월": "monthly",
+        "월별": "monthly",
+        "분기별": "quarterly",
+        "반기별": "half_yearly",
+        "연간": "yearly",
+        "년": "yearly",
+        "연1회": "yearly",
+    },
+    Aggregation: {"합계": "sum", "누적": "sum", "최근값": "latest", "최종값": "latest"},
+}
+
+
+def choice_to_text(choices, value):
+    return CHOICE_WORDS[choices].get(value, "") if value else ""
+
+
+def choice_from_text(choices, text):
+    norm = normalize_header(text)
+    for value, word in CHOICE_WORDS[choices].items():
+        if norm in (normalize_header(word), normalize_header(value)):
+            return value
+    synonym = CHOICE_SYNONYMS.get(choices, {}).get(norm)
+    if synonym:
+        return synonym
+    raise ValueError(
+        _("not one of: %(choices)s") % {"choices": ", ".join(CHOICE_WORDS[choices].values())}
+    )
+
+
+INDICATOR_DEFINITION_COLUMNS = (
+    Column("unit", "단위", "unit"),
+    Column("direction", "지표방향", "direction", "choice", ("방향", "상하향"), Direction),
+    Column(
+        "indicator_type", "지표유형", "type", "choice", ("유형", "indicator_type"), IndicatorType
+    ),
+    Column("formula", "측정산식", "formula"),
+    Column("data_source", "자료출처", "data source", aliases=("자료수집방법", "출처")),
+    Column("baseline", "전년도실적", "baseline", "number", ("기준치",)),
+    Column("annual_target", "목표치", "target", "number", ("연간목표", "annual target")),
+    Column("target_min", "목표범위하한", "target from", "number", ("target_min",)),
+    Column("target_max", "목표범위상한", "target to", "number", ("target_max",)),
+    Column("target_rationale", "목표치설정근거", "target rationale", aliases=("설정근거",)),
+    Column("weight", "가중치", "weight", "number"),
+    Column("frequency", "측정주기", "frequency", "choice", ("주기",), Frequency),
+    Column("aggregation", "집계방식", "aggregation", "choice", (), Aggregation),
+    Column(
+        "lower_is_better_method",
+        "하향지표산식",
+        "lower-is-better method",
+        "choice",
+        ("lower_is_better_method",),
+        LowerIsBetterMethod,
+    ),
+)
+
+HIERARCHY_COLUMNS = (
+    Column("department", "실국명", "department", "name", ("실국",), required=True),
+    Column("department_code", "실국코드", "department code"),
+    Column("strategic_goal", "전략목표명", "strategic goal", "name", ("전략목표",), required=True),
+    Column("budget", "예산액(백만원)", "budget", "amount", ("예산액", "budget(millionwon)")),
+    Column("share", "비중(%)", "share", "share", ("비중", "재원비중", "share_pct", "share(%)")),
+    Column("policy_goal", "정책사업목표명", "policy goal", "name", ("정책사업목표", "정책사업명")),
+    Column("indicator_code", "지표코드", "indicator code"),
+    Column("indicator", "성과지표명", "indicator", "name", ("성과지표", "지표명")),
+    *INDICATOR_DEFINITION_COLUMNS,
+)
+
+SUMMARY_COLUMNS = (
+    Column("department", "실국명", "department", "name", ("실국",), required=True),
+    Column("department_code", "실국코드", "department code"),
+    Column("strategic_goals", "전략목표수", "strategic goals", "count"),
+    Column("policy_goals", "정책사업목표 개수", "policy goals", "count", ("정책사업목표수",)),
+    Column("indicators", "지표수", "indicators", "count", ("성과지표수",)),
+    Column("unit_programs", "단위사업수", "unit programs", "count"),
+    Column("budget", "예산액", "budget", "amount", ("예산액(백만원)",)),
+    Column("prior_budget", "전년도예산액", "prior-year budget", "amount", ("prior budget",)),
+    Column("change", "비교증감", "change", "amount", ("증감",)),
+)
+
+UNIT_PROGRAM_COLUMNS = (
+    Column("department", "실국명", "department", "name", ("실국",), required=True),
+    Column("strategic_goal", "전략목표명", "strategic goal", "name", required=True),
+    Column("policy_goal", "정책사업목표명", "policy goal", "name", required=True),
+    Column("unit_program_code", "단위사업코드", "unit program code"),
+    Column("unit_program", "단위사업명", "unit program", "name", required=True),
+    Column("budget", "예산액", "budget", "amount", ("예산액(백만원)",)),
+    Column("prior_budget", "전년도예산액", "prior-year budget", "amount"),
+)
+
+
+@dataclass(frozen=True)
+class TableKind:
+    key: str
+    title: object  # lazy Korean title, also the xlsx sheet name
+    columns: tuple
+    signature: tuple  # headers that identify the table
+
+
+TABLES = (
+    TableKind(
+        "hierarchy",
+        gettext_lazy("Plan and budget share"),
+        HIERARCHY_COLUMNS,
+        ("policy_goal", "indicator"),
+    ),
+    TableKind(
+        "summary",
+        gettext_lazy("Summary by department"),
+        SUMMARY_COLUMNS,
+        ("strategic_goals", "indicators"),
+    ),
+    TableKind(
+        "unit_programs", gettext_lazy("Unit programs"), UNIT_PROGRAM_COLUMNS, ("unit_program",)
+    ),
+)
+TABLES_BY_KEY = {t.key: t for t in TABLES}
+# Sheet names as exported; stable Korean strings, not translated, so files round-trip.
+SHEET_NAMES = {"summary": "총괄", "hierarchy": "성과계획 및 재원비중", "unit_programs": "단위사업"}
+
+
+@dataclass
+class RowError:
+    """One problem in a source: where (file, sheet, row, column), the value and what is wrong."""
+
+    file: str
+    row: int | None
+    column: str
+    value: object
+    message: str
+    sheet: str = ""
+
+    def location(self):
+        parts = [self.file] if self.file else []
+        if self.sheet:
+            parts.append(_("sheet %(sheet)s") % {"sheet": self.sheet})
+        if self.row:
+            parts.append(_("row %(row)s") % {"row": self.row})
+        if self.column:
+            parts.append(_("column %(column)s") % {"column": self.column})
+        return ", ".join(parts)
+
+    def __str__(self):
+        value = "" if self.value in (None, "") else f" [{self.value}]"
+        return f"{self.location()}{value}: {self.message}"
+
+
+class TableReadError(Exception):
+    def __init__(self, errors):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+@dataclass
+class RawTable:
+    kind: TableKind
+    file: str
+    sheet: str
+    headers: dict  # column key -> (index, printed header)
+    rows: list = field(default_factory=list)  # (row number, [cells])
+
+
+# ---------------------------------------------------------------- reading files
+
+
+def decode_text(data: bytes) -> str:
+    """UTF-8 with or without BOM, else CP949 (a superset of EUC-KR) as Korean Excel saves."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp949")
+
+
+def _check_size(name, data):
+    limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
+    if len(data) > limit:
+        raise TableReadError(
+            [
+                RowError(
+                    name,
+                    None,
+                    "",
+                    None,
+                    _("the file is %(size)s bytes; the limit is %(limit)s bytes")
+                    % {"size": f"{len(data):,}", "limit": f"{limit:,}"},
+                )
+            ]
+        )
+
+
+def _read_csv(name, data):
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError:
+        raise TableReadError(
+            [
+                RowError(
+                    name,
+                    None,
+                    "",
+                    None,
+                    _(
+                        "the file is neither UTF-8 nor CP949/EUC-KR text; save it as CSV (UTF-8) or xlsx"
+                    ),
+                )
+            ]
+        ) from None
+    sample = text[:4096]
+    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return [("", list(enumerate(reader, start=1)))]
+    except csv.Error as exc:
+        raise TableReadError(
+            [
+                RowError(
+                    name, None, "", None, _("the CSV cannot be read: %(error)s") % {"error": exc}
+                )
+            ]
+        ) from None
+
+
+def _read_xlsx(name, data):
+    # openpyxl parses with defusedxml when it is installed; we also refuse zip bombs.
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise TableReadError(
+            [RowError(name, None, "", None, _("the file is not a valid xlsx workbook"))]
+        ) from None
+    if unpacked > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES or unpacked > 200 * max(len(data), 1):
+        raise TableReadError(
+            [
+                RowError(
+                    name,
+                    None,
+                    "",
+                    None,
+                    _(
+                        "the workbook unpacks to %(size)s bytes, too large to be a plan table (zip bomb?)"
+                    )
+                    % {"size": f"{unpacked:,}"},
+                )
+            ]
+        )
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for broken files
+        raise TableReadError(
+            [
+                RowError(
+                    name,
+                    None,
+                    "",
+                    None,
+                    _("the xlsx workbook cannot be read: %(error)s") % {"error": exc},
+                )
+            ]
+        ) from None
+    sheets = []
+    try:
+        for sheet in workbook.worksheets:
+            rows = [(i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
+            sheets.append((sheet.title, rows))
+    finally:
+        workbook.close()
+    return sheets
+
+
+def _signature_headers(kind):
+    return ", ".join(c.header for c in kind.columns if c.key in kind.signature)
+
+
+def _find_table(name, sheet, rows):
+    """The table a sheet holds: its header row is one of the first ten non-empty rows."""
+    for number, cells in rows[:10]:
+        normalized = [normalize_header(c) for c in cells]
+        for kind in TABLES:
+            headers = {}
+            for index, norm in enumerate(normalized):
+                for column in kind.columns:
+                    if norm and column.key not in headers and column.accepts(norm):
+                        headers[column.key] = (index, str(cells[index]).strip())
+                        break
+            if all(key in headers for key in kind.signature):
+                missing = [c.header for c in kind.columns if c.required and c.key not in headers]
+                if missing:
+                    raise TableReadError(
+                        [
+                            RowError(
+                                name,
+                                number,
+                                "",
+                                None,
+                                _("the header row lacks the required column(s) %(columns)s")
+                                % {"columns": ", ".join(missing)},
+                                sheet,
+                            )
+                        ]
+                    )
+                body = [(n, c) for n, c in rows if n > number]
+                return RawTable(kind, name, sheet, headers, body)
+    return None
+
+
+def read_tables(files):
+    """Read [(file name, bytes)] into RawTables; raises TableReadError listing every problem."""
+    tables, errors = [], []
+    for name, data in files:
+        try:
+            _check_size(name, data)
+            lower = name.lower()
+            if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
+                sheets = _read_xlsx(name, data)
+            elif lower.endswith((".csv", ".tsv", ".txt")) or not lower:
+                sheets = _read_csv(name, data)
+            else:
+                raise TableReadError(
+                    [RowError(name, None, "", None, _("unsupported file type; use xlsx or csv"))]
+                )
+            found = False
+            for sheet, rows in sheets:
+                if not any(any(c not in (None, "") for c in cells) for _n, cells in rows):
+                    continue
+                table = _find_table(name, sheet, rows)
+                if table is None:
+                    if len(sheets) > 1:
+                        continue
+                    expected = " / ".join(_signature_headers(k) for k in TABLES)
+                    raise TableReadError(
+                        [
+                            RowError(
+                                name,
+                                None,
+                                "",
+                                None,
+                                _(
+                                    "no plan table found: the first rows must hold the column headers "
+                                    "(%(expected)s)"
+                                )
+                                % {"expected": expected},
+                                sheet,
+                            )
+                        ]
+                    )
+                tables.append(table)
+                found = True
+            if not found:
+                raise TableReadError(
+                    [RowError(name, None, "", None, _("no plan table found in the file"))]
+                )
+        except TableReadError as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise TableReadError(errors)
+    seen = {}
+    for table in tables:
+        if table.kind.key in seen:
+            errors.append(
+                RowError(
+                    table.file,
+                    None,
+                    "",
+                    None,
+                    _("the %(table)s table is also in %(other)s; give each table once")
+                    % {"table": table.kind.title, "other": seen[table.kind.key]},
+                    table.sheet,
+                )
+            )
+        seen[table.kind.key] = table.file
+    if errors:
+        raise TableReadError(errors)
+    return tables
+
+
+# ---------------------------------------------------------------- rows into a PlanData
+
+
+class _RowReader:
+    def __init__(self, table, errors):
+        self.table, self.errors = table, errors
+        self.columns = {c.key: c for c in table.kind.columns}
+
+    def has(self, key):
+        return key in self.table.headers
+
+    def raw(self, cells, key):
+        if key not in self.table.headers:
+            return None
+        index = self.table.headers[key][0]
+        return unescape_formula(cells[index]) if index < len(cells) else None
+
+    def error(self, number, key, value, message):
+        header = self.table.headers[key][1] if key in self.table.headers else ""
+        self.errors.append(
+            RowError(self.table.file, number, header, value, message, self.table.sheet)
+        )
+
+    def text(self, cells, key):
+        value = self.raw(cells, key)
+        if value is None:
+            return ""
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return clean_name(value)
+
+    def name(self, number, cells, key):
+        text = self.text(cells, key)
+        if len(text) > NAME_MAX_LENGTH:
+            self.error(
+                number,
+                key,
+                text[:40] + "…",
+                _("longer than %(max)s characters") % {"max": NAME_MAX_LENGTH},
+            )
+        return text
+
+    def value(self, number, cells, key):
+        column = self.columns[key]
+        raw = self.raw(cells, key)
+        try:
+            if column.kind in ("amount", "share", "number"):
+                return parse_number(raw)
+            if column.kind == "count":
+                return parse_count(raw)
+            if column.kind == "choice":
+                text = self.text(cells, key)
+                return choice_from_text(column.choices, text) if text else ""
+        except (NumberFormatError, ValueError) as exc:
+            self.error(number, key, raw, str(exc))
+            return None
+        return self.text(cells, key)
+
+
+def _blank(cells):
+    return all(c is None or str(c).strip() == "" for c in cells)
+
+
+def _read_summary(table, plan, errors):
+    reader = _RowReader(table, errors)
+    seen = {}
+    for number, cells in table.rows:
+        if _blank(cells):
+            continue
+        name = reader.name(number, cells, "department")
+        if not name:
+            reader.error(number, "department", None, _("the department name is empty"))
+            continue
+        figures = Figures(
+            **{key: reader.value(number, cells, key) for key in Figures.FIELDS if reader.has(key)}
+        )
+        if normalize_header(name) in TOTAL_ROW_NAMES:
+            if plan.total is not None:
+                reader.error(number, "department", name, _("a second total row"))
+            plan.total = figures
+            continue
+        key = name_key(name)
+        if key in seen:
+            reader.error(
+                number,
+                "department",
+                name,
+                _("the department is listed twice (also row %(row)s)") % {"row": seen[key]},
+            )
+            continue
+        seen[key] = number
+        dept = _department(plan, name)
+        dept.code = reader.text(cells, "department_code") or dept.code
+        dept.declared = figures
+        dept.source = SourceRef(table.file, number)
+    plan.has_summary = True
+
+
+def _department(plan, name):
+    key = name_key(name)
+    for dept in plan.departments:
+        if name_key(dept.name) == key:
+            return dept
+    dept = DepartmentData(name=name)
+    plan.departments.append(dept)
+    return dept
+
+
+def _child(items, name, factory):
+    key = name_key(name)
+    for item in items:
+        if name_key(item.name) == key:
+            return item, False
+    item = factory(name)
+    items.append(item)
+    return item, True
+
+
+def _read_hierarchy(table, plan, errors):
+    reader = _RowReader(table, errors)
+    previous = {"department": "", "strategic_goal": "", "policy_goal": ""}
+    first_row = {}  # strategic goal -> row number where its budget was first given
+    seen_indicators = {}
+    for number, cells in table.rows:
+        if _blank(cells):
+            continue
+        dept_name = reader.name(number, cells, "department") or previous["department"]
+        sg_name = reader.name(number, cells, "strategic_goal")
+        pg_name = reader.name(number, cells, "policy_goal")
+        ind_name = reader.name(number, cells, "indicator")
+        # Blank cells repeat the row above, as merged cells do in a printed table.
+        same_dept = name_key(dept_name) == name_key(previous["department"])
+        if not sg_name and same_dept:
+            sg_name = previous["strategic_goal"]
+        same_sg = same_dept and name_key(sg_name) == name_key(previous["strategic_goal"])
+        if not pg_name and same_sg and ind_name:
+            pg_name = previous["policy_goal"]
+        if not dept_name:
+            reader.error(number, "department", None, _("the department name is empty"))
+            continue
+        if not sg_name:
+            reader.error(number, "strategic_goal", None, _("the strategic goal name is empty"))
+            continue
+        if ind_name and not pg_name:
+            reader.error(number, "policy_goal", None, _("the indicator has no policy program goal"))
+            continue
+        previous.update(department=dept_name, strategic_goal=sg_name, policy_goal=pg_name)
+
+        dept = _department(plan, dept_name)
+        code = reader.text(cells, "department_code")
+        if code:
+            dept.code = code
+        if dept.source.file == "":
+            dept.source = SourceRef(table.file, number)
+        here = SourceRef(table.file, number)
+        sg, _created = _child(
+            dept.strategic_goals, sg_name, lambda n, at=here: StrategicGoalData(name=n, source=at)
+        )
+        sg_key = (name_key(dept_name), name_key(sg_name))
+        for key, attr in (("budget", "budget"), ("share", "share")):
+            if not reader.has(key):
+                continue
+            value = reader.value(number, cells, key)
+            if value is None:
+                continue
+            current = getattr(sg, attr)
+            if current is None:
+                setattr(sg, attr, value)
+                first_row[(sg_key, key)] = number
+            elif current != value:
+                reader.error(
+                    number,
+                    key,
+                    reader.raw(cells, key),
+                    _(
+                        "differs from the value given for the same strategic goal in row %(row)s "
+                        "(%(value)s)"
+                    )
+                    % {"row": first_row[(sg_key, key)], "value": current},
+                )
+        if not pg_name:
+            continue
+        pg, _created = _child(
+            sg.policy_goals, pg_name, lambda n, at=here: PolicyGoalData(name=n, source=at)
+        )
+        if not ind_name:
+            continue
+        ind_key = sg_key + (name_key(pg_name), name_key(ind_name))
+        if ind_key in seen_indicators:
+            reader.error(
+                number,
+                "indicator",
+                ind_name,
+                _("the same indicator is already in row %(row)s")
+                % {"row": seen_indicators[ind_key]},
+            )
+            continue
+        seen_indicators[ind_key] = number
+        attributes = {}
+        for column in INDICATOR_DEFINITION_COLUMNS:
+            if reader.has(column.key):
+                attributes[column.key] = reader.value(number, cells, column.key)
+        pg.indicators.append(
+            IndicatorData(
+                name=ind_name,
+                code=reader.text(cells, "indicator_code"),
+                attributes=attributes,
+                source=SourceRef(table.file, number),
+            )
+        )
+    plan.has_hierarchy = True
+
+
+def _read_unit_programs(table, plan, errors):
+    reader = _RowReader(table, errors)
+    seen = {}
+    for number, cells in table.rows:
+        if _blank(cells):
+            continue
+        names = [
+            reader.name(number, cells, key)
+            for key in ("department", "strategic_goal", "policy_goal", "unit_program")
+        ]
+        missing = [
+            key
+            for key, name in zip(
+                ("department", "strategic_goal", "policy_goal", "unit_program"), names, strict=True
+            )
+            if not name
+        ]
+        if missing:
+            for key in missing:
+                reader.error(number, key, None, _("this cell must not be empty"))
+            continue
+        key = tuple(name_key(n) for n in names)
+        if key in seen:
+            reader.error(
+                number,
+                "unit_program",
+                names[3],
+                _("the same unit program is already in row %(row)s") % {"row": seen[key]},
+            )
+            continue
+        seen[key] = number
+        dept = _department(plan, names[0])
+        sg, _c = _child(dept.strategic_goals, names[1], lambda n: StrategicGoalData(name=n))
+        pg, _c = _child(sg.policy_goals, names[2], lambda n: PolicyGoalData(name=n))
+        pg.unit_programs.append(
+            UnitProgramData(
+                name=names[3],
+                code=reader.text(cells, "unit_program_code"),
+                budget=reader.value(number, cells, "budget") if reader.has("budget") else None,
+                prior_budget=(
+                    reader.value(number, cells, "prior_budget")
+                    if reader.has("prior_budget")
+                    else None
+                ),
+                source=SourceRef(table.file, number),
+            )
+        )
+    plan.has_unit_programs = True
+
+
+READERS = {
+    "summary": _read_summary,
+    "hierarchy": _read_hierarchy,
+    "unit_programs": _read_unit_programs,
+}
+
+
+def read_plan_files(files):
+    """Read [(file name, bytes)] into one PlanData; raises TableReadError with every problem."""
+    tables = read_tables(files)
+    plan, errors = PlanData(), []
+    # The summary first: it fixes the departments' order as table 가 prints it.
+    for key in ("summary", "hierarchy", "unit_programs"):
+        for table in tables:
+            if table.kind.key == key:
+                READERS[key](table, plan, errors)
+    if errors:
+        raise TableReadError(errors)
+    return plan
+
+
+def read_plan_paths(paths):
+    files = []
+    for path in paths:
+        with open(path, "rb") as handle:
+            files.append((str(path).rsplit("/", 1)[-1], handle.read()))
+    return read_plan_files(files)
