@@ -88,6 +88,7 @@ class ImportResult:
     applied: bool = False
     dry_run: bool = False
     plan: Plan | None = None
+    batch: ImportBatch | None = None
 
     @property
     def ok(self):
@@ -157,7 +158,15 @@ def _figures_values(figures, prefix="declared_"):
 
 
 def import_plan(
-    year, data: PlanData, *, dry_run=False, user=None, source="admin", files=(), conflicts=()
+    year,
+    data: PlanData,
+    *,
+    dry_run=False,
+    user=None,
+    source="admin",
+    batch=None,
+    files=(),
+    conflicts=(),
 ):
     """Preview (dry_run) or apply `data` as the plan of `year`. Atomic: all or nothing."""
     result = ImportResult(year=year, dry_run=dry_run, conflicts=list(conflicts))
@@ -170,16 +179,19 @@ def import_plan(
             plan = _apply(work, plan, year, data)
             result.plan = plan
             result.applied = True
-            batch = ImportBatch.objects.create(
-                fiscal_year=year,
-                source=source,
-                status=ImportBatch.Status.APPLIED,
-                created_by=user if getattr(user, "pk", None) else None,
-                applied_at=timezone.now(),
-                summary={"counts": result.counts()},
-            )
-            for name, content in files:
-                batch.files.create(name=name, content=content, size=len(content))
+            if batch is None:
+                batch = ImportBatch.objects.create(
+                    fiscal_year=year,
+                    source=source,
+                    created_by=user if getattr(user, "pk", None) else None,
+                )
+                for name, content in files:
+                    batch.files.create(name=name, content=content, size=len(content))
+            batch.status = ImportBatch.Status.APPLIED
+            batch.applied_at = timezone.now()
+            batch.summary = {"counts": result.counts(), "conflicts": result.conflicts}
+            batch.save(update_fields=["status", "applied_at", "summary"])
+            result.batch = batch
     except IntegrityError as exc:
         result.applied = False
         result.errors.append(
@@ -597,10 +609,8 @@ def describe(result):
     for level in LEVELS:
         row = counts[level]
         if any(row.values()):
-            lines.append(
-                "%s: %s"
-                % (LEVEL_LABELS[level], ", ".join(f"{ACTION_LABELS[a]} {row[a]}" for a in ACTIONS))
-            )
+            counts_text = ", ".join(f"{ACTION_LABELS[a]} {row[a]}" for a in ACTIONS)
+            lines.append(f"{LEVEL_LABELS[level]}: {counts_text}")
     for conflict in result.conflicts:
         lines.append(_("Conflict: %(conflict)s") % {"conflict": conflict})
     for error in result.errors:

@@ -64,6 +64,11 @@ class Reconciliation:
     total: ReconciledRow
     records_unit_programs: bool
 
+    @property
+    def all_rows(self):
+        """The 계 row first, as the source prints table 가."""
+        return [self.total, *self.rows]
+
     def discrepancies(self):
         found = []
         for row in [*self.rows, self.total]:

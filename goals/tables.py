@@ -275,7 +275,7 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp949")
 
 
-def _check_size(name, data):
+def check_size(name, data):
     limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
     if len(data) > limit:
         raise TableReadError(
@@ -415,7 +415,7 @@ def read_tables(files):
     tables, errors = [], []
     for name, data in files:
         try:
-            _check_size(name, data)
+            check_size(name, data)
             lower = name.lower()
             if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
                 sheets = _read_xlsx(name, data)

@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from perfplan.admin_base import PlanDataAdmin
+from perfplan.numbers import format_amount
+
+from .models import UnitProgram
+from .resources import UnitProgramResource
+
+DEPT = "policy_goal__strategic_goal__plan_department"
+
+
+@admin.register(UnitProgram)
+class UnitProgramAdmin(PlanDataAdmin):
+    resource_classes = [UnitProgramResource]
+    list_display = (
+        "name",
+        "code",
+        "policy_goal",
+        "department_name",
+        "budget_display",
+        "prior_budget_display",
+        "change_display",
+    )
+    list_filter = (f"{DEPT}__plan", f"{DEPT}__department")
+    list_select_related = (f"{DEPT}__plan",)
+    search_fields = ("name", "code", "policy_goal__name")
+    autocomplete_fields = ("policy_goal",)
+
+    @admin.display(description=_("department"), ordering=f"{DEPT}__name")
+    def department_name(self, obj):
+        return obj.policy_goal.strategic_goal.plan_department.name
+
+    @admin.display(description=_("budget"), ordering="budget")
+    def budget_display(self, obj):
+        return format_amount(obj.budget)
+
+    @admin.display(description=_("prior-year budget"), ordering="prior_budget")
+    def prior_budget_display(self, obj):
+        return format_amount(obj.prior_budget)
+
+    @admin.display(description=_("change"))
+    def change_display(self, obj):
+        return format_amount(obj.change)

@@ -1,0 +1,232 @@
+from django.contrib import admin
+from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
+from django.utils.translation import gettext_lazy as _
+
+from budgets.models import UnitProgram
+from budgets.services import share_of
+from indicators.models import Indicator
+from perfplan.admin_base import PlanDataAdmin
+from perfplan.numbers import format_amount, format_share
+
+from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from .resources import (
+    DepartmentResource,
+    PlanDepartmentResource,
+    PolicyGoalResource,
+    StrategicGoalResource,
+)
+
+PLAN = "plan_department__plan"
+
+
+@admin.register(Department)
+class DepartmentAdmin(PlanDataAdmin):
+    resource_classes = [DepartmentResource]
+    list_display = ("name", "code", "plan_count")
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_plans=Count("plan_entries"))
+
+    @admin.display(description=_("plans"), ordering="n_plans")
+    def plan_count(self, obj):
+        return obj.n_plans
+
+
+class StrategicGoalInline(admin.TabularInline):
+    model = StrategicGoal
+    fields = ("position", "name", "budget", "declared_share")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(PlanDepartment)
+class PlanDepartmentAdmin(PlanDataAdmin):
+    resource_classes = [PlanDepartmentResource]
+    list_display = (
+        "name",
+        "plan",
+        "position",
+        "goal_count",
+        "policy_goal_count",
+        "indicator_count",
+        "budget_display",
+    )
+    list_filter = ("plan", "department")
+    list_select_related = ("plan",)
+    search_fields = ("name", "department__name")
+    autocomplete_fields = ("department",)
+    inlines = [StrategicGoalInline]
+    fieldsets = (
+        (None, {"fields": ("plan", "department", "name", "position")}),
+        (
+            _("Table 가 as declared"),
+            {
+                "fields": (
+                    "declared_strategic_goals",
+                    "declared_policy_goals",
+                    "declared_indicators",
+                    "declared_unit_programs",
+                    "declared_budget",
+                    "declared_prior_budget",
+                    "declared_change",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_goals=Count("strategic_goals", distinct=True),
+                n_policy_goals=Count("strategic_goals__policy_goals", distinct=True),
+                n_indicators=Count("strategic_goals__policy_goals__indicators", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("strategic goals"), ordering="n_goals")
+    def goal_count(self, obj):
+        return obj.n_goals
+
+    @admin.display(description=_("policy program goals"), ordering="n_policy_goals")
+    def policy_goal_count(self, obj):
+        return obj.n_policy_goals
+
+    @admin.display(description=_("indicators"), ordering="n_indicators")
+    def indicator_count(self, obj):
+        return obj.n_indicators
+
+    @admin.display(description=_("budget (declared)"), ordering="declared_budget")
+    def budget_display(self, obj):
+        return format_amount(obj.declared_budget)
+
+
+class PolicyGoalInline(admin.TabularInline):
+    model = PolicyGoal
+    fields = ("position", "name")
+    extra = 0
+    show_change_link = True
+
+
+def _plan_budget_total():
+    """The sum of strategic-goal budgets of the row's plan, as a subquery (one query per list)."""
+    return Subquery(
+        StrategicGoal.objects.filter(plan_department__plan=OuterRef(PLAN))
+        .order_by()
+        .values(PLAN)
+        .annotate(total=Sum("budget"))
+        .values("total")[:1],
+        output_field=DecimalField(max_digits=24, decimal_places=3),
+    )
+
+
+@admin.register(StrategicGoal)
+class StrategicGoalAdmin(PlanDataAdmin):
+    resource_classes = [StrategicGoalResource]
+    list_display = (
+        "name",
+        "department_name",
+        "fiscal_year",
+        "policy_goal_count",
+        "indicator_count",
+        "budget_display",
+        "declared_share",
+        "computed_share",
+    )
+    list_filter = (PLAN, "plan_department__department")
+    list_select_related = ("plan_department__plan",)
+    search_fields = ("name", "plan_department__name")
+    inlines = [PolicyGoalInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_policy_goals=Count("policy_goals", distinct=True),
+                n_indicators=Count("policy_goals__indicators", distinct=True),
+                plan_budget_total=_plan_budget_total(),
+            )
+        )
+
+    @admin.display(description=_("department"), ordering="plan_department__name")
+    def department_name(self, obj):
+        return obj.plan_department.name
+
+    @admin.display(description=_("fiscal year"), ordering=f"{PLAN}__fiscal_year")
+    def fiscal_year(self, obj):
+        return obj.plan_department.plan.fiscal_year
+
+    @admin.display(description=_("policy program goals"), ordering="n_policy_goals")
+    def policy_goal_count(self, obj):
+        return obj.n_policy_goals
+
+    @admin.display(description=_("indicators"), ordering="n_indicators")
+    def indicator_count(self, obj):
+        return obj.n_indicators
+
+    @admin.display(description=_("budget"), ordering="budget")
+    def budget_display(self, obj):
+        return format_amount(obj.budget)
+
+    @admin.display(description=_("share % (computed)"))
+    def computed_share(self, obj):
+        return format_share(share_of(obj.budget, obj.plan_budget_total))
+
+
+class IndicatorInline(admin.TabularInline):
+    model = Indicator
+    fields = ("position", "code", "name", "unit", "direction", "annual_target")
+    extra = 0
+    show_change_link = True
+
+
+class UnitProgramInline(admin.TabularInline):
+    model = UnitProgram
+    fields = ("position", "code", "name", "budget", "prior_budget")
+    extra = 0
+
+
+@admin.register(PolicyGoal)
+class PolicyGoalAdmin(PlanDataAdmin):
+    resource_classes = [PolicyGoalResource]
+    list_display = (
+        "name",
+        "strategic_goal",
+        "department_name",
+        "fiscal_year",
+        "indicator_count",
+        "unit_program_count",
+    )
+    list_filter = (f"strategic_goal__{PLAN}", "strategic_goal__plan_department__department")
+    list_select_related = ("strategic_goal__plan_department__plan",)
+    search_fields = ("name", "strategic_goal__name")
+    inlines = [IndicatorInline, UnitProgramInline]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_indicators=Count("indicators", distinct=True),
+                n_unit_programs=Count("unit_programs", distinct=True),
+            )
+        )
+
+    @admin.display(description=_("department"), ordering="strategic_goal__plan_department__name")
+    def department_name(self, obj):
+        return obj.strategic_goal.plan_department.name
+
+    @admin.display(description=_("fiscal year"))
+    def fiscal_year(self, obj):
+        return obj.strategic_goal.plan_department.plan.fiscal_year
+
+    @admin.display(description=_("indicators"), ordering="n_indicators")
+    def indicator_count(self, obj):
+        return obj.n_indicators
+
+    @admin.display(description=_("unit programs"), ordering="n_unit_programs")
+    def unit_program_count(self, obj):
+        return obj.n_unit_programs

@@ -1,0 +1,51 @@
+"""Any plan source an admin may upload: plan-table files, or the text of a published PDF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from .plan_data import PlanData
+from .tables import RowError, TableReadError, check_size, read_plan_files
+
+TEXT_SUFFIXES = (".txt",)
+
+
+@dataclass
+class ReadSources:
+    data: PlanData
+    conflicts: list = field(default_factory=list)
+    kind: str = "tables"  # or "text"
+
+
+def is_plan_text(name):
+    return name.lower().endswith(TEXT_SUFFIXES)
+
+
+def read_sources(files):
+    """[(name, bytes)] into a PlanData. Raises TableReadError listing every problem."""
+    texts = [(n, d) for n, d in files if is_plan_text(n)]
+    if not texts:
+        return ReadSources(read_plan_files(files))
+    if len(files) > 1:
+        raise TableReadError(
+            [
+                RowError(
+                    texts[0][0],
+                    None,
+                    "",
+                    None,
+                    _("a plan text holds the whole plan: upload it alone, without other files"),
+                )
+            ]
+        )
+    from .plan_text import PlanTextError, parse_plan_text
+
+    name, content = texts[0]
+    check_size(name, content)
+    try:
+        parsed = parse_plan_text(content, name)
+    except PlanTextError as exc:
+        raise TableReadError([RowError(name, None, "", None, str(exc))]) from None
+    return ReadSources(parsed.plan, list(parsed.conflicts), "text")

@@ -1,0 +1,219 @@
+"""Plan pages inside the admin: the plan's tables, import with preview, export."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from perfplan.models import ImportBatch, Plan
+
+from .exports import plan_tables, table_by_key, template_tables, write_csv, write_xlsx
+from .forms import ExportForm, PlanImportForm
+from .importer import ACTIONS, LEVEL_LABELS, LEVELS, import_plan
+from .services import hierarchy, plan_as_json, reconcile_plan, reconcile_plan_data
+from .sources import read_sources
+from .tables import TableReadError
+
+PREVIEW_LIMIT = 1000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def can_import(user):
+    return user.has_perm("perfplan.add_plan") and user.has_perm("perfplan.change_plan")
+
+
+def _download(data, filename, content_type):
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
+    return response
+
+
+def _quote(name):
+    from urllib.parse import quote
+
+    return quote(name)
+
+
+def plan_tables_view(request, admin_site, plan_id):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    if not request.user.has_perm("perfplan.view_plan"):
+        raise PermissionDenied
+    context = {
+        **admin_site.each_context(request),
+        "title": _("%(plan)s: plan summary tables") % {"plan": plan},
+        "plan": plan,
+        "opts": Plan._meta,
+        "reconciliation": reconcile_plan(plan),
+        "goal_rows": _table_na_rows(hierarchy(plan)),
+        "can_import": can_import(request.user),
+    }
+    return TemplateResponse(request, "goals/plan_tables.html", context)
+
+
+def _table_na_rows(goal_rows):
+    """Flatten table 나 into printed rows with rowspans, as the source lays it out."""
+    rows = []
+    for goal_row in goal_rows:
+        goal = goal_row.strategic_goal
+        pgs = list(goal.policy_goals.all())
+        lines = []
+        for pg in pgs:
+            inds = list(pg.indicators.all()) or [None]
+            for index, ind in enumerate(inds):
+                lines.append(
+                    {"pg": pg if index == 0 else None, "pg_span": len(inds), "indicator": ind}
+                )
+        if not lines:
+            lines = [{"pg": None, "pg_span": 1, "indicator": None, "empty": True}]
+        for index, line in enumerate(lines):
+            line["goal"] = goal_row if index == 0 else None
+            line["goal_span"] = len(lines)
+            rows.append(line)
+    return rows
+
+
+def plan_export_view(request, admin_site, plan_id):
+    plan = get_object_or_404(Plan, pk=plan_id)
+    if not request.user.has_perm("perfplan.view_plan"):
+        raise PermissionDenied
+    form = ExportForm(request.GET or {"format": "xlsx"})
+    if not form.is_valid():
+        raise Http404
+    fmt = form.cleaned_data["format"]
+    stem = f"성과계획_{plan.fiscal_year}"
+    if fmt == "json":
+        data = json.dumps(plan_as_json(plan), ensure_ascii=False, indent=1).encode()
+        return _download(data, f"{stem}.json", "application/json")
+    tables = plan_tables(plan)
+    if fmt == "xlsx":
+        return _download(write_xlsx(tables), f"{stem}.xlsx", XLSX_TYPE)
+    key = form.cleaned_data["table"] or "hierarchy"
+    encoding = form.cleaned_data["encoding"] or "utf-8"
+    table = table_by_key(tables, key)
+    try:
+        data = write_csv(table, encoding)
+    except UnicodeEncodeError as exc:
+        messages.error(
+            request,
+            _("A character cannot be written in %(encoding)s (%(error)s); export as UTF-8.")
+            % {"encoding": encoding, "error": exc},
+        )
+        return redirect(reverse("admin:perfplan_plan_tables", args=[plan.pk]))
+    return _download(data, f"{stem}_{table.sheet_name}.csv", f"text/csv; charset={encoding}")
+
+
+def import_template_view(request, admin_site):
+    fmt = request.GET.get("format", "xlsx")
+    tables = template_tables()
+    if fmt == "csv":
+        table = table_by_key(tables, request.GET.get("table", "hierarchy"))
+        return _download(
+            write_csv(table), f"성과계획_양식_{table.sheet_name}.csv", "text/csv; charset=utf-8"
+        )
+    return _download(write_xlsx(tables), "성과계획_양식.xlsx", XLSX_TYPE)
+
+
+def _preview_context(result, sources):
+    counts = result.counts()
+    listed = [c for c in result.changes if c.action != "unchanged"]
+    unchanged = [c for c in result.changes if c.action == "unchanged"]
+    return {
+        "result": result,
+        "count_rows": [
+            (LEVEL_LABELS[lv], [counts[lv][a] for a in ACTIONS])
+            for lv in LEVELS
+            if any(counts[lv].values())
+        ],
+        "totals": result.totals(),
+        "listed_changes": listed[:PREVIEW_LIMIT],
+        "listed_more": max(0, len(listed) - PREVIEW_LIMIT),
+        "unchanged": unchanged[:PREVIEW_LIMIT],
+        "unchanged_more": max(0, len(unchanged) - PREVIEW_LIMIT),
+        "file_reconciliation": reconcile_plan_data(sources.data)
+        if sources.data.has_summary
+        else None,
+        "source_kind": sources.kind,
+    }
+
+
+def plan_import_view(request, admin_site):
+    if not can_import(request.user):
+        raise PermissionDenied
+    context = {
+        **admin_site.each_context(request),
+        "opts": Plan._meta,
+        "title": _("Import plan tables"),
+    }
+    form = PlanImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["fiscal_year"]
+        files = [(f.name, f.read()) for f in form.cleaned_data["files"]]
+        try:
+            sources = read_sources(files)
+        except TableReadError as exc:
+            context.update(form=form, errors=exc.errors)
+            return TemplateResponse(request, "goals/plan_import.html", context)
+        result = import_plan(year, sources.data, dry_run=True, conflicts=sources.conflicts)
+        batch = None
+        if result.ok:
+            # Kept in the database so the confirm step works on any app server.
+            batch = ImportBatch.objects.create(
+                fiscal_year=year, source="admin", created_by=request.user
+            )
+            for name, content in files:
+                batch.files.create(name=name, content=content, size=len(content))
+        context.update(
+            form=form,
+            errors=result.errors,
+            batch=batch,
+            year=year,
+            **_preview_context(result, sources),
+        )
+        return TemplateResponse(request, "goals/plan_import.html", context)
+    context["form"] = form
+    return TemplateResponse(request, "goals/plan_import.html", context)
+
+
+def plan_import_confirm_view(request, admin_site, batch_id):
+    if not can_import(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return redirect(reverse("admin:perfplan_plan_import"))
+    batch = get_object_or_404(
+        ImportBatch, pk=batch_id, status=ImportBatch.Status.PREVIEWED, created_by=request.user
+    )
+    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
+    try:
+        sources = read_sources(files)
+    except TableReadError as exc:
+        messages.error(request, "; ".join(str(e) for e in exc.errors))
+        return redirect(reverse("admin:perfplan_plan_import"))
+    result = import_plan(
+        batch.fiscal_year, sources.data, user=request.user, batch=batch, conflicts=sources.conflicts
+    )
+    if not result.ok:
+        context = {
+            **admin_site.each_context(request),
+            "opts": Plan._meta,
+            "title": _("Import plan tables"),
+            "form": PlanImportForm(),
+            "errors": result.errors,
+        }
+        return TemplateResponse(request, "goals/plan_import.html", context)
+    totals = result.totals()
+    messages.success(
+        request,
+        _(
+            "Imported the %(year)s plan: %(new)s new, %(changed)s changed, %(deleted)s deleted, "
+            "%(unchanged)s unchanged."
+        )
+        % {"year": batch.fiscal_year, **totals},
+    )
+    return redirect(reverse("admin:perfplan_plan_tables", args=[result.plan.pk]))

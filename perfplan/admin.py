@@ -1,0 +1,138 @@
+from django.contrib import admin
+from django.db.models import Count
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from goals import views as plan_views
+from goals.models import PlanDepartment
+
+from .models import ImportBatch, ImportFile, Plan
+
+admin.site.site_header = _("perfplan performance plan")
+admin.site.site_title = _("perfplan")
+admin.site.index_title = _("Performance plan administration")
+
+
+class PlanDepartmentInline(admin.TabularInline):
+    model = PlanDepartment
+    fields = (
+        "position",
+        "name",
+        "department",
+        "declared_strategic_goals",
+        "declared_policy_goals",
+        "declared_indicators",
+        "declared_unit_programs",
+        "declared_budget",
+        "declared_prior_budget",
+        "declared_change",
+    )
+    autocomplete_fields = ("department",)
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("fiscal_year", "title", "department_count", "tables_link")
+    search_fields = ("title", "fiscal_year")
+    inlines = [PlanDepartmentInline]
+    fieldsets = (
+        (None, {"fields": ("fiscal_year", "title", "year_note")}),
+        (
+            _("Total row (계) as declared"),
+            {
+                "fields": (
+                    "declared_strategic_goals",
+                    "declared_policy_goals",
+                    "declared_indicators",
+                    "declared_unit_programs",
+                    "declared_budget",
+                    "declared_prior_budget",
+                    "declared_change",
+                )
+            },
+        ),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_departments=Count("departments"))
+
+    @admin.display(description=_("departments"), ordering="n_departments")
+    def department_count(self, obj):
+        return obj.n_departments
+
+    @admin.display(description=_("summary tables"))
+    def tables_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:perfplan_plan_tables", args=[obj.pk]),
+            _("tables 가 and 나"),
+        )
+
+    def get_urls(self):
+        site = self.admin_site
+
+        def wrap(view):
+            return site.admin_view(lambda request, *a, **kw: view(request, site, *a, **kw))
+
+        return [
+            path("import/", wrap(plan_views.plan_import_view), name="perfplan_plan_import"),
+            path(
+                "import/template/",
+                wrap(plan_views.import_template_view),
+                name="perfplan_plan_import_template",
+            ),
+            path(
+                "import/<uuid:batch_id>/confirm/",
+                wrap(plan_views.plan_import_confirm_view),
+                name="perfplan_plan_import_confirm",
+            ),
+            path(
+                "<int:plan_id>/tables/",
+                wrap(plan_views.plan_tables_view),
+                name="perfplan_plan_tables",
+            ),
+            path(
+                "<int:plan_id>/export/",
+                wrap(plan_views.plan_export_view),
+                name="perfplan_plan_export",
+            ),
+            *super().get_urls(),
+        ]
+
+
+class ImportFileInline(admin.TabularInline):
+    model = ImportFile
+    fields = ("name", "size")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "fiscal_year", "source", "status", "created_by", "applied_at")
+    list_filter = ("status", "source", "fiscal_year")
+    list_select_related = ("created_by",)
+    readonly_fields = (
+        "id",
+        "fiscal_year",
+        "source",
+        "status",
+        "created_by",
+        "created_at",
+        "applied_at",
+        "summary",
+    )
+    inlines = [ImportFileInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
