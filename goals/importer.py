@@ -265,12 +265,14 @@ def _diff(result, plan, year, data):
         if keep:
             dept_objects.setdefault(name_key(pd.name), pd)
             continue
-        result.changes.append(Change("deleted", "department", (pd.name,)))
         work.delete[PlanDepartment].append(pd.pk)
-        _cascade_report(result, existing, pd)
 
     if data.has_hierarchy or data.has_unit_programs:
         _diff_goals(result, differ, work, existing, data, dept_objects)
+    for pd_id in work.delete[PlanDepartment]:
+        pd = existing["pd_by_id"][pd_id]
+        result.changes.append(Change("deleted", "department", (pd.name,)))
+        _cascade_report(result, existing, pd)
     return work
 
 
@@ -288,6 +290,8 @@ def _cascade_sg(result, existing, path, sg):
 
 def _cascade_pg(result, existing, path, pg):
     for ind in existing["ind_by_pg"][pg.pk]:
+        if ind.pk in existing["kept_indicators"]:
+            continue  # moved elsewhere by its code
         result.changes.append(Change("deleted", "indicator", path + (pg.name, ind.name)))
     for up in existing["up_by_pg"][pg.pk]:
         result.changes.append(Change("deleted", "unit_program", path + (pg.name, up.name)))
@@ -304,7 +308,7 @@ def _schedule(work, model, obj, action, values):
 def _diff_goals(result, differ, work, existing, data, dept_objects):
     sync_hierarchy = data.has_hierarchy
     indicators_by_code = {ind.code: ind for ind in existing["indicators"] if ind.code}
-    seen = {"sg": set(), "pg": set(), "ind": set(), "up": set()}
+    seen = {"sg": set(), "pg": set(), "ind": existing["kept_indicators"], "up": set()}
     for dd in data.departments:
         pd = dept_objects.get(name_key(dd.name))
         if pd is None:
@@ -521,6 +525,7 @@ def _load(plan):
         "ind_by_pg": defaultdict(list),
         "up_by_pg": defaultdict(list),
         "pd_by_id": {},
+        "kept_indicators": set(),
         "sg_by_id": {},
         "pg_by_id": {},
     }
@@ -562,12 +567,9 @@ def _apply(work, plan, year, data):
         for key, value in work.plan_values.items():
             setattr(plan, key, value)
         plan.save()
-    for model in (Indicator, UnitProgram, PolicyGoal, StrategicGoal, PlanDepartment):
-        ids = work.delete.get(model)
-        if ids:
-            for start in range(0, len(ids), BULK_BATCH):
-                model.objects.filter(pk__in=ids[start : start + BULK_BATCH]).delete()
-
+    # Leaves first; parents only after the writes, so that an indicator moved (by its
+    # code) out of a deleted policy goal is re-parented before the cascade reaches it.
+    _delete(work, (Indicator, UnitProgram))
     new_departments = work.create.get(PlanDepartment, [])
     identities = [pd for pd in new_departments if pd._new_identity]
     created = Department.objects.bulk_create(
@@ -599,7 +601,15 @@ def _apply(work, plan, year, data):
             model.objects.bulk_update(
                 changed, sorted(work.update_fields[model]), batch_size=BULK_BATCH
             )
+    _delete(work, (PolicyGoal, StrategicGoal, PlanDepartment))
     return plan
+
+
+def _delete(work, models):
+    for model in models:
+        ids = work.delete.get(model, [])
+        for start in range(0, len(ids), BULK_BATCH):
+            model.objects.filter(pk__in=ids[start : start + BULK_BATCH]).delete()
 
 
 def describe(result):

@@ -724,9 +724,14 @@ def _read_unit_programs(table, plan, errors):
             )
             continue
         seen[key] = number
+        here = SourceRef(table.file, number)
         dept = _department(plan, names[0])
-        sg, _c = _child(dept.strategic_goals, names[1], lambda n: StrategicGoalData(name=n))
-        pg, _c = _child(sg.policy_goals, names[2], lambda n: PolicyGoalData(name=n))
+        sg, _c = _child(
+            dept.strategic_goals, names[1], lambda n, at=here: StrategicGoalData(name=n, source=at)
+        )
+        pg, _c = _child(
+            sg.policy_goals, names[2], lambda n, at=here: PolicyGoalData(name=n, source=at)
+        )
         pg.unit_programs.append(
             UnitProgramData(
                 name=names[3],
