@@ -9,4 +9,5 @@ class PlanDataAdmin(ExportActionModelAdmin):
     formats = [XLSX, CSV]
     export_formats = [XLSX, CSV]
     list_per_page = 100
+    list_max_show_all = 1000
     show_full_result_count = False
