@@ -2,10 +2,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import PolicyGoal
-from perfplan.models import amount_field
+from perfplan.models import VersionedModel, amount_field
 
 
-class UnitProgram(models.Model):
+class UnitProgram(VersionedModel):
     """단위사업: a budgeted activity under a policy program goal."""
 
     policy_goal = models.ForeignKey(
@@ -18,6 +18,7 @@ class UnitProgram(models.Model):
     name = models.CharField(_("name"), max_length=500)
     budget = amount_field(_("budget"), null=True, blank=True)
     prior_budget = amount_field(_("prior-year budget"), null=True, blank=True)
+    original_budget = amount_field(_("original budget"), null=True, blank=True, editable=False)
     position = models.PositiveIntegerField(_("order"), default=0)
 
     class Meta:

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfplan.models import DeclaredFigures, Plan, amount_field
+from perfplan.models import DeclaredFigures, Plan, VersionedModel, amount_field
 
 
 class Department(models.Model):
@@ -47,7 +47,7 @@ class PlanDepartment(DeclaredFigures):
         return f"{self.name} ({self.plan.fiscal_year})"
 
 
-class StrategicGoal(models.Model):
+class StrategicGoal(VersionedModel):
     """전략목표, with its programme budget (table 나's 예산액)."""
 
     plan_department = models.ForeignKey(
@@ -58,6 +58,13 @@ class StrategicGoal(models.Model):
     )
     name = models.CharField(_("name"), max_length=500)
     budget = amount_field(_("budget"), null=True, blank=True)
+    original_budget = amount_field(
+        _("original budget"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The budget as published, kept when an amendment changes it."),
+    )
     declared_share = models.DecimalField(
         _("share % (declared)"), max_digits=7, decimal_places=2, null=True, blank=True
     )
@@ -77,7 +84,7 @@ class StrategicGoal(models.Model):
         return self.name
 
 
-class PolicyGoal(models.Model):
+class PolicyGoal(VersionedModel):
     """정책사업목표."""
 
     strategic_goal = models.ForeignKey(

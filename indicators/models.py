@@ -1,7 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from goals.models import PolicyGoal
+from django.conf import settings
+
+from goals.models import Department, PolicyGoal
+from perfplan.models import Plan, VersionedModel
 
 
 class Direction(models.TextChoices):
@@ -35,7 +38,7 @@ class LowerIsBetterMethod(models.TextChoices):
     COMPLEMENT = "complement", _("(2 − actual ÷ target) × 100")
 
 
-class Indicator(models.Model):
+class Indicator(VersionedModel):
     """성과지표 of a policy program goal, with its definition."""
 
     policy_goal = models.ForeignKey(
@@ -69,6 +72,15 @@ class Indicator(models.Model):
     annual_target = models.DecimalField(
         _("annual target"), max_digits=20, decimal_places=4, null=True, blank=True
     )
+    original_annual_target = models.DecimalField(
+        _("original annual target"),
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("The target as published, kept when an amendment changes it."),
+    )
     target_min = models.DecimalField(
         _("target range from"), max_digits=20, decimal_places=4, null=True, blank=True
     )
@@ -101,3 +113,167 @@ class Indicator(models.Model):
 
     def __str__(self):
         return self.name
+
+
+# Periods are keyed within the plan's year: M01–M12, Q1–Q4, H1–H2, Y (see indicators.periods).
+PERIOD_KEY_LENGTH = 3
+
+
+class PeriodTarget(models.Model):
+    """A target for one period; without them the year-to-date target is pro rata."""
+
+    indicator = models.ForeignKey(
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.CASCADE,
+        related_name="period_targets",
+    )
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    target = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
+
+    class Meta:
+        ordering = ["indicator", "period"]
+        verbose_name = _("period target")
+        verbose_name_plural = _("period targets")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period"], name="uniq_period_target"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.period}"
+
+
+class ResultStatus(models.TextChoices):
+    DRAFT = "draft", _("draft (작성중)")
+    SUBMITTED = "submitted", _("submitted (제출)")
+    APPROVED = "approved", _("approved (승인)")
+    RETURNED = "returned", _("returned (반려)")
+
+
+class Result(VersionedModel):
+    """실적: an indicator's actual value for one period, and where it is in the review."""
+
+    indicator = models.ForeignKey(
+        Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="results"
+    )
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    value = models.DecimalField(_("actual"), max_digits=20, decimal_places=4, null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=10,
+        choices=ResultStatus.choices,
+        default=ResultStatus.DRAFT,
+        db_index=True,
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True)
+    edited_after_approval = models.BooleanField(_("edited after approval"), default=False)
+    is_sample = models.BooleanField(
+        _("sample data"),
+        default=False,
+        help_text=_("Demo data, not a real result."),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("last update"), auto_now=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["indicator", "period"]
+        verbose_name = _("result")
+        verbose_name_plural = _("results")
+        permissions = [
+            ("submit_result", _("Can submit results")),
+            ("review_result", _("Can approve or return results")),
+            ("reopen_result", _("Can reopen approved results")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "period"], name="uniq_result_period"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.period}"
+
+
+class Evidence(models.Model):
+    """증빙자료 attached to a result; kept in the database so every app server can serve it."""
+
+    result = models.ForeignKey(
+        Result, verbose_name=_("result"), on_delete=models.CASCADE, related_name="evidence"
+    )
+    name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content = models.BinaryField(_("content"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["result", "id"]
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+
+    def __str__(self):
+        return self.name
+
+
+class EntryException(models.Model):
+    """Entry kept open for a department and period after its deadline (a lock exception)."""
+
+    plan = models.ForeignKey(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="entry_exceptions"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="entry_exceptions",
+    )
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    open_until = models.DateField(_("open until"))
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["plan", "department", "period"]
+        verbose_name = _("entry exception")
+        verbose_name_plural = _("entry exceptions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "department", "period"], name="uniq_entry_exception"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.department} {self.period} → {self.open_until}"

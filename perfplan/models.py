@@ -51,7 +51,16 @@ class DeclaredFigures(models.Model):
         return {name: getattr(self, f"declared_{name}") for name in self.DECLARED_FIELDS}
 
 
-class Plan(DeclaredFigures):
+class VersionedModel(models.Model):
+    """Optimistic locking: a save based on an outdated copy is refused (see perfplan.locking)."""
+
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Plan(DeclaredFigures, VersionedModel):
     """A performance plan (성과계획서) for one fiscal year; its declared figures are the 계 row."""
 
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), unique=True)
@@ -61,6 +70,21 @@ class Plan(DeclaredFigures):
         max_length=300,
         blank=True,
         help_text=_("For instance, that the source does not state its fiscal year."),
+    )
+    published_at = models.DateTimeField(
+        _("published at"),
+        null=True,
+        blank=True,
+        help_text=_("After publication, changing a target or a budget needs a reason."),
+    )
+    threshold_achieved = models.DecimalField(
+        _("achieved from (%)"), max_digits=6, decimal_places=2, default=100
+    )
+    threshold_caution = models.DecimalField(
+        _("caution from (%)"), max_digits=6, decimal_places=2, default=90
+    )
+    entry_deadline_days = models.PositiveSmallIntegerField(
+        _("entry deadline (days after the period ends)"), default=10
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -126,3 +150,124 @@ class ImportFile(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class DepartmentAssignment(models.Model):
+    """A person works for a department (several are possible); roles come from groups."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="department_assignments",
+    )
+    department = models.ForeignKey(
+        "goals.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+
+    class Meta:
+        verbose_name = _("department assignment")
+        verbose_name_plural = _("department assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department"], name="uniq_assignment"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.department}"
+
+
+class ChangeLogEntry(models.Model):
+    """One recorded change. Append-only and hash-chained (see perfplan.changelog).
+
+    References are plain ids without database constraints, so that deleting a user or an
+    object never has to touch (and could never silently alter) the log.
+    """
+
+    class Action(models.TextChoices):
+        CREATE = "create", _("created")
+        UPDATE = "update", _("updated")
+        DELETE = "delete", _("deleted")
+        SUBMIT = "submit", _("submitted")
+        APPROVE = "approve", _("approved")
+        RETURN = "return", _("returned")
+        REOPEN = "reopen", _("reopened")
+        IMPORT = "import", _("imported")
+        LOCK = "lock", _("entry exception")
+        ASSIGN = "assign", _("role assignment")
+
+    sequence = models.BigIntegerField(_("sequence"), unique=True)
+    timestamp = models.DateTimeField(_("time"), db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    username = models.CharField(_("user name"), max_length=150, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices, db_index=True)
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        verbose_name=_("object type"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    object_repr = models.CharField(_("object"), max_length=300, blank=True)
+    department = models.ForeignKey(
+        "goals.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), null=True, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    batch = models.ForeignKey(
+        ImportBatch,
+        verbose_name=_("import batch"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    hash = models.CharField(_("hash"), max_length=64)
+
+    class Meta:
+        ordering = ["-sequence"]
+        verbose_name = _("change log entry")
+        verbose_name_plural = _("change log")
+        indexes = [
+            models.Index(fields=["department", "-sequence"], name="changelog_dept_seq"),
+            models.Index(fields=["user", "-sequence"], name="changelog_user_seq"),
+            models.Index(fields=["content_type", "object_id"], name="changelog_object"),
+            models.Index(fields=["action", "-sequence"], name="changelog_action_seq"),
+        ]
+
+    def __str__(self):
+        return f"#{self.sequence} {self.get_action_display()} {self.object_repr}"
+
+
+class ChangeLogHead(models.Model):
+    """The chain's head, locked by each writer so that entries chain one after another."""
+
+    sequence = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = _("change log head")
