@@ -93,6 +93,10 @@ class Plan(DeclaredFigures, VersionedModel):
         ordering = ["-fiscal_year"]
         verbose_name = _("performance plan")
         verbose_name_plural = _("performance plans")
+        permissions = [
+            ("view_all_departments", _("Can see every department's data")),
+            ("change_all_departments", _("Can change every department's data")),
+        ]
 
     def __str__(self):
         return self.title or _("%(year)s performance plan") % {"year": self.fiscal_year}
@@ -271,3 +275,6 @@ class ChangeLogHead(models.Model):
 
     class Meta:
         verbose_name = _("change log head")
+
+    def __str__(self):
+        return f"#{self.sequence} {self.hash[:12]}"

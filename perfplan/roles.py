@@ -37,7 +37,11 @@ ROLE_PERMISSIONS = {
     + _perms({"perfplan": ["departmentassignment"]}, ALL_ACTIONS)
     + _perms({"perfplan": ["importbatch", "changelogentry"]}, ("view",))
     + _perms({"auth": ["user"]}, ("view", "add", "change"))
-    + [("indicators", "reopen_result")],
+    + [
+        ("indicators", "reopen_result"),
+        ("perfplan", "view_all_departments"),
+        ("perfplan", "change_all_departments"),
+    ],
     OFFICER: _VIEW_PLAN
     + _perms({"indicators": ["result"]}, ("view", "add", "change"))
     + _perms({"indicators": ["evidence"]}, ("view", "add", "delete"))
@@ -48,7 +52,8 @@ ROLE_PERMISSIONS = {
     AUDITOR: _VIEW_PLAN
     + _perms({"indicators": ["result", "evidence", "entryexception"]}, ("view",))
     + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
-    + _perms({"auth": ["user"]}, ("view",)),
+    + _perms({"auth": ["user"]}, ("view",))
+    + [("perfplan", "view_all_departments")],
 }
 
 
