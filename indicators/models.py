@@ -1,7 +1,6 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-
-from django.conf import settings
 
 from goals.models import Department, PolicyGoal
 from perfplan.models import Plan, VersionedModel
@@ -94,6 +93,11 @@ class Indicator(VersionedModel):
     )
     aggregation = models.CharField(
         _("aggregation"), max_length=10, choices=Aggregation.choices, blank=True
+    )
+    is_sample = models.BooleanField(
+        _("sample definition"),
+        default=False,
+        help_text=_("Demo targets and definition, not from the plan."),
     )
 
     class Meta:

@@ -5,5 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/tracking/", include("indicators.urls")),
+    path("admin/results/", include("indicators.urls_results")),
     path("admin/", admin.site.urls),
 ]
