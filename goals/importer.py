@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from indicators.models import Direction, Indicator
+from perfplan.changelog import EntryDraft, change_context, plain, record_many
 from perfplan.models import ImportBatch, Plan
 
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
@@ -61,6 +63,8 @@ class Change:
     path: tuple
     fields: list = field(default_factory=list)
     source: object = None
+    obj: object = None  # the record, for the change log (its pk is known after the write)
+    values: dict | None = None  # what a new record was created with
 
     @property
     def level_label(self):
@@ -138,7 +142,9 @@ class _Differ:
                     changes.append(FieldChange(field_name, _label(type(obj), field_name), old, new))
                 setattr(obj, field_name, new)
         action = "new" if is_new else ("changed" if changes else "unchanged")
-        self.result.changes.append(Change(action, level, path, changes, source))
+        self.result.changes.append(
+            Change(action, level, path, changes, source, obj, dict(values) if is_new else None)
+        )
         return action
 
 
@@ -176,9 +182,6 @@ def import_plan(
             work = _diff(result, plan, year, data)
             if result.errors or dry_run:
                 return result
-            plan = _apply(work, plan, year, data)
-            result.plan = plan
-            result.applied = True
             if batch is None:
                 batch = ImportBatch.objects.create(
                     fiscal_year=year,
@@ -187,11 +190,19 @@ def import_plan(
                 )
                 for name, content in files:
                     batch.files.create(name=name, content=content, size=len(content))
-            batch.status = ImportBatch.Status.APPLIED
-            batch.applied_at = timezone.now()
-            batch.summary = {"counts": result.counts(), "conflicts": result.conflicts}
-            batch.save(update_fields=["status", "applied_at", "summary"])
-            result.batch = batch
+            context = {"batch": batch, "quiet": True}
+            if user is not None and getattr(user, "pk", None):
+                context["user"] = user
+            with change_context(**context):
+                plan = _apply(work, plan, year, data)
+                result.plan = plan
+                result.applied = True
+                batch.status = ImportBatch.Status.APPLIED
+                batch.applied_at = timezone.now()
+                batch.summary = {"counts": result.counts(), "conflicts": result.conflicts}
+                batch.save(update_fields=["status", "applied_at", "summary"])
+                result.batch = batch
+                _log(result, plan, batch)
     except IntegrityError as exc:
         result.applied = False
         result.errors.append(
@@ -209,12 +220,15 @@ def _diff(result, plan, year, data):
     work = _Plan()
     differ = _Differ(result)
     existing = _load(plan)
-    work.plan_values = {}
+    # The plan itself: created when new, its 계 row updated when the summary is given.
+    work.plan_obj = plan or Plan(fiscal_year=year)
+    work.plan_changed = plan is None
     if data.has_summary:
-        plan_obj = plan or Plan(fiscal_year=year)
         values = _figures_values(data.total)
-        differ.compare("plan", (str(year),), plan_obj, values, is_new=plan is None)
-        work.plan_values = values
+        action = differ.compare("plan", (str(year),), work.plan_obj, values, is_new=plan is None)
+        work.plan_changed = action != "unchanged"
+    elif plan is None:
+        result.changes.append(Change("new", "plan", (str(year),), obj=work.plan_obj, values={}))
 
     # Departments
     by_key = {name_key(pd.name): pd for pd in existing["departments"]}
@@ -271,30 +285,30 @@ def _diff(result, plan, year, data):
         _diff_goals(result, differ, work, existing, data, dept_objects)
     for pd_id in work.delete[PlanDepartment]:
         pd = existing["pd_by_id"][pd_id]
-        result.changes.append(Change("deleted", "department", (pd.name,)))
+        result.changes.append(Change("deleted", "department", (pd.name,), obj=pd))
         _cascade_report(result, existing, pd)
     return work
 
 
 def _cascade_report(result, existing, pd):
     for sg in existing["sg_by_dept"][pd.pk]:
-        result.changes.append(Change("deleted", "strategic_goal", (pd.name, sg.name)))
+        result.changes.append(Change("deleted", "strategic_goal", (pd.name, sg.name), obj=sg))
         _cascade_sg(result, existing, (pd.name,), sg)
 
 
 def _cascade_sg(result, existing, path, sg):
     for pg in existing["pg_by_sg"][sg.pk]:
         _cascade_pg(result, existing, path + (sg.name,), pg)
-        result.changes.append(Change("deleted", "policy_goal", path + (sg.name, pg.name)))
+        result.changes.append(Change("deleted", "policy_goal", path + (sg.name, pg.name), obj=pg))
 
 
 def _cascade_pg(result, existing, path, pg):
     for ind in existing["ind_by_pg"][pg.pk]:
         if ind.pk in existing["kept_indicators"]:
             continue  # moved elsewhere by its code
-        result.changes.append(Change("deleted", "indicator", path + (pg.name, ind.name)))
+        result.changes.append(Change("deleted", "indicator", path + (pg.name, ind.name), obj=ind))
     for up in existing["up_by_pg"][pg.pk]:
-        result.changes.append(Change("deleted", "unit_program", path + (pg.name, up.name)))
+        result.changes.append(Change("deleted", "unit_program", path + (pg.name, up.name), obj=up))
 
 
 def _schedule(work, model, obj, action, values):
@@ -388,7 +402,9 @@ def _diff_goals(result, differ, work, existing, data, dept_objects):
                 continue
             for sg in existing["sg_by_dept"].get(pd.pk, []):
                 if sg.pk not in seen["sg"]:
-                    result.changes.append(Change("deleted", "strategic_goal", (pd.name, sg.name)))
+                    result.changes.append(
+                        Change("deleted", "strategic_goal", (pd.name, sg.name), obj=sg)
+                    )
                     _cascade_sg(result, existing, (pd.name,), sg)
                     work.delete[StrategicGoal].append(sg.pk)
                     continue
@@ -396,17 +412,23 @@ def _diff_goals(result, differ, work, existing, data, dept_objects):
                     path = (pd.name, sg.name)
                     if pg.pk not in seen["pg"]:
                         _cascade_pg(result, existing, path, pg)
-                        result.changes.append(Change("deleted", "policy_goal", path + (pg.name,)))
+                        result.changes.append(
+                            Change("deleted", "policy_goal", path + (pg.name,), obj=pg)
+                        )
                         work.delete[PolicyGoal].append(pg.pk)
                         continue
         for ind in existing["indicators"]:
             if ind.pk not in seen["ind"] and ind.policy_goal_id in seen["pg"]:
-                result.changes.append(Change("deleted", "indicator", _path_of(existing, ind)))
+                result.changes.append(
+                    Change("deleted", "indicator", _path_of(existing, ind), obj=ind)
+                )
                 work.delete[Indicator].append(ind.pk)
     if data.has_unit_programs:
         for up in existing["unit_programs"]:
             if up.pk not in seen["up"] and (up.policy_goal_id in seen["pg"] or not sync_hierarchy):
-                result.changes.append(Change("deleted", "unit_program", _path_of(existing, up)))
+                result.changes.append(
+                    Change("deleted", "unit_program", _path_of(existing, up), obj=up)
+                )
                 work.delete[UnitProgram].append(up.pk)
 
 
@@ -561,11 +583,10 @@ def _load(plan):
 
 
 def _apply(work, plan, year, data):
-    if plan is None:
-        plan = Plan.objects.create(fiscal_year=year, **work.plan_values)
-    elif work.plan_values:
-        for key, value in work.plan_values.items():
-            setattr(plan, key, value)
+    plan = work.plan_obj
+    if work.plan_changed:
+        if plan.pk:
+            plan.version += 1
         plan.save()
     # Leaves first; parents only after the writes, so that an indicator moved (by its
     # code) out of a deleted policy goal is re-parented before the cascade reaches it.
@@ -594,6 +615,11 @@ def _apply(work, plan, year, data):
         if objects:
             model.objects.bulk_create(objects, batch_size=BULK_BATCH)
         changed = work.update.get(model, [])
+        if changed and hasattr(model, "version"):
+            # An open edit form of any of these records is now stale (optimistic locking).
+            for obj in changed:
+                obj.version += 1
+            work.update_fields[model].add("version")
         if changed:
             if parent and model is Indicator:
                 for obj in changed:
@@ -610,6 +636,70 @@ def _delete(work, models):
         ids = work.delete.get(model, [])
         for start in range(0, len(ids), BULK_BATCH):
             model.objects.filter(pk__in=ids[start : start + BULK_BATCH]).delete()
+
+
+LEVEL_MODELS = {
+    "plan": Plan,
+    "department": PlanDepartment,
+    "strategic_goal": StrategicGoal,
+    "policy_goal": PolicyGoal,
+    "indicator": Indicator,
+    "unit_program": UnitProgram,
+}
+_LOG_ACTIONS = {"new": "create", "changed": "update", "deleted": "delete"}
+
+
+def _log(result, plan, batch):
+    """One change-log entry per written record, and one for the import itself.
+
+    Department and year come from the change's path, not from walking relations, so a
+    national-scale import logs without a query per row.
+    """
+    department_ids = dict(
+        PlanDepartment.objects.filter(plan=plan).values_list("name", "department_id")
+    )
+    for change in result.changes:
+        if change.level == "department" and change.action == "deleted":
+            department_ids.setdefault(change.path[0], change.obj.department_id)
+    types = {level: ContentType.objects.get_for_model(m) for level, m in LEVEL_MODELS.items()}
+    drafts = []
+    for change in result.changes:
+        if change.action == "unchanged":
+            continue
+        obj = change.obj
+        if change.action == "changed":
+            changes = {f.field: [plain(f.old), plain(f.new)] for f in change.fields}
+        elif change.action == "new":
+            changes = {
+                k: [None, plain(v)] for k, v in (change.values or {}).items() if v not in (None, "")
+            }
+        else:
+            changes = {}
+        drafts.append(
+            EntryDraft(
+                action=_LOG_ACTIONS[change.action],
+                content_type=types[change.level],
+                object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+                object_repr=" › ".join(change.path)[:300],
+                department_id=department_ids.get(change.path[0])
+                if change.level != "plan"
+                else None,
+                fiscal_year=plan.fiscal_year,
+                changes=changes,
+            )
+        )
+    totals = result.totals()
+    drafts.append(
+        EntryDraft(
+            action="import",
+            content_type=ContentType.objects.get_for_model(ImportBatch),
+            object_id=str(batch.pk),
+            object_repr=str(batch)[:300],
+            fiscal_year=plan.fiscal_year,
+            changes={k: [None, v] for k, v in totals.items()},
+        )
+    )
+    record_many(drafts, batch=batch)
 
 
 def describe(result):

@@ -83,7 +83,7 @@ class ChangeContextMiddleware:
         return response
 
 
-def _plain(value):
+def plain(value):
     """Values as they go into the JSON of an entry (and its hash)."""
     if value is None or isinstance(value, (bool, int, str)):
         return value
@@ -93,6 +93,8 @@ def _plain(value):
         return repr(value)
     if isinstance(value, (datetime, date)):
         return value.isoformat()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [plain(v) for v in value]
     if hasattr(value, "pk"):
         return value.pk
     return str(value)
@@ -123,7 +125,7 @@ def draft_for(obj, action, changes=None, reason=""):
         object_repr=str(obj)[:300],
         department_id=department_id,
         fiscal_year=fiscal_year,
-        changes={k: [_plain(old), _plain(new)] for k, (old, new) in (changes or {}).items()},
+        changes={k: [plain(old), plain(new)] for k, (old, new) in (changes or {}).items()},
         reason=reason,
     )
 

@@ -336,3 +336,28 @@ def test_unit_programs_table_is_held_and_counted():
     rows.append(["의회사무국", goal.name, "없는 사업", "x", "1", "1"])
     result = import_plan(2026, read([("u.csv", csv_bytes(rows))]))
     assert not result.ok and result.errors[0].row == 5
+
+
+def test_every_written_record_is_in_the_change_log_with_its_batch():
+    from perfplan.changelog import verify_chain
+    from perfplan.models import ChangeLogEntry
+
+    load_seed()
+    batch = ImportBatch.objects.get()
+    entries = ChangeLogEntry.objects.filter(batch_id=batch.pk)
+    # plan + 11 departments + 10 goals + 66 policy goals + 168 indicators + the import itself
+    assert entries.count() == 1 + 11 + 10 + 66 + 168 + 1
+    indicator = entries.filter(
+        action="create", object_repr__endswith="의원 전문교육 및 위탁연수 참석율"
+    ).get()
+    assert indicator.changes["name"] == [None, "의원 전문교육 및 위탁연수 참석율"]
+    assert indicator.department.name == "의회사무국" and indicator.fiscal_year == 2026
+    rows = seed_rows()
+    for row in rows[1:]:
+        if row[0] == "홍보실":
+            row[2] = "500"
+    import_plan(2026, read([("h.csv", csv_bytes(rows))]))
+    update = ChangeLogEntry.objects.get(action="update", content_type__model="strategicgoal")
+    assert update.changes == {"budget": ["478", "500"]}
+    assert StrategicGoal.objects.get(plan_department__name="홍보실").version == 2
+    assert verify_chain().ok

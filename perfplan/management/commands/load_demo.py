@@ -10,15 +10,16 @@ from django.utils.translation import gettext as _
 from goals.importer import describe, import_plan
 from goals.tables import read_plan_paths
 from perfplan import roles
+from perfplan.models import DepartmentAssignment
 
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")
 DEMO_USERS = (
-    # username, role, superuser
-    ("planadmin", roles.PLAN_ADMIN, False),
-    ("officer", roles.OFFICER, False),
-    ("reviewer", roles.REVIEWER, False),
-    ("auditor", roles.AUDITOR, False),
-    ("admin", None, True),
+    # username, role, departments (as the seed names them), superuser
+    ("planadmin", roles.PLAN_ADMIN, (), False),
+    ("officer", roles.OFFICER, ("복지환경국", "보건소"), False),
+    ("reviewer", roles.REVIEWER, ("복지환경국",), False),
+    ("auditor", roles.AUDITOR, (), False),
+    ("admin", None, (), True),
 )
 DEMO_PASSWORD = "perfplan-demo"
 
@@ -52,7 +53,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
         )
-        for username, role, superuser in DEMO_USERS:
+        for username, role, departments, superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(username=username)
             user.is_staff = True
             user.is_superuser = superuser
@@ -60,4 +61,10 @@ class Command(BaseCommand):
             user.save()
             if role:
                 user.groups.set([Group.objects.get(name=role)])
-            self.stdout.write(f"  {username:<10} {role or _('superuser')}")
+            for name in departments:
+                department = plan.departments.get(name=name).department
+                DepartmentAssignment.objects.get_or_create(user=user, department=department)
+            where = ", ".join(departments)
+            self.stdout.write(
+                f"  {username:<10} {role or _('superuser')}{f' ({where})' if where else ''}"
+            )
