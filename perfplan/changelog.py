@@ -196,10 +196,66 @@ def record_many(drafts, *, batch=None, reason=None):
             entry.hash = entry_hash(entry)
             prev_hash = entry.hash
             entries.append(entry)
-        ChangeLogEntry.objects.bulk_create(entries, batch_size=2000)
+        _insert(entries)
         head.sequence, head.hash = sequence, prev_hash
         head.save(update_fields=["sequence", "hash"])
     return entries
+
+
+_COPY_COLUMNS = (
+    "sequence",
+    "timestamp",
+    "user_id",
+    "username",
+    "request_id",
+    "ip_address",
+    "action",
+    "content_type_id",
+    "object_id",
+    "object_repr",
+    "department_id",
+    "fiscal_year",
+    "changes",
+    "reason",
+    "batch_id",
+    "prev_hash",
+    "hash",
+)
+COPY_THRESHOLD = 500
+
+
+def _insert(entries):
+    """Bulk insert; on PostgreSQL large batches use COPY (about 3× faster than INSERT)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or len(entries) < COPY_THRESHOLD:
+        ChangeLogEntry.objects.bulk_create(entries, batch_size=2000)
+        return
+    table = ChangeLogEntry._meta.db_table
+    sql = f"COPY {table} ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for entry in entries:
+            copy.write_row(
+                [
+                    entry.sequence,
+                    entry.timestamp,
+                    entry.user_id,
+                    entry.username,
+                    entry.request_id,
+                    entry.ip_address,
+                    entry.action,
+                    entry.content_type_id,
+                    entry.object_id,
+                    entry.object_repr,
+                    entry.department_id,
+                    entry.fiscal_year,
+                    json.dumps(entry.changes, ensure_ascii=False),
+                    entry.reason,
+                    str(entry.batch_id) if entry.batch_id else None,
+                    entry.prev_hash,
+                    entry.hash,
+                ]
+            )
 
 
 def record(obj, action, changes=None, reason=""):
