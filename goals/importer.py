@@ -287,7 +287,49 @@ def _diff(result, plan, year, data):
         pd = existing["pd_by_id"][pd_id]
         result.changes.append(Change("deleted", "department", (pd.name,), obj=pd))
         _cascade_report(result, existing, pd)
+    _protect_results(result, work, existing)
     return work
+
+
+def _protect_results(result, work, existing):
+    """An indicator with results is never deleted by an import (a rename needs its code)."""
+    from indicators.models import Result
+
+    doomed = set(work.delete[Indicator])
+    pg_ids, sg_ids = set(work.delete[PolicyGoal]), set(work.delete[StrategicGoal])
+    pd_ids = set(work.delete[PlanDepartment])
+    for ind in existing["indicators"]:
+        if ind.pk in existing["kept_indicators"]:
+            continue
+        pg = existing["pg_by_id"][ind.policy_goal_id]
+        sg = existing["sg_by_id"][pg.strategic_goal_id]
+        if pg.pk in pg_ids or sg.pk in sg_ids or sg.plan_department_id in pd_ids:
+            doomed.add(ind.pk)
+    if not doomed:
+        return
+    doomed = sorted(doomed)
+    with_results = set()
+    for start in range(0, len(doomed), BULK_BATCH):
+        with_results.update(
+            Result.objects.filter(indicator_id__in=doomed[start : start + BULK_BATCH]).values_list(
+                "indicator_id", flat=True
+            )
+        )
+    for ind in existing["indicators"]:
+        if ind.pk in with_results:
+            path = " › ".join(_path_of(existing, ind))
+            result.errors.append(
+                RowError(
+                    "",
+                    None,
+                    "",
+                    path,
+                    _(
+                        "this indicator has results and would be deleted: keep it in the file, or give "
+                        "it its indicator code to rename or move it"
+                    ),
+                )
+            )
 
 
 def _cascade_report(result, existing, pd):

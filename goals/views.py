@@ -151,7 +151,9 @@ def plan_import_view(request, admin_site):
         "opts": Plan._meta,
         "title": _("Import plan tables"),
     }
-    form = PlanImportForm(request.POST or None, request.FILES or None)
+    year = request.GET.get("year", "")
+    initial = {"fiscal_year": int(year)} if year.isdigit() else {}
+    form = PlanImportForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["fiscal_year"]
         files = [(f.name, f.read()) for f in form.cleaned_data["files"]]

@@ -363,3 +363,18 @@ def test_every_written_record_is_in_the_change_log_with_its_batch(monkeypatch):
     assert update.changes == {"budget": ["478", "500"]}
     assert StrategicGoal.objects.get(plan_department__name="홍보실").version == 2
     assert verify_chain().ok
+
+
+def test_an_indicator_with_results_is_never_deleted_by_an_import():
+    from indicators.models import Result
+
+    load_seed()
+    indicator = Indicator.objects.get(name="의원 전문교육 및 위탁연수 참석율")
+    Result.objects.create(indicator=indicator, period="Y", value=Decimal("95"))
+    rows = seed_rows()
+    rows[1][5] = "의원 전문교육 참석율"  # a rename without a code = delete + new
+    result = import_plan(2026, read([("h.csv", csv_bytes(rows))]), dry_run=True)
+    assert not result.ok
+    assert "의원 전문교육 및 위탁연수 참석율" in str(result.errors[0])
+    result = import_plan(2026, read([("h.csv", csv_bytes(rows))]))
+    assert not result.applied and Indicator.objects.filter(pk=indicator.pk).exists()

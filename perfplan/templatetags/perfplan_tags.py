@@ -13,6 +13,18 @@ def amount(value):
 
 
 @register.filter
+def value(value):
+    """A preview cell: amounts with separators and no trailing zeros, None as empty."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    return value
+
+
+@register.filter
 def share(value):
     return format_share(value)
 
