@@ -33,6 +33,15 @@ class PlanImportForm(forms.Form):
         ),
     )
 
+    reason = forms.CharField(
+        label=_("Reason for the amendment"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text=_(
+            "Required when the plan is published and the file changes a target or a budget."
+        ),
+    )
+
     def clean_files(self):
         files = self.cleaned_data["files"]
         limit = settings.PERFPLAN_MAX_UPLOAD_BYTES

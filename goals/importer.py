@@ -173,6 +173,7 @@ def import_plan(
     batch=None,
     files=(),
     conflicts=(),
+    reason="",
 ):
     """Preview (dry_run) or apply `data` as the plan of `year`. Atomic: all or nothing."""
     result = ImportResult(year=year, dry_run=dry_run, conflicts=list(conflicts))
@@ -180,6 +181,7 @@ def import_plan(
         with transaction.atomic():
             plan = Plan.objects.select_for_update().filter(fiscal_year=year).first()
             work = _diff(result, plan, year, data)
+            _amendments(result, work, plan, reason)
             if result.errors or dry_run:
                 return result
             if batch is None:
@@ -190,7 +192,7 @@ def import_plan(
                 )
                 for name, content in files:
                     batch.files.create(name=name, content=content, size=len(content))
-            context = {"batch": batch, "quiet": True}
+            context = {"batch": batch, "quiet": True, "reason": reason}
             if user is not None and getattr(user, "pk", None):
                 context["user"] = user
             with change_context(**context):
@@ -199,7 +201,12 @@ def import_plan(
                 result.applied = True
                 batch.status = ImportBatch.Status.APPLIED
                 batch.applied_at = timezone.now()
-                batch.summary = {"counts": result.counts(), "conflicts": result.conflicts}
+                batch.summary = {
+                    **batch.summary,
+                    "counts": result.counts(),
+                    "conflicts": result.conflicts,
+                    "reason": reason,
+                }
                 batch.save(update_fields=["status", "applied_at", "summary"])
                 result.batch = batch
                 _log(result, plan, batch)
@@ -289,6 +296,44 @@ def _diff(result, plan, year, data):
         _cascade_report(result, existing, pd)
     _protect_results(result, work, existing)
     return work
+
+
+AMENDED_FIELDS = {
+    ("strategic_goal", "budget"): (StrategicGoal, "original_budget"),
+    ("unit_program", "budget"): (UnitProgram, "original_budget"),
+    ("indicator", "annual_target"): (Indicator, "original_annual_target"),
+}
+
+
+def _amendments(result, work, plan, reason):
+    """After publication a target or budget change needs a reason; the original is kept."""
+    if plan is None or plan.published_at is None:
+        return
+    for change in result.changes:
+        if change.action != "changed":
+            continue
+        for field_change in change.fields:
+            amended = AMENDED_FIELDS.get((change.level, field_change.field))
+            if amended is None:
+                continue
+            model, keep = amended
+            if not (reason or "").strip():
+                result.errors.append(
+                    RowError(
+                        change.source.file if change.source else "",
+                        change.source.row if change.source else None,
+                        field_change.label,
+                        " › ".join(change.path),
+                        _(
+                            "the plan is published: changing %(field)s needs a reason for the "
+                            "amendment"
+                        )
+                        % {"field": field_change.label},
+                    )
+                )
+            elif getattr(change.obj, keep) is None:
+                setattr(change.obj, keep, field_change.old)
+                work.update_fields[model].add(keep)
 
 
 def _protect_results(result, work, existing):

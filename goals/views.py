@@ -162,7 +162,10 @@ def plan_import_view(request, admin_site):
         except TableReadError as exc:
             context.update(form=form, errors=exc.errors)
             return TemplateResponse(request, "goals/plan_import.html", context)
-        result = import_plan(year, sources.data, dry_run=True, conflicts=sources.conflicts)
+        reason = form.cleaned_data["reason"]
+        result = import_plan(
+            year, sources.data, dry_run=True, conflicts=sources.conflicts, reason=reason
+        )
         batch = None
         if result.ok:
             # Kept in the database so the confirm step works on any app server.

@@ -378,3 +378,31 @@ def test_an_indicator_with_results_is_never_deleted_by_an_import():
     assert "의원 전문교육 및 위탁연수 참석율" in str(result.errors[0])
     result = import_plan(2026, read([("h.csv", csv_bytes(rows))]))
     assert not result.applied and Indicator.objects.filter(pk=indicator.pk).exists()
+
+
+def test_a_published_plans_budget_change_needs_a_reason_and_keeps_the_original():
+    from django.utils import timezone
+
+    from perfplan.models import ChangeLogEntry
+
+    plan = load_seed()
+    plan.published_at = timezone.now()
+    plan.save()
+    rows = seed_rows()
+    for row in rows[1:]:
+        if row[0] == "홍보실":
+            row[2] = "500"
+    result = import_plan(2026, read([("h.csv", csv_bytes(rows))]))
+    assert not result.applied and "홍보실" in str(result.errors[0])
+    result = import_plan(2026, read([("h.csv", csv_bytes(rows))]), reason="추경 반영")
+    assert result.applied
+    goal = StrategicGoal.objects.get(plan_department__name="홍보실")
+    assert (goal.original_budget, goal.budget) == (Decimal(478), Decimal(500))
+    entry = ChangeLogEntry.objects.get(action="update", content_type__model="strategicgoal")
+    assert entry.reason == "추경 반영"
+    for row in rows[1:]:
+        if row[0] == "홍보실":
+            row[2] = "510"
+    import_plan(2026, read([("h.csv", csv_bytes(rows))]), reason="2차 추경")
+    goal.refresh_from_db()
+    assert (goal.original_budget, goal.budget) == (Decimal(478), Decimal(510))

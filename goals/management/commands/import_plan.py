@@ -20,7 +20,7 @@ class Command(BaseCommand):
             "--note", default="", help="a note on the plan's year, shown on its page"
         )
 
-    def handle(self, *args, files, year, dry_run, note, **options):
+    def handle(self, *args, files, year, dry_run, note, reason, **options):
         contents = []
         for name in files:
             path = Path(name)
@@ -35,7 +35,9 @@ class Command(BaseCommand):
             raise CommandError(
                 _("Nothing was imported: %(count)s error(s).") % {"count": len(exc.errors)}
             ) from None
-        result = import_plan(year, data, dry_run=dry_run, source="command", files=contents)
+        result = import_plan(
+            year, data, dry_run=dry_run, source="command", files=contents, reason=reason
+        )
         for line in describe(result):
             self.stdout.write(line)
         if result.errors:
