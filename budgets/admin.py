@@ -1,17 +1,21 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from goals.amendments import AmendmentAdminMixin, display_side_by_side
 from perfplan.admin_base import PlanDataAdmin
+from perfplan.locking import with_optimistic_lock
 from perfplan.numbers import format_amount
 
 from .models import UnitProgram
 from .resources import UnitProgramResource
 
 DEPT = "policy_goal__strategic_goal__plan_department"
+# Refuses a stale save (perfplan.locking); a no-op once the shared base has it.
+BaseAdmin = with_optimistic_lock(PlanDataAdmin)
 
 
 @admin.register(UnitProgram)
-class UnitProgramAdmin(PlanDataAdmin):
+class UnitProgramAdmin(AmendmentAdminMixin, BaseAdmin):
     resource_classes = [UnitProgramResource]
     list_display = (
         "name",
@@ -21,7 +25,9 @@ class UnitProgramAdmin(PlanDataAdmin):
         "budget_display",
         "prior_budget_display",
         "change_display",
+        "amended_budget",
     )
+    readonly_fields = ("original_budget",)
     list_filter = (f"{DEPT}__plan", f"{DEPT}__department")
     list_select_related = (f"{DEPT}__plan",)
     search_fields = ("name", "code", "policy_goal__name")
@@ -42,3 +48,7 @@ class UnitProgramAdmin(PlanDataAdmin):
     @admin.display(description=_("change"))
     def change_display(self, obj):
         return format_amount(obj.change)
+
+    @admin.display(description=_("budget amended (original → revised)"))
+    def amended_budget(self, obj):
+        return display_side_by_side(obj, "budget")

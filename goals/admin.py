@@ -6,8 +6,10 @@ from budgets.models import UnitProgram
 from budgets.services import share_of
 from indicators.models import Indicator
 from perfplan.admin_base import PlanDataAdmin
+from perfplan.locking import with_optimistic_lock
 from perfplan.numbers import format_amount, format_share
 
+from .amendments import AmendmentAdminMixin, display_side_by_side, is_published
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 from .resources import (
     DepartmentResource,
@@ -17,10 +19,27 @@ from .resources import (
 )
 
 PLAN = "plan_department__plan"
+# Every admin here refuses a stale save (perfplan.locking); a no-op once the shared base has it.
+BaseAdmin = with_optimistic_lock(PlanDataAdmin)
+
+
+class PublishedAmountInlineMixin:
+    """In a published plan a target/budget changes only on its own form, with a reason."""
+
+    amendable_field = None
+
+    def parent_plan(self, obj):
+        raise NotImplementedError
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and is_published(self.parent_plan(obj)):
+            readonly.append(self.amendable_field)
+        return readonly
 
 
 @admin.register(Department)
-class DepartmentAdmin(PlanDataAdmin):
+class DepartmentAdmin(BaseAdmin):
     resource_classes = [DepartmentResource]
     list_display = ("name", "code", "plan_count")
     search_fields = ("name", "code")
@@ -33,15 +52,19 @@ class DepartmentAdmin(PlanDataAdmin):
         return obj.n_plans
 
 
-class StrategicGoalInline(admin.TabularInline):
+class StrategicGoalInline(PublishedAmountInlineMixin, admin.TabularInline):
     model = StrategicGoal
+    amendable_field = "budget"
     fields = ("position", "name", "budget", "declared_share")
     extra = 0
     show_change_link = True
 
+    def parent_plan(self, obj):
+        return obj.plan
+
 
 @admin.register(PlanDepartment)
-class PlanDepartmentAdmin(PlanDataAdmin):
+class PlanDepartmentAdmin(BaseAdmin):
     resource_classes = [PlanDepartmentResource]
     list_display = (
         "name",
@@ -123,7 +146,7 @@ def _plan_budget_total():
 
 
 @admin.register(StrategicGoal)
-class StrategicGoalAdmin(PlanDataAdmin):
+class StrategicGoalAdmin(AmendmentAdminMixin, BaseAdmin):
     resource_classes = [StrategicGoalResource]
     list_display = (
         "name",
@@ -134,7 +157,9 @@ class StrategicGoalAdmin(PlanDataAdmin):
         "budget_display",
         "declared_share",
         "computed_share",
+        "amended_budget",
     )
+    readonly_fields = ("original_budget",)
     list_filter = (PLAN, "plan_department__department")
     list_select_related = ("plan_department__plan",)
     search_fields = ("name", "plan_department__name")
@@ -175,22 +200,39 @@ class StrategicGoalAdmin(PlanDataAdmin):
     def computed_share(self, obj):
         return format_share(share_of(obj.budget, obj.plan_budget_total))
 
+    @admin.display(description=_("budget amended (original → revised)"))
+    def amended_budget(self, obj):
+        return display_side_by_side(obj, "budget")
 
-class IndicatorInline(admin.TabularInline):
+
+def _policy_goal_plan(obj):
+    return obj.strategic_goal.plan_department.plan
+
+
+class IndicatorInline(PublishedAmountInlineMixin, admin.TabularInline):
     model = Indicator
+    amendable_field = "annual_target"
     fields = ("position", "code", "name", "unit", "direction", "annual_target")
     extra = 0
     show_change_link = True
 
+    def parent_plan(self, obj):
+        return _policy_goal_plan(obj)
 
-class UnitProgramInline(admin.TabularInline):
+
+class UnitProgramInline(PublishedAmountInlineMixin, admin.TabularInline):
     model = UnitProgram
+    amendable_field = "budget"
     fields = ("position", "code", "name", "budget", "prior_budget")
     extra = 0
+    show_change_link = True
+
+    def parent_plan(self, obj):
+        return _policy_goal_plan(obj)
 
 
 @admin.register(PolicyGoal)
-class PolicyGoalAdmin(PlanDataAdmin):
+class PolicyGoalAdmin(BaseAdmin):
     resource_classes = [PolicyGoalResource]
     list_display = (
         "name",

@@ -1,0 +1,215 @@
+"""Periods close for entry: each has a deadline, after which only an exception reopens it.
+
+A period's entry deadline is its last day plus the plan's `entry_deadline_days`. Until the
+end of that day, results of the period may be entered, edited and submitted; after it,
+entry is closed, unless a plan admin has opened an exception (EntryException) for the
+department and period, until a date and with a reason — like DHIS2's expiry days and lock
+exceptions. Reviewing (approve, return) and a plan admin's reopen are not entry: they stay
+possible after the deadline.
+
+Period keys within the plan's fiscal year: M01–M12 (months), Q1–Q4 (quarters), H1–H2
+(half-years), Y (the year). The dates are computed here from the key alone.
+"""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from perfplan.changelog import change_context, draft_for, record_many
+from perfplan.scoping import can, department_ids, sees_all
+
+from .models import EntryException, Frequency
+
+MONTH_KEYS = tuple(f"M{m:02d}" for m in range(1, 13))
+QUARTER_KEYS = ("Q1", "Q2", "Q3", "Q4")
+HALF_KEYS = ("H1", "H2")
+YEAR_KEYS = ("Y",)
+PERIOD_KEYS = MONTH_KEYS + QUARTER_KEYS + HALF_KEYS + YEAR_KEYS
+KEYS_BY_FREQUENCY = {
+    Frequency.MONTHLY: MONTH_KEYS,
+    Frequency.QUARTERLY: QUARTER_KEYS,
+    Frequency.HALF_YEARLY: HALF_KEYS,
+    Frequency.YEARLY: YEAR_KEYS,
+}
+
+
+class LockError(Exception):
+    """A refused lock or exception operation; the message says what and why."""
+
+    def __init__(self, message):
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self):
+        return self.message
+
+
+def _end_month(key):
+    if key in MONTH_KEYS:
+        return int(key[1:])
+    if key in QUARTER_KEYS:
+        return int(key[1]) * 3
+    if key in HALF_KEYS:
+        return int(key[1]) * 6
+    if key in YEAR_KEYS:
+        return 12
+    raise ValueError(
+        _("“%(key)s” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y.") % {"key": key}
+    )
+
+
+def is_period_key(key):
+    return key in PERIOD_KEYS
+
+
+def keys_for(frequency):
+    """The period keys of a measurement frequency; a blank one is yearly (as in
+    indicators.periods); None (not known yet, e.g. on an empty form): every key."""
+    if frequency is None:
+        return PERIOD_KEYS
+    return KEYS_BY_FREQUENCY.get(frequency or Frequency.YEARLY, YEAR_KEYS)
+
+
+def period_label(key):
+    """How a person reads a key: 3월, 2분기, 상반기, 연간 (through the translations)."""
+    if key in MONTH_KEYS:
+        return _("month %(month)s") % {"month": int(key[1:])}
+    if key in QUARTER_KEYS:
+        return _("quarter %(quarter)s") % {"quarter": key[1]}
+    if key == "H1":
+        return _("first half")
+    if key == "H2":
+        return _("second half")
+    if key in YEAR_KEYS:
+        return _("the year")
+    return key
+
+
+def period_choices(frequency=None):
+    return [(key, f"{key} · {period_label(key)}") for key in keys_for(frequency)]
+
+
+def period_end(plan_year, key) -> date:
+    """The last day of period `key` in fiscal year `plan_year` (M03 → 31 March)."""
+    month = _end_month(key)
+    return date(plan_year, month, calendar.monthrange(plan_year, month)[1])
+
+
+def entry_deadline(plan, key) -> date:
+    """The last day on which results of period `key` may be entered without an exception."""
+    return period_end(plan.fiscal_year, key) + timedelta(days=plan.entry_deadline_days)
+
+
+def _today(today):
+    return today or timezone.localdate()
+
+
+def active_exception(plan, department_id, period_key, today=None):
+    """The EntryException keeping the period open today, if any."""
+    return (
+        EntryException.objects.filter(
+            plan=plan,
+            department_id=department_id,
+            period=period_key,
+            open_until__gte=_today(today),
+        )
+        .order_by("-open_until")
+        .first()
+    )
+
+
+def entry_open(plan, department_id, period_key, today=None) -> bool:
+    """Whether results of that department and period may be entered (edited, submitted)."""
+    today = _today(today)
+    if today <= entry_deadline(plan, period_key):
+        return True
+    return active_exception(plan, department_id, period_key, today) is not None
+
+
+def closed_message(plan, department_name, period_key):
+    """Why entry is refused: the deadline that passed (and a lapsed exception, if any)."""
+    params = {
+        "department": department_name,
+        "period": period_key,
+        "deadline": entry_deadline(plan, period_key).isoformat(),
+    }
+    return (
+        _(
+            "The entry deadline of %(department)s for period %(period)s was %(deadline)s: "
+            "entry is closed. A plan admin can open an exception for the department and "
+            "period."
+        )
+        % params
+    )
+
+
+def _may_open_exception(user, department_id):
+    """restrict()'s rule for adding an EntryException row of `department_id`."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not user.has_perm("indicators.add_entryexception"):
+        return False
+    return sees_all(user, "add") or department_id in department_ids(user)
+
+
+def check_exception(user, plan, department, period_key, open_until, reason, today=None):
+    """Why an exception may not be opened (LockError), or nothing."""
+    if not _may_open_exception(user, department.pk):
+        raise LockError(_("Only a plan admin can open an entry exception."))
+    if not is_period_key(period_key):
+        raise LockError(
+            _("“%(key)s” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y.") % {"key": period_key}
+        )
+    if not (reason or "").strip():
+        raise LockError(_("An entry exception needs a reason."))
+    if open_until is None:
+        raise LockError(_("An entry exception needs the date until which entry stays open."))
+    if open_until < _today(today):
+        raise LockError(
+            _("An entry exception cannot end in the past (%(date)s).")
+            % {"date": open_until.isoformat()}
+        )
+    if not plan.departments.filter(department=department).exists():
+        raise LockError(
+            _("%(department)s is not a department of %(plan)s.")
+            % {"department": department, "plan": plan}
+        )
+
+
+def open_exception(user, plan, department, period_key, open_until, reason, today=None):
+    """Keep entry open for one department and period until `open_until` (plan admins only).
+
+    An exception already there for the department and period is extended (or shortened) in
+    place. The change log records it with the action "lock" and the reason.
+    """
+    reason = (reason or "").strip()
+    check_exception(user, plan, department, period_key, open_until, reason, today)
+    with transaction.atomic():
+        exception = (
+            EntryException.objects.select_for_update()
+            .filter(plan=plan, department=department, period=period_key)
+            .first()
+        )
+        if exception is not None and not can(user, "change", exception):
+            raise LockError(_("Only a plan admin can open an entry exception."))
+        if exception is None:
+            exception = EntryException(plan=plan, department=department, period=period_key)
+            changes = {"period": (None, period_key)}
+        else:
+            changes = {}
+        for name, value in (("open_until", open_until), ("reason", reason)):
+            old = getattr(exception, name) if exception.pk else None
+            if old != value:
+                changes[name] = (old, value)
+        exception.open_until = open_until
+        exception.reason = reason
+        exception.created_by = user
+        with change_context(quiet=True):  # one "lock" entry, not "create"/"update" besides
+            exception.save()
+        record_many([draft_for(exception, "lock", changes, reason=reason)])
+    return exception
