@@ -356,14 +356,16 @@ def check_entry(user, indicator, period_key, result=None, today=None):
 
 
 def save_result(
-    user, indicator, period_key, *, value, note="", expected_version=None, today=None
+    user, indicator, period_key, *, value, note=None, expected_version=None, today=None
 ) -> Result:
     """Create or update the result of `indicator` for `period_key`; returns it.
 
     `expected_version` is the version the caller's copy was loaded at (0: "there was no
     result yet"); a newer row raises ConcurrentEditError. Without it, the row is still
-    locked and its version bumped. Nothing changed: nothing is written.
+    locked and its version bumped. Nothing changed: nothing is written. `note=None` keeps
+    the note as it is. A value entered over sample data makes the result real.
     """
+    keep_note = note is None
     note = note or ""
     value = _parse_value(value, indicator)
     check_period(indicator, period_key)
@@ -374,6 +376,8 @@ def save_result(
         )
     with transaction.atomic(), change_context(user=user):
         existing = _lock_one(indicator, period_key)
+        if existing is not None and keep_note:
+            note = existing.note
         attempted = {"value": value, "note": note}
         if existing is not None:
             if expected_version is not None and existing.version != int(expected_version):
@@ -392,6 +396,7 @@ def save_result(
             existing.value = value
             existing.note = note
             existing.entered_by = user
+            existing.is_sample = False
             if value_changed and not existing.edited_after_approval:
                 existing.edited_after_approval = _was_ever_approved(existing)
             _save_step(existing)
