@@ -5,6 +5,7 @@ DATABASE_URL (SQLite by default), DJANGO_SECRET_KEY, DJANGO_DEBUG, DJANGO_ALLOWE
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -36,6 +37,8 @@ INSTALLED_APPS = [
     "goals",
     "budgets",
     "indicators",
+    # Login throttling (see "Hardening" below); after our apps so their templates win.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -48,6 +51,8 @@ MIDDLEWARE = [
     "perfplan.changelog.ChangeContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: turns a lockout into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "perfplan.urls"
@@ -95,7 +100,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Seoul"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Years and ids must not read "2,026"; amounts are formatted explicitly (perfplan.numbers).
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -126,3 +132,47 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_AGE = int(os.environ.get("DJANGO_SESSION_SECONDS", 8 * 3600))
+
+# ---------------------------------------------------------------- hardening
+# Login throttling (django-axes): 5 failed logins for the same user name from the same
+# address lock that pair out for 15 minutes. By the pair, not by address alone: the whole
+# office reaches us through one NAT address, and one person's typos must not lock everyone
+# out; not by user name alone, or anyone could lock a colleague out by guessing wrongly.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("PERFPLAN_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("PERFPLAN_LOGIN_LOCK_MINUTES", 15)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The lockout page (HTTP 429) says, in Korean, for how long.
+AXES_LOCKOUT_TEMPLATE = "admin/perfplan/lockout.html"
+
+# Sessions end with the browser, and after SESSION_COOKIE_AGE at the latest (above).
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The admin's forms carry the CSRF token; no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [
+    o for o in os.environ.get("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o
+]
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+if not DEBUG:
+    # Static files from STATIC_ROOT by the app server itself, right after SecurityMiddleware
+    # (README: Running in production). Not in development: runserver serves them there.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+    # collectstatic writes hashed, compressed copies that WhiteNoise serves with far-future
+    # cache headers; a template naming a file collectstatic did not see fails loudly.
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }

@@ -1,0 +1,449 @@
+"""The change log: what an admin save records, tamper detection, the read-only admin, the
+history pages, the xlsx export, and a list that never counts the log."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import DatabaseError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from budgets.models import UnitProgram
+from goals.models import Department
+from goals.tests.factories import make_plan
+from perfplan import roles
+from perfplan.admin_changelog import ChangeLogEntryAdmin
+from perfplan.changelog import EntryDraft, record_many, verify_chain
+from perfplan.models import ChangeLogEntry, DepartmentAssignment
+
+pytestmark = pytest.mark.django_db
+
+TABLE = ChangeLogEntry._meta.db_table
+PER_PAGE = ChangeLogEntryAdmin.list_per_page
+TRIGGER = "perfplan_changelog_append_only"
+on_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the append-only trigger exists on PostgreSQL only (migration 0004); on SQLite "
+    "the log is protected by the application alone",
+)
+
+
+def make_user(django_user_model, name, role=None, superuser=False, departments=()):
+    user = django_user_model.objects.create_user(
+        name, password="pw", is_staff=True, is_superuser=superuser
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    for department in departments:
+        DepartmentAssignment.objects.create(user=user, department=department)
+    return user
+
+
+@pytest.fixture
+def plan():
+    return make_plan(2030, departments=2, goals=1, policy_goals=1, indicators=1, unit_programs=1)
+
+
+@pytest.fixture
+def plan_admin(django_user_model):
+    return make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
+
+
+@pytest.fixture
+def auditor(django_user_model):
+    return make_user(django_user_model, "auditor", roles.AUDITOR)
+
+
+def form_data(response):
+    """The POST data of an admin change form as rendered (main form and inlines)."""
+    data = {}
+
+    def add_form(form):
+        for name in form.fields:
+            bound = form[name]
+            value = bound.value()
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[bound.html_name] = "on"
+                continue
+            data[bound.html_name] = (
+                [str(v) for v in value] if isinstance(value, (list, tuple)) else str(value)
+            )
+
+    add_form(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add_form(formset.management_form)
+        for form in formset.forms:
+            add_form(form)
+    return data
+
+
+def tamper(sql, params):
+    """Run an UPDATE/DELETE on the log as an attacker with database access would.
+
+    On PostgreSQL the trigger refuses it; the attacker (a superuser) disables the trigger
+    first. Inside the test's transaction, so everything is rolled back afterwards.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
+        cursor.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
+
+
+# ---------------------------------------------------------------- what a save records
+
+
+def test_admin_save_logs_old_and_new_with_user_ip_and_request_id(client, plan, plan_admin):
+    unit = UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    unit = unit.order_by("pk").first()
+    assert unit.budget == Decimal("10")
+    client.force_login(plan_admin)
+    url = reverse("admin:budgets_unitprogram_change", args=[unit.pk])
+    data = form_data(client.get(url))
+    data["budget"] = "250"
+    response = client.post(url, data, REMOTE_ADDR="10.1.2.3", HTTP_X_REQUEST_ID="req-test-123")
+    assert response.status_code == 302, getattr(response, "context", None) and [
+        form.errors for form in [response.context["adminform"].form]
+    ]
+    unit.refresh_from_db()
+    assert unit.budget == Decimal("250")
+    entry = ChangeLogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(UnitProgram), object_id=str(unit.pk)
+    ).latest("sequence")
+    assert entry.action == "update"
+    assert entry.changes["budget"] == ["10", "250"]
+    assert entry.user_id == plan_admin.pk and entry.username == "planadmin"
+    assert entry.ip_address == "10.1.2.3"
+    assert entry.request_id == "req-test-123"
+    assert entry.department_id == unit.policy_goal.strategic_goal.plan_department.department_id
+    assert response.headers["X-Request-ID"] == "req-test-123"
+    assert verify_chain().ok
+
+    # …and the object's history page shows it, old → new.
+    history = client.get(reverse("admin:budgets_unitprogram_history", args=[unit.pk]))
+    assert history.status_code == 200
+    text = history.content.decode()
+    assert 'id="change-log-history"' in text
+    assert "10 &rarr; 250" in text
+    assert "req-test-123" in text and "10.1.2.3" in text
+
+
+def test_history_is_scoped_to_the_users_departments(client, plan, django_user_model):
+    pd_a, pd_b = plan.departments.order_by("position")
+    officer = make_user(django_user_model, "officer", roles.OFFICER, departments=[pd_a.department])
+    unit = UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department=pd_a).first()
+    ct = ContentType.objects.get_for_model(UnitProgram)
+    # An entry filed under B for A's unit program (as if it had moved from B): not shown.
+    record_many(
+        [
+            EntryDraft(
+                action="update",
+                content_type=ct,
+                object_id=str(unit.pk),
+                object_repr="B 시절의 기록",
+                department_id=pd_b.department_id,
+                changes={"name": ["B 시절", "지금"]},
+            )
+        ]
+    )
+    client.force_login(officer)
+    text = client.get(reverse("admin:budgets_unitprogram_history", args=[unit.pk])).content
+    text = text.decode()
+    assert 'id="change-log-history"' in text  # A's own entries (the import's) are there
+    assert "B 시절" not in text
+
+
+# ---------------------------------------------------------------- tampering
+
+
+def test_verify_change_log_passes_on_an_intact_chain(plan):
+    out = io.StringIO()
+    call_command("verify_change_log", stdout=out)
+    checked = ChangeLogEntry.objects.count()
+    assert checked > 10
+    assert str(checked) in out.getvalue()
+
+
+def test_verify_change_log_finds_an_altered_entry(plan):
+    target = ChangeLogEntry.objects.order_by("sequence")[5].sequence
+    tamper(f"UPDATE {TABLE} SET object_repr = %s WHERE sequence = %s", ["조작됨", target])
+    with pytest.raises(CommandError) as raised:
+        call_command("verify_change_log")
+    assert raised.value.returncode == 1
+    assert f"#{target}" in str(raised.value)
+    report = verify_chain()
+    assert report.broken_at == target and report.checked == target - 1
+
+
+def test_verify_change_log_finds_a_changed_hash_link(plan):
+    """Rewriting an entry's content *and* its hash breaks the next entry's link."""
+    from perfplan.changelog import entry_hash
+
+    entry = ChangeLogEntry.objects.order_by("sequence")[3]
+    entry.object_repr = "조작됨"
+    new_hash = entry_hash(entry)
+    tamper(
+        f"UPDATE {TABLE} SET object_repr = %s, hash = %s WHERE sequence = %s",
+        ["조작됨", new_hash, entry.sequence],
+    )
+    report = verify_chain()
+    assert report.broken_at == entry.sequence + 1
+    with pytest.raises(CommandError):
+        call_command("verify_change_log")
+
+
+def test_verify_change_log_finds_a_deleted_entry(plan):
+    target = ChangeLogEntry.objects.order_by("sequence")[7].sequence
+    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [target])
+    with pytest.raises(CommandError) as raised:
+        call_command("verify_change_log")
+    assert raised.value.returncode == 1
+    assert f"#{target}" in str(raised.value)
+
+
+def test_verify_change_log_finds_removed_last_entries(plan):
+    last = ChangeLogEntry.objects.order_by("-sequence").first().sequence
+    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [last])
+    report = verify_chain()
+    assert not report.ok and report.broken_at == last
+    with pytest.raises(CommandError):
+        call_command("verify_change_log")
+
+
+@on_postgres
+def test_postgres_refuses_update_and_delete_of_entries(plan):
+    entry = ChangeLogEntry.objects.order_by("sequence").first()
+    for sql, params in (
+        (f"UPDATE {TABLE} SET object_repr = %s WHERE id = %s", ["조작됨", entry.pk]),
+        (f"DELETE FROM {TABLE} WHERE id = %s", [entry.pk]),
+    ):
+        with pytest.raises(DatabaseError, match="append-only"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+    with pytest.raises(DatabaseError, match="append-only"):
+        with transaction.atomic():
+            ChangeLogEntry.objects.filter(pk=entry.pk).update(reason="조작")
+    assert verify_chain().ok
+
+
+# ---------------------------------------------------------------- the read-only admin
+
+
+@pytest.mark.parametrize("who", ["auditor", "plan_admin", "superuser"])
+def test_nobody_adds_edits_or_deletes_entries_in_the_admin(client, plan, django_user_model, who):
+    user = {
+        "auditor": lambda: make_user(django_user_model, "a", roles.AUDITOR),
+        "plan_admin": lambda: make_user(django_user_model, "p", roles.PLAN_ADMIN),
+        "superuser": lambda: make_user(django_user_model, "s", superuser=True),
+    }[who]()
+    client.force_login(user)
+    entry = ChangeLogEntry.objects.order_by("sequence").first()
+    before = (entry.object_repr, entry.changes, entry.hash)
+    change_url = reverse("admin:perfplan_changelogentry_change", args=[entry.pk])
+
+    page = client.get(change_url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert 'name="_save"' not in text and 'name="_continue"' not in text
+    assert entry.hash in text  # the detail shows the entry, read-only
+
+    posted = client.post(change_url, {"object_repr": "조작됨", "reason": "조작"})
+    assert posted.status_code == 403
+    assert client.get(reverse("admin:perfplan_changelogentry_add")).status_code == 403
+    assert client.post(reverse("admin:perfplan_changelogentry_add"), {}).status_code == 403
+    delete_url = reverse("admin:perfplan_changelogentry_delete", args=[entry.pk])
+    assert client.get(delete_url).status_code == 403
+    assert client.post(delete_url, {"post": "yes"}).status_code == 403
+    listing = client.get(reverse("admin:perfplan_changelogentry_changelist"))
+    assert listing.status_code == 200
+    assert "delete_selected" not in listing.content.decode()
+    bulk = client.post(
+        reverse("admin:perfplan_changelogentry_changelist"),
+        {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302, 403)
+    entry.refresh_from_db()
+    assert (entry.object_repr, entry.changes, entry.hash) == before
+    assert ChangeLogEntry.objects.filter(pk=entry.pk).exists()
+    assert verify_chain().ok
+
+
+def test_officers_do_not_see_the_log(client, plan, django_user_model):
+    officer = make_user(django_user_model, "officer", roles.OFFICER)
+    client.force_login(officer)
+    assert client.get(reverse("admin:perfplan_changelogentry_changelist")).status_code == 403
+    assert client.get(reverse("admin:perfplan_changelogentry_export")).status_code == 403
+
+
+# ---------------------------------------------------------------- the list on a large log
+
+
+def _fill(count, departments, users):
+    ct = ContentType.objects.get_for_model(Department)
+    drafts = [
+        EntryDraft(
+            action=("update", "create", "approve")[i % 3],
+            content_type=ct,
+            object_id=str(i),
+            object_repr=f"항목 {i}",
+            department_id=departments[i % len(departments)].pk,
+            fiscal_year=2030,
+            changes={"name": [f"old {i}", f"new {i}"]},
+        )
+        for i in range(count)
+    ]
+    # Entries by several users, as the middleware would file them.
+    from perfplan.changelog import change_context
+
+    per_user = len(drafts) // len(users) + 1
+    for index, user in enumerate(users):
+        with change_context(user=user, ip_address="10.0.0.1", request_id=f"r{index}"):
+            record_many(drafts[index * per_user : (index + 1) * per_user])
+
+
+LIST_FILTERS = [
+    "",
+    "department__id__exact={dept}",
+    "user__id__exact={user}",
+    "action__exact=update",
+    "content_type__id__exact={ct}",
+    "timestamp__gte={today}&timestamp__lt={tomorrow}",
+    "department__id__exact={dept}&timestamp__gte={today}&timestamp__lt={tomorrow}",
+    "department__id__exact={dept}&action__exact=update&user__id__exact={user}",
+    "q=항목 1",
+]
+
+
+def _list_queries(client, query):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("admin:perfplan_changelogentry_changelist") + "?" + query)
+    assert response.status_code == 200, response.get("Location")
+    return response, [q["sql"] for q in queries.captured_queries]
+
+
+@pytest.mark.parametrize("filters", LIST_FILTERS)
+def test_log_list_never_counts_and_its_queries_do_not_grow(client, auditor, filters):
+    import datetime
+
+    from django.utils import timezone
+
+    departments = [Department.objects.create(name=f"부서{i}") for i in range(3)]
+    users = [auditor]
+    client.force_login(auditor)
+    today = timezone.localdate()
+    values = {
+        "dept": departments[0].pk,
+        "user": auditor.pk,
+        "ct": ContentType.objects.get_for_model(Department).pk,
+        "today": today.isoformat(),
+        "tomorrow": (today + datetime.timedelta(days=1)).isoformat(),
+    }
+    query = filters.format(**values)
+    _fill(30, departments, users)
+    small_response, small = _list_queries(client, query)
+    _fill(600, departments, users)
+    large_response, large = _list_queries(client, query)
+    assert len(small) == len(large), (small, large)
+    log_queries = [sql for sql in large if TABLE in sql]
+    assert log_queries, "the list did not read the log"
+    counting = [sql for sql in log_queries if "COUNT(" in sql.upper()]
+    assert counting == [], counting
+    assert any(f"LIMIT {PER_PAGE + 1}" in sql for sql in log_queries)  # one more: is there a next?
+    rows = large_response.context["cl"].result_list
+    assert 0 < len(rows) <= PER_PAGE
+    assert len(small) <= 12, small
+    sequences = [entry.sequence for entry in rows]
+    assert sequences == sorted(sequences, reverse=True)  # newest first, whatever the order key
+
+
+def test_log_list_pages_forward_and_back_without_counting(client, auditor):
+    departments = [Department.objects.create(name="부서")]
+    _fill(PER_PAGE * 2 + PER_PAGE // 2, departments, [auditor])
+    client.force_login(auditor)
+    url = reverse("admin:perfplan_changelogentry_changelist")
+    total = ChangeLogEntry.objects.count()  # those, and the department's own creation
+    assert PER_PAGE * 2 < total < PER_PAGE * 3
+    first = client.get(url)
+    cl = first.context["cl"]
+    assert len(cl.result_list) == PER_PAGE and cl.page.has_next() and not cl.page.has_previous()
+    assert 'rel="next"' in first.content.decode()
+    third = client.get(url + "?p=3")
+    cl = third.context["cl"]
+    assert len(cl.result_list) == total - 2 * PER_PAGE
+    assert not cl.page.has_next() and cl.page.has_previous()
+    assert cl.result_list[-1].sequence == 1
+    assert 'rel="prev"' in third.content.decode() and 'rel="next"' not in third.content.decode()
+    assert client.get(url + "?p=9").status_code == 302  # past the end: Django's ?e=1
+    # "Show all" would load the whole log: not offered, not honoured.
+    shown = client.get(url + "?all=")
+    assert len(shown.context["cl"].result_list) == PER_PAGE
+
+
+def test_log_list_filters_and_search(client, plan, auditor, django_user_model):
+    pd_a, pd_b = plan.departments.order_by("position")
+    client.force_login(auditor)
+    url = reverse("admin:perfplan_changelogentry_changelist")
+    response = client.get(url + f"?department__id__exact={pd_b.department_id}")
+    rows = list(response.context["cl"].result_list)
+    assert rows and all(entry.department_id == pd_b.department_id for entry in rows)
+    # Filter choices come from the small tables and list both departments.
+    text = response.content.decode()
+    assert "부서000" in text and "부서001" in text
+    response = client.get(url + "?q=부서001")
+    rows = list(response.context["cl"].result_list)
+    assert rows and all("부서001" in entry.object_repr for entry in rows)
+    response = client.get(url + "?timestamp__gte=2000-01-01&timestamp__lt=2000-01-02")
+    assert response.status_code == 200 and list(response.context["cl"].result_list) == []
+
+
+# ---------------------------------------------------------------- export
+
+
+def test_log_export_is_filtered_formula_escaped_xlsx(client, plan, auditor):
+    pd_a, pd_b = plan.departments.order_by("position")
+    ct = ContentType.objects.get_for_model(Department)
+    record_many(
+        [
+            EntryDraft(
+                action="update",
+                content_type=ct,
+                object_id="1",
+                object_repr='=HYPERLINK("http://evil.example","x")',
+                department_id=pd_b.department_id,
+                changes={"name": ["+1", "@SUM(A1)"]},
+            )
+        ]
+    )
+    client.force_login(auditor)
+    response = client.get(
+        reverse("admin:perfplan_changelogentry_export")
+        + f"?department__id__exact={pd_b.department_id}"
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.streaming
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = list(workbook.worksheets[0].iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    department_column = header.index("실국") if "실국" in header else 7
+    assert body and {row[department_column] for row in body} == {"부서001"}
+    evil = next(row for row in body if row[6] and "HYPERLINK" in row[6])
+    assert evil[6].startswith("'=")
+    assert not any(
+        isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@") for row in body for cell in row
+    )
