@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from perfplan.models import ImportBatch, Plan
+from perfplan.scoping import sees_all
 
 from .exports import plan_tables, table_by_key, template_tables, write_csv, write_xlsx
 from .forms import ExportForm, PlanImportForm
@@ -29,6 +30,14 @@ def can_import(user):
     return user.has_perm("perfplan.add_plan") and user.has_perm("perfplan.change_plan")
 
 
+def can_see_plan_tables(user):
+    """Tables 가 and 나 show every department: for those who see all (admins, auditors).
+
+    Officers and reviewers see their own departments in the staff views instead.
+    """
+    return user.has_perm("perfplan.view_plan") and sees_all(user, "view")
+
+
 def _download(data, filename, content_type):
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
@@ -42,9 +51,9 @@ def _quote(name):
 
 
 def plan_tables_view(request, admin_site, plan_id):
-    plan = get_object_or_404(Plan, pk=plan_id)
-    if not request.user.has_perm("perfplan.view_plan"):
+    if not can_see_plan_tables(request.user):
         raise PermissionDenied
+    plan = get_object_or_404(Plan, pk=plan_id)
     context = {
         **admin_site.each_context(request),
         "title": _("%(plan)s: plan summary tables") % {"plan": plan},
@@ -80,9 +89,9 @@ def _table_na_rows(goal_rows):
 
 
 def plan_export_view(request, admin_site, plan_id):
-    plan = get_object_or_404(Plan, pk=plan_id)
-    if not request.user.has_perm("perfplan.view_plan"):
+    if not can_see_plan_tables(request.user):
         raise PermissionDenied
+    plan = get_object_or_404(Plan, pk=plan_id)
     form = ExportForm(request.GET or {"format": "xlsx"})
     if not form.is_valid():
         raise Http404
@@ -110,6 +119,8 @@ def plan_export_view(request, admin_site, plan_id):
 
 
 def import_template_view(request, admin_site):
+    if not can_import(request.user):
+        raise PermissionDenied
     fmt = request.GET.get("format", "xlsx")
     tables = template_tables()
     if fmt == "csv":

@@ -1,12 +1,15 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from goals import views as plan_views
+from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 
+from .admin_base import ChangeLogHistoryMixin
+from .locking import OptimisticLockAdminMixin
 from .models import ImportBatch, ImportFile, Plan
 
 admin.site.site_header = _("perfplan performance plan")
@@ -34,8 +37,9 @@ class PlanDepartmentInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
-    list_display = ("fiscal_year", "title", "department_count", "tables_link")
+class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmin):
+    list_display = ("fiscal_year", "title", "published_at", "department_count", "tables_link")
+    actions = ["publish_selected"]
     search_fields = ("title", "fiscal_year")
     inlines = [PlanDepartmentInline]
     fieldsets = (
@@ -70,6 +74,16 @@ class PlanAdmin(admin.ModelAdmin):
             reverse("admin:perfplan_plan_tables", args=[obj.pk]),
             _("tables 가 and 나"),
         )
+
+    @admin.action(description=_("Publish the selected plans"), permissions=["change"])
+    def publish_selected(self, request, queryset):
+        for plan in queryset:
+            try:
+                publish(request.user, plan)
+            except AmendmentError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+            else:
+                self.message_user(request, _("%(plan)s published.") % {"plan": plan})
 
     def get_urls(self):
         site = self.admin_site

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from import_export.admin import ExportActionModelAdmin
 
 from .formats import CSV, XLSX
+from .locking import OptimisticLockAdminMixin
 from .models import ChangeLogEntry
 from .scoping import can, department_ids, restrict, sees_all
 from .tracking import DEPARTMENT_PATHS, department_and_year, department_path
@@ -209,7 +210,7 @@ class ChangeLogHistoryMixin:
         return TemplateResponse(request, self.object_history_template, context)
 
 
-class PlanDataAdmin(ChangeLogHistoryMixin, ExportActionModelAdmin):
+class PlanDataAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, ExportActionModelAdmin):
     """Base of every plan-data admin: department-scoped, with formula-escaped exports."""
 
     formats = [XLSX, CSV]

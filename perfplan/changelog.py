@@ -168,9 +168,9 @@ def record_many(drafts, *, batch=None, reason=None):
     context = current_context()
     user = context.user
     batch = batch or context.batch
-    now = timezone.now()
     with transaction.atomic():
         head, _created = ChangeLogHead.objects.select_for_update().get_or_create(pk=1)
+        now = timezone.now()  # after the lock: time order is sequence order
         sequence, prev_hash = head.sequence, head.hash
         entries = []
         for draft in drafts:

@@ -394,14 +394,7 @@ CASES = admin_cases() + PLAN_CASES + staff_url_cases()
 # Cells that fail today because of code outside the scoping base, each with what is needed.
 # Strict: when the gap is closed the cell passes, the xfail turns into a failure, and the
 # entry must be removed here.
-KNOWN_GAPS = {
-    (role, kind): (
-        "goals/views.py: the plan tables page and plan export show every department to "
-        "officers and reviewers (they must be refused, or narrowed with restrict())"
-    )
-    for role in ("officer_a", "reviewer_a")
-    for kind in ("plan_tables", "plan_export")
-}
+KNOWN_GAPS = {}
 
 
 def matrix():
