@@ -1,0 +1,148 @@
+"""Filters of the tracking views, with their state in the URL (GET) so a view can be shared.
+
+Every choice list is narrowed by perfplan.scoping.restrict: a department, goal or plan the
+user may not see is not offered, and its id in a URL is refused as an invalid choice. Status
+and period are computed per row, so they are applied after services.tracking_rows
+(`filter_rows`, `period_keys`).
+"""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
+from perfplan.models import Plan
+from perfplan.scoping import restrict
+
+from .models import Direction, Frequency, Indicator, IndicatorType
+
+DEPT = "policy_goal__strategic_goal__plan_department"
+ALL = _("All")
+
+
+class TrackingFilter(django_filters.FilterSet):
+    year = django_filters.ChoiceFilter(label=_("fiscal year"), method="keep", empty_label=None)
+    department = django_filters.ModelChoiceFilter(
+        label=_("department"),
+        empty_label=ALL,
+        queryset=PlanDepartment.objects.none(),
+        to_field_name="department_id",
+        method="filter_department",
+    )
+    strategic_goal = django_filters.ModelChoiceFilter(
+        label=_("strategic goal"),
+        empty_label=ALL,
+        queryset=StrategicGoal.objects.none(),
+        field_name="policy_goal__strategic_goal",
+    )
+    policy_goal = django_filters.ModelChoiceFilter(
+        label=_("policy program goal"),
+        empty_label=ALL,
+        queryset=PolicyGoal.objects.none(),
+        field_name="policy_goal",
+    )
+    status = django_filters.ChoiceFilter(label=_("status"), method="keep", empty_label=ALL)
+    direction = django_filters.ChoiceFilter(
+        label=_("direction"), choices=Direction.choices, empty_label=ALL
+    )
+    indicator_type = django_filters.ChoiceFilter(
+        label=_("indicator type"), choices=IndicatorType.choices, empty_label=ALL
+    )
+    frequency = django_filters.ChoiceFilter(
+        label=_("measurement frequency"),
+        choices=Frequency.choices,
+        method="filter_frequency",
+        empty_label=ALL,
+    )
+    period = django_filters.ChoiceFilter(label=_("period"), method="keep", empty_label=ALL)
+    q = django_filters.CharFilter(label=_("search"), method="filter_text")
+
+    class Meta:
+        model = Indicator
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request, plan, plans=None):
+        super().__init__(data, queryset, request=request)
+        from .periods import PERIOD_KEYS, periods_for
+        from .services import STATUS_LABELS
+
+        user = request.user
+        self.plan = plan
+        plans = plans if plans is not None else restrict(Plan.objects.all(), user)
+        self.filters["year"].extra["choices"] = [(p.fiscal_year, p.fiscal_year) for p in plans]
+        self.filters["department"].queryset = restrict(
+            PlanDepartment.objects.filter(plan=plan), user
+        ).order_by("position", "id")
+        self.filters["strategic_goal"].queryset = restrict(
+            StrategicGoal.objects.filter(plan_department__plan=plan), user
+        ).order_by("plan_department__position", "position", "id")
+        self.filters["policy_goal"].queryset = restrict(
+            PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan), user
+        ).order_by("strategic_goal__plan_department__position", "strategic_goal__position")
+        self.filters["status"].extra["choices"] = list(STATUS_LABELS.items())
+        year = plan.fiscal_year if plan else 2000
+        self.filters["period"].extra["choices"] = [
+            (
+                Frequency(frequency).label,
+                [(p.key, f"{p.label} ({p.key})") for p in periods_for(frequency, year)],
+            )
+            for frequency in PERIOD_KEYS
+        ]
+        # A department is listed under this year's name (PlanDepartment.__str__ adds the year).
+        self.form.fields["department"].label_from_instance = lambda entry: entry.name
+
+    # -------------------------------------------------------------- queryset filters
+
+    def keep(self, queryset, name, value):
+        """Applied elsewhere (year picks the plan; status and period apply to rows)."""
+        return queryset
+
+    def filter_department(self, queryset, name, value):
+        return queryset.filter(**{DEPT: value})
+
+    def filter_frequency(self, queryset, name, value):
+        if value == Frequency.YEARLY:  # a blank frequency is read as yearly
+            return queryset.filter(Q(frequency=value) | Q(frequency=""))
+        return queryset.filter(frequency=value)
+
+    def filter_text(self, queryset, name, value):
+        words = value.split()
+        for word in words:
+            queryset = queryset.filter(
+                Q(name__icontains=word)
+                | Q(code__icontains=word)
+                | Q(policy_goal__name__icontains=word)
+                | Q(policy_goal__strategic_goal__name__icontains=word)
+            )
+        return queryset
+
+    # -------------------------------------------------------------- computed filters
+
+    def _value(self, name):
+        if not self.is_bound or not self.is_valid():
+            return None
+        return self.form.cleaned_data.get(name) or None
+
+    @property
+    def status_value(self):
+        return self._value("status")
+
+    @property
+    def period_value(self):
+        return self._value("period")
+
+    def filter_rows(self, rows):
+        """Rows whose computed status, and whose periods, match the filter."""
+        status, period = self.status_value, self.period_value
+        if status:
+            rows = [row for row in rows if row.status == status]
+        if period:
+            rows = [row for row in rows if any(c.period.key == period for c in row.cells)]
+        return rows
+
+    def is_filtered(self):
+        if not self.is_bound or not self.is_valid():
+            return False
+        return any(v for k, v in self.form.cleaned_data.items() if k != "year")

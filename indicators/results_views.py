@@ -1,0 +1,181 @@
+"""Results import in the admin shell: upload → preview → confirm, and the blank template.
+
+The uploaded file is kept in the database (ImportBatch + ImportFile, source "results")
+between preview and confirm, so the confirmation may land on any app server. The confirm
+step re-reads the stored file as the same user and writes only if the import would write
+exactly what the preview showed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from goals.exports import write_csv, write_xlsx
+from perfplan.models import ImportBatch, Plan
+from perfplan.scoping import restrict
+
+from .models import Result
+from .results_import import (
+    FILE_STEM,
+    SOURCE,
+    filled_table,
+    import_results_files,
+    template_table,
+)
+
+PREVIEW_LIMIT = 1000
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+TEMPLATE = "indicators/results_import.html"
+
+
+def can_import_results(user):
+    return user.has_perm("indicators.add_result") or user.has_perm("indicators.change_result")
+
+
+class ResultsImportForm(forms.Form):
+    fiscal_year = forms.IntegerField(
+        label=gettext_lazy("Fiscal year"),
+        min_value=2000,
+        max_value=2100,
+        initial=lambda: timezone.localdate().year,
+    )
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy(
+            "xlsx or csv (UTF-8 or CP949): one row per indicator and period, with the columns "
+            "실국명, 성과지표명 (or 지표코드), 기간, 실적 and 비고."
+        ),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("%(file)s is %(size)s bytes; the limit is %(limit)s bytes.")
+                % {"file": upload.name, "size": f"{upload.size:,}", "limit": f"{limit:,}"}
+            )
+        return upload
+
+
+def _context(request, **extra):
+    return {
+        **admin.site.each_context(request),
+        "opts": Result._meta,
+        "title": _("Import results"),
+        **extra,
+    }
+
+
+def _preview_context(result):
+    listed = [c for c in result.changes if c.action != "unchanged"]
+    unchanged = [c for c in result.changes if c.action == "unchanged"]
+    return {
+        "result": result,
+        "totals": result.totals(),
+        "listed_changes": listed[:PREVIEW_LIMIT],
+        "listed_more": max(0, len(listed) - PREVIEW_LIMIT),
+        "unchanged": unchanged[:PREVIEW_LIMIT],
+        "unchanged_more": max(0, len(unchanged) - PREVIEW_LIMIT),
+    }
+
+
+def results_import_view(request):
+    if not can_import_results(request.user):
+        raise PermissionDenied
+    form = ResultsImportForm(request.POST or None, request.FILES or None)
+    context = _context(request, form=form)
+    if request.method == "POST" and form.is_valid():
+        year = form.cleaned_data["fiscal_year"]
+        upload = form.cleaned_data["file"]
+        files = [(upload.name, upload.read())]
+        result = import_results_files(year, files, user=request.user, dry_run=True)
+        batch = None
+        if result.ok:
+            # Kept in the database so the confirm step works on any app server.
+            batch = ImportBatch.objects.create(
+                fiscal_year=year,
+                source=SOURCE,
+                created_by=request.user,
+                summary={"fingerprint": result.fingerprint(), "counts": result.totals()},
+            )
+            for name, content in files:
+                batch.files.create(name=name, content=content, size=len(content))
+        context.update(errors=result.errors, batch=batch, year=year, **_preview_context(result))
+    return TemplateResponse(request, TEMPLATE, context)
+
+
+def results_import_confirm_view(request, batch_id):
+    if not can_import_results(request.user):
+        raise PermissionDenied
+    if request.method != "POST":
+        return redirect(reverse("results:import"))
+    batch = get_object_or_404(
+        ImportBatch,
+        pk=batch_id,
+        source=SOURCE,
+        status=ImportBatch.Status.PREVIEWED,
+        created_by=request.user,
+    )
+    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
+    result = import_results_files(
+        batch.fiscal_year,
+        files,
+        user=request.user,
+        batch=batch,
+        expected_fingerprint=(batch.summary or {}).get("fingerprint"),
+    )
+    if not result.ok:
+        # Nothing was written; this preview cannot be confirmed again (upload anew).
+        batch.status = ImportBatch.Status.REJECTED
+        batch.save(update_fields=["status"])
+        context = _context(request, form=ResultsImportForm(), errors=result.errors)
+        return TemplateResponse(request, TEMPLATE, context)
+    messages.success(
+        request,
+        _(
+            "Imported the %(year)s results: %(new)s new, %(changed)s changed, "
+            "%(unchanged)s unchanged."
+        )
+        % {"year": batch.fiscal_year, **result.totals()},
+    )
+    return redirect(reverse("results:import"))
+
+
+def _download(data, filename, content_type):
+    from urllib.parse import quote
+
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    return response
+
+
+def results_template_view(request):
+    """The blank template (two example rows), or ?year=YYYY: the user's indicators filled in."""
+    if not can_import_results(request.user):
+        raise PermissionDenied
+    fmt = request.GET.get("format", "xlsx")
+    year = request.GET.get("year", "")
+    if year.isdigit():
+        plan = get_object_or_404(restrict(Plan.objects.all(), request.user), fiscal_year=year)
+        table, stem = filled_table(plan, request.user), f"{FILE_STEM}_{plan.fiscal_year}"
+    else:
+        table, stem = template_table(), f"{FILE_STEM}_양식"
+    if fmt == "csv":
+        encoding = "cp949" if request.GET.get("encoding") == "cp949" else "utf-8"
+        try:
+            data = write_csv(table, encoding)
+        except UnicodeEncodeError:
+            encoding, data = "utf-8", write_csv(table, "utf-8")
+        return _download(data, f"{stem}.csv", f"text/csv; charset={encoding}")
+    return _download(write_xlsx([table]), f"{stem}.xlsx", XLSX_TYPE)

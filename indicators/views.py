@@ -1,0 +1,1170 @@
+"""Staff views inside the admin shell: my department's results grid, an indicator's page, the
+plan overview, their exports, and evidence (증빙자료).
+
+Every queryset goes through perfplan.scoping.restrict (or get_or_deny): an id changed in a
+URL never shows another department's data, it is a 404. Results are written only through
+indicators.workflow.save_result, which enforces scoping, entry deadlines, review states and
+optimistic locking; its refusals are shown where the value was typed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+
+from budgets.services import budget_shares
+from goals.models import StrategicGoal
+from perfplan.models import Plan
+from perfplan.numbers import format_amount, format_share
+from perfplan.scoping import department_ids, get_or_deny, restrict
+
+from . import charts
+from . import evidence as evidence_rules
+from .filters import TrackingFilter
+from .forms import CellForm, EvidenceUploadForm, ExportForm
+from .models import (
+    Aggregation,
+    Direction,
+    EntryException,
+    Evidence,
+    Frequency,
+    Indicator,
+    Result,
+    ResultStatus,
+)
+
+DEPT = "policy_goal__strategic_goal__plan_department"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_CELLS_PER_SAVE = 500
+FREQUENCY_ORDER = (
+    Frequency.MONTHLY,
+    Frequency.QUARTERLY,
+    Frequency.HALF_YEARLY,
+    Frequency.YEARLY,
+)
+LOCKED_STATES = (ResultStatus.SUBMITTED, ResultStatus.APPROVED)
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def fmt_value(value):
+    """An indicator value as Korean documents print it: 1,234 or 12.5; blank when missing."""
+    if value is None:
+        return ""
+    return format_amount(Decimal(value).normalize())
+
+
+def fmt_rate(rate):
+    return "" if rate is None else f"{format_share(rate)}%"
+
+
+def fmt_time(moment):
+    if moment is None:
+        return ""
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def fmt_target(row):
+    if row.indicator.direction == Direction.RANGE and (
+        row.ytd_target_min is not None or row.ytd_target_max is not None
+    ):
+        return f"{fmt_value(row.ytd_target_min)}–{fmt_value(row.ytd_target_max)}"
+    return fmt_value(row.ytd_target)
+
+
+def annual_target_text(indicator):
+    if indicator.direction == Direction.RANGE and (
+        indicator.target_min is not None or indicator.target_max is not None
+    ):
+        return f"{fmt_value(indicator.target_min)}–{fmt_value(indicator.target_max)}"
+    return fmt_value(indicator.annual_target)
+
+
+def is_cumulative(indicator):
+    return indicator.aggregation == Aggregation.SUM
+
+
+def chart_data(row):
+    """The chart of a row: running totals for a summed indicator, otherwise per period."""
+    indicator = row.indicator
+    labels = [str(cell.period.label) for cell in row.cells]
+    values = [cell.value for cell in row.cells]
+    if is_cumulative(indicator):
+        return charts.ChartData(
+            labels=labels,
+            targets=[cell.target for cell in row.cells],
+            actuals=charts.cumulative_sums(values),
+            cumulative=True,
+            unit=indicator.unit,
+        )
+    band = None
+    if indicator.direction == Direction.RANGE:
+        band = (indicator.target_min, indicator.target_max)
+    return charts.ChartData(
+        labels=labels,
+        targets=[cell.period_target for cell in row.cells],
+        actuals=values,
+        cumulative=False,
+        unit=indicator.unit,
+        band=band,
+    )
+
+
+def row_summary(row):
+    """A row's computed figures as the grid shows them (also sent back after a save)."""
+    return {
+        "id": row.indicator.pk,
+        "annual_target": annual_target_text(row.indicator),
+        "ytd_actual": fmt_value(row.ytd_actual),
+        "ytd_target": fmt_target(row),
+        "rate": fmt_rate(row.rate),
+        "status": row.status,
+        "status_label": str(row.status_label),
+        "last_update": fmt_time(row.last_update),
+        "sparkline": str(charts.sparkline_svg(chart_data(row))),
+    }
+
+
+def is_sample_row(row):
+    return bool(row.has_sample or row.indicator.is_sample)
+
+
+def _download(data, filename, content_type):
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _wants_json(request):
+    return (
+        request.headers.get("X-Requested-With") == "fetch"
+        or "application/json" in request.headers.get("Accept", "")
+        or request.content_type == "application/json"
+    )
+
+
+def _safe_next(request, fallback):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+# ---------------------------------------------------------------- who may do what
+
+
+def require_view(user):
+    if not user.has_perm("indicators.view_indicator"):
+        raise PermissionDenied
+
+
+def may_enter(user):
+    return user.has_perm("indicators.add_result") and user.has_perm("indicators.change_result")
+
+
+def enterable_ids(user, indicators):
+    """Ids of `indicators` whose results the user may enter (their departments, or all)."""
+    if not may_enter(user):
+        return set()
+    # "enter" is not a model permission: restrict() narrows to the user's departments
+    # unless they may change every department's data.
+    return set(restrict(indicators, user, "enter").values_list("pk", flat=True))
+
+
+@dataclass
+class EntryWindow:
+    """Which periods of a plan are open for entry today, with one query (see indicators.locks)."""
+
+    plan: Plan
+    today: date
+    exceptions: set = field(default_factory=set)
+
+    @classmethod
+    def load(cls, plan, user, today):
+        exceptions = set(
+            restrict(
+                EntryException.objects.filter(plan=plan, open_until__gte=today), user, "enter"
+            ).values_list("department_id", "period")
+        )
+        return cls(plan, today, exceptions)
+
+    def is_open(self, department_id, period_key):
+        from .locks import entry_deadline
+
+        if self.today <= entry_deadline(self.plan, period_key):
+            return True
+        return (department_id, period_key) in self.exceptions
+
+    def closed_reason(self, department_name, period_key):
+        from .locks import closed_message
+
+        return closed_message(self.plan, department_name, period_key)
+
+
+# ---------------------------------------------------------------- what is on screen
+
+
+@dataclass
+class Screen:
+    """The plan, the filters and the tracking rows a view shows (and its export writes)."""
+
+    plan: Plan | None
+    plans: list
+    filterset: TrackingFilter | None
+    indicators: object  # the filtered, scoped Indicator queryset
+    rows: list
+    today: date
+
+    @property
+    def period_key(self):
+        return self.filterset.period_value if self.filterset else None
+
+    def query_string(self):
+        """The filters as a URL query (for the export links: they export what is shown)."""
+        return self.filterset.data.urlencode() if self.filterset else ""
+
+
+def _pick_plan(request, plans, today):
+    wanted = (request.GET.get("year") or "").strip()
+    if wanted:
+        for plan in plans:
+            if str(plan.fiscal_year) == wanted:
+                return plan
+    for plan in plans:
+        if plan.fiscal_year == today.year:
+            return plan
+    return plans[0] if plans else None
+
+
+def build_screen(request, *, mine=False):
+    """The rows of what the user asked for: scoped, filtered, with status computed."""
+    from .services import tracking_rows
+
+    user = request.user
+    require_view(user)
+    today = timezone.localdate()
+    plans = list(restrict(Plan.objects.all(), user).order_by("-fiscal_year"))
+    plan = _pick_plan(request, plans, today)
+    if plan is None:
+        return Screen(None, plans, None, Indicator.objects.none(), [], today)
+    base = restrict(Indicator.objects.all(), user).filter(**{f"{DEPT}__plan": plan})
+    data = request.GET.copy()
+    if not data.get("year"):
+        data["year"] = str(plan.fiscal_year)
+    if mine and not data.get("department") and department_ids(user):
+        base = base.filter(**{f"{DEPT}__department_id__in": department_ids(user)})
+    filterset = TrackingFilter(data, base, request=request, plan=plan, plans=plans)
+    indicators = filterset.qs if filterset.is_valid() else base.none()
+    rows = filterset.filter_rows(tracking_rows(indicators, plan, today))
+    return Screen(plan, plans, filterset, indicators, rows, today)
+
+
+def _context(request, title, **extra):
+    return {
+        **admin.site.each_context(request),
+        "title": title,
+        **extra,
+    }
+
+
+# ---------------------------------------------------------------- my department: the grid
+
+
+@dataclass
+class GridCell:
+    cell: object
+    input_value: str
+    editable: bool
+    lock_reason: str
+    state: str
+    state_label: str
+    evidence_count: int
+    is_sample: bool
+    version: int
+
+
+@dataclass
+class GridRow:
+    row: object
+    cells: list
+    summary: dict
+    is_sample: bool
+    new_department: bool = False
+
+
+@dataclass
+class GridGroup:
+    frequency: str
+    label: str
+    periods: list
+    rows: list
+
+
+def _evidence_counts(user, indicators):
+    counts = (
+        restrict(Evidence.objects.filter(result__indicator__in=indicators), user)
+        .values_list("result_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(counts)
+
+
+def grid_groups(screen, user):
+    """The grid: one table per measurement frequency, each cell with what may be done to it."""
+    if screen.plan is None:
+        return []
+    enterable = enterable_ids(user, screen.indicators)
+    window = EntryWindow.load(screen.plan, user, screen.today)
+    counts = _evidence_counts(user, screen.indicators)
+    period_key = screen.period_key
+    readonly_reason = _("You may view these results but not enter them.")
+    groups = {}
+    for row in screen.rows:
+        cells = [c for c in row.cells if period_key is None or c.period.key == period_key]
+        if not cells:
+            continue
+        frequency = cells[0].period.frequency
+        group = groups.get(frequency)
+        if group is None:
+            group = groups[frequency] = GridGroup(
+                frequency, Frequency(frequency).label, [c.period for c in cells], []
+            )
+        department = row.department
+        grid_cells = []
+        for cell in cells:
+            result = cell.result
+            state = result.status if result else ""
+            editable, reason = True, ""
+            if row.indicator.pk not in enterable:
+                editable, reason = False, readonly_reason
+            elif state in LOCKED_STATES:
+                editable = False
+                reason = _("%(state)s: it cannot be edited now.") % {
+                    "state": result.get_status_display()
+                }
+            elif not window.is_open(department.department_id, cell.period.key):
+                editable, reason = False, window.closed_reason(department.name, cell.period.key)
+            grid_cells.append(
+                GridCell(
+                    cell=cell,
+                    input_value=fmt_value(cell.value),
+                    editable=editable,
+                    lock_reason=reason,
+                    state=state,
+                    state_label=result.get_status_display() if result else "",
+                    evidence_count=counts.get(result.pk, 0) if result else 0,
+                    is_sample=bool(result and result.is_sample),
+                    version=result.version if result else 0,
+                )
+            )
+        previous = group.rows[-1].row.department if group.rows else None
+        group.rows.append(
+            GridRow(
+                row=row,
+                cells=grid_cells,
+                summary=row_summary(row),
+                is_sample=is_sample_row(row),
+                new_department=previous is None or previous.pk != department.pk,
+            )
+        )
+    return [groups[f] for f in FREQUENCY_ORDER if f in groups]
+
+
+def my_department_view(request):
+    screen = build_screen(request, mine=True)
+    groups = grid_groups(screen, request.user)
+    context = _context(
+        request,
+        _("My department"),
+        screen=screen,
+        groups=groups,
+        tab="my",
+        row_count=sum(len(g.rows) for g in groups),
+        can_enter=may_enter(request.user),
+        has_sample=any(r.is_sample for g in groups for r in g.rows),
+        export_query=screen.query_string(),
+    )
+    return TemplateResponse(request, "indicators/my_department.html", context)
+
+
+# ---------------------------------------------------------------- saving cells
+
+
+def _cells_from_request(request):
+    """[{indicator, period, value, note?, version}] from a JSON body or a form POST."""
+    if request.content_type == "application/json":
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            return None
+        cells = payload.get("cells") if isinstance(payload, dict) else None
+        if not isinstance(cells, list) or not all(isinstance(c, dict) for c in cells):
+            return None
+        return cells
+    form = CellForm(request.POST)
+    if not form.is_valid():
+        return None
+    cell = dict(form.cleaned_data)
+    if "note" not in request.POST:
+        cell.pop("note", None)
+    return [cell]
+
+
+def _period_key(cell):
+    return str(cell.get("period") or "").strip().upper()
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def save_cells(user, cells):
+    """Save each cell through workflow.save_result, which decides.
+
+    Returns one outcome per cell ({indicator, period, ok, value, version, …} or {…, error,
+    and for a stale copy the newer value and version}) and the indicators the user may see.
+    """
+    from perfplan.locking import ConcurrentEditError
+
+    from .workflow import WorkflowError, save_result
+
+    ids = {_as_int(c.get("indicator")) for c in cells} - {None}
+    indicators = {
+        i.pk: i
+        for i in restrict(Indicator.objects.filter(pk__in=ids), user).select_related(
+            f"{DEPT}__plan", f"{DEPT}__department"
+        )
+    }
+    keys = {_period_key(c) for c in cells}
+    existing = {
+        (r.indicator_id, r.period): r
+        for r in restrict(
+            Result.objects.filter(indicator_id__in=indicators.keys(), period__in=keys),
+            user,
+        )
+    }
+    outcomes = []
+    for cell in cells:
+        indicator_id = _as_int(cell.get("indicator"))
+        period = _period_key(cell)
+        out = {"indicator": indicator_id, "period": period, "ok": False}
+        outcomes.append(out)
+        indicator = indicators.get(indicator_id)
+        if indicator is None:
+            out["error"] = _("This indicator does not exist or is not one you may see.")
+            continue
+        current = existing.get((indicator_id, period))
+        value = cell.get("value")
+        value = value.strip() if isinstance(value, str) else value
+        # The grid edits values only: a result's note is kept unless the note is sent.
+        note = cell["note"] if "note" in cell else (current.note if current else "")
+        version = cell.get("version")
+        expected = _as_int(version) if version not in (None, "") else None
+        try:
+            result = save_result(
+                user,
+                indicator,
+                period,
+                value=None if value == "" else value,
+                note=note or "",
+                expected_version=expected,
+            )
+        except ConcurrentEditError as exc:
+            newer = exc.current
+            out.update(
+                error=exc.message,
+                current=fmt_value(getattr(newer, "value", None)),
+                version=getattr(newer, "version", None),
+            )
+        except WorkflowError as exc:
+            out["error"] = exc.message
+        else:
+            out.update(
+                ok=True,
+                value=fmt_value(result.value),
+                version=result.version,
+                state=result.status,
+                state_label=result.get_status_display(),
+                note=result.note,
+                is_sample=result.is_sample,
+            )
+    return outcomes, indicators
+
+
+def _rows_for(user, indicator_ids):
+    from .services import tracking_rows
+
+    if not indicator_ids:
+        return []
+    queryset = restrict(Indicator.objects.filter(pk__in=indicator_ids), user)
+    plans = {}
+    for indicator in queryset.select_related(f"{DEPT}__plan"):
+        p = indicator.policy_goal.strategic_goal.plan_department.plan
+        plans[p.pk] = p
+    rows = []
+    for p in plans.values():
+        rows += tracking_rows(queryset, p, timezone.localdate())
+    return rows
+
+
+def save_view(request):
+    """POST cells (JSON from the grid, or one cell from a form); each saved or refused."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    require_view(request.user)
+    cells = _cells_from_request(request)
+    if cells is None or len(cells) > MAX_CELLS_PER_SAVE:
+        message = _("The request could not be read; reload the page and try again.")
+        if _wants_json(request):
+            return JsonResponse({"ok": False, "error": message}, status=400)
+        messages.error(request, message)
+        return redirect(_safe_next(request, reverse("tracking:my_department")))
+    outcomes, indicators = save_cells(request.user, cells)
+    touched = {o["indicator"] for o in outcomes if o["indicator"] in indicators}
+    rows = {row.indicator.pk: row_summary(row) for row in _rows_for(request.user, touched)}
+    ok = all(o["ok"] for o in outcomes)
+    if _wants_json(request):
+        body = {"ok": ok, "cells": outcomes, "rows": rows}
+        if len(outcomes) == 1:
+            body["row"] = rows.get(outcomes[0]["indicator"])
+            if ok:
+                body["message"] = _("Saved.")
+            else:
+                body["error"] = outcomes[0].get("error")
+        return JsonResponse(body)
+    for outcome in outcomes:
+        if outcome["ok"]:
+            messages.success(request, _("Saved."))
+        else:
+            messages.error(request, outcome.get("error") or _("Not saved."))
+    return redirect(_safe_next(request, reverse("tracking:my_department")))
+
+
+# ---------------------------------------------------------------- one cell: note and evidence
+
+
+def _indicator_or_404(user, pk):
+    return get_or_deny(
+        Indicator.objects.select_related(f"{DEPT}__plan", f"{DEPT}__department"),
+        user,
+        "view",
+        pk=pk,
+    )
+
+
+def _plan_of(indicator):
+    return indicator.policy_goal.strategic_goal.plan_department.plan
+
+
+def _period_or_404(indicator, key):
+    from .periods import get_period
+
+    try:
+        return get_period(indicator.frequency, _plan_of(indicator).fiscal_year, key)
+    except ValueError:
+        raise Http404 from None
+
+
+def _cell_permissions(user, indicator, period, result, today):
+    """(may edit the value and note, may attach evidence, may delete evidence, reason)."""
+    department = indicator.policy_goal.strategic_goal.plan_department
+    if indicator.pk not in enterable_ids(user, Indicator.objects.filter(pk=indicator.pk)):
+        return False, False, False, _("You may view these results but not enter them.")
+    window = EntryWindow.load(_plan_of(indicator), user, today)
+    if result is not None and result.status in LOCKED_STATES:
+        reason = _("%(state)s: it cannot be edited now.") % {"state": result.get_status_display()}
+        return False, False, False, reason
+    if not window.is_open(department.department_id, period.key):
+        return False, False, False, window.closed_reason(department.name, period.key)
+    has_result = result is not None
+    return (
+        True,
+        has_result and user.has_perm("indicators.add_evidence"),
+        has_result and user.has_perm("indicators.delete_evidence"),
+        "",
+    )
+
+
+def cell_context(request, indicator, period):
+    from .services import tracking_rows
+
+    user = request.user
+    plan = _plan_of(indicator)
+    today = timezone.localdate()
+    result = (
+        restrict(Result.objects.filter(indicator=indicator, period=period.key), user)
+        .select_related("entered_by", "reviewed_by")
+        .first()
+    )
+    files = []
+    if result is not None:
+        files = list(
+            restrict(Evidence.objects.filter(result=result), user)
+            .defer("content")
+            .select_related("uploaded_by")
+        )
+    rows = tracking_rows(restrict(Indicator.objects.filter(pk=indicator.pk), user), plan, today)
+    cell = next((c for c in rows[0].cells if c.period.key == period.key), None) if rows else None
+    can_edit, can_attach, can_delete, reason = _cell_permissions(
+        user, indicator, period, result, today
+    )
+    return {
+        "indicator": indicator,
+        "period": period,
+        "plan": plan,
+        "result": result,
+        "cell": cell,
+        "files": files,
+        "can_edit": can_edit,
+        "can_attach": can_attach,
+        "can_delete": can_delete,
+        "lock_reason": reason,
+        "upload_form": EvidenceUploadForm(
+            initial={"indicator": indicator.pk, "period": period.key}
+        ),
+        "accept": evidence_rules.ACCEPT_ATTRIBUTE,
+        "max_size": evidence_rules.format_size(evidence_rules.max_evidence_bytes()),
+        "kinds": evidence_rules.allowed_kinds_text(),
+        "value_text": fmt_value(result.value if result else None),
+        "target_text": fmt_value(cell.period_target if cell else None),
+        "version": result.version if result else 0,
+        "cell_url": reverse("tracking:cell", args=[indicator.pk, period.key]),
+    }
+
+
+def cell_view(request, indicator_id, period):
+    require_view(request.user)
+    indicator = _indicator_or_404(request.user, indicator_id)
+    period = _period_or_404(indicator, period)
+    context = cell_context(request, indicator, period)
+    if request.GET.get("partial"):
+        return TemplateResponse(request, "indicators/_cell_detail.html", context)
+    context.update(
+        _context(
+            request,
+            _("%(indicator)s · %(period)s") % {"indicator": indicator, "period": period.label},
+            tab="my",
+        )
+    )
+    return TemplateResponse(request, "indicators/cell.html", context)
+
+
+def _evidence_answer(request, ok, message, indicator, period_key, fallback):
+    if _wants_json(request):
+        body = {"ok": ok, ("message" if ok else "error"): message}
+        if ok:
+            result = (
+                restrict(
+                    Result.objects.filter(indicator=indicator, period=period_key), request.user
+                )
+                .annotate(n=Count("evidence"))
+                .first()
+            )
+            body["evidence_count"] = result.n if result else 0
+        return JsonResponse(body, status=200 if ok else 400)
+    (messages.success if ok else messages.error)(request, message)
+    return redirect(_safe_next(request, fallback))
+
+
+def evidence_upload_view(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    require_view(user)
+    indicator = _indicator_or_404(user, _as_int(request.POST.get("indicator")))
+    period = _period_or_404(indicator, request.POST.get("period"))
+    fallback = reverse("tracking:cell", args=[indicator.pk, period.key])
+    result = restrict(Result.objects.filter(indicator=indicator, period=period.key), user).first()
+    _edit, can_attach, _delete, reason = _cell_permissions(
+        user, indicator, period, result, timezone.localdate()
+    )
+    if not can_attach:
+        if result is None and not reason:
+            reason = _("Enter the result first, then attach its evidence.")
+        elif not reason:
+            reason = _("You may not attach evidence to this result.")
+        return _evidence_answer(request, False, reason, indicator, period.key, fallback)
+    form = EvidenceUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        errors = "; ".join(str(e) for errs in form.errors.values() for e in errs)
+        return _evidence_answer(request, False, errors, indicator, period.key, fallback)
+    upload = form.cleaned_data["file"]
+    evidence_rules.store(result, upload.name, form.content, form.kind, user)
+    message = _("%(name)s is attached.") % {"name": evidence_rules.clean_name(upload.name)}
+    return _evidence_answer(request, True, message, indicator, period.key, fallback)
+
+
+def evidence_download_view(request, pk):
+    require_view(request.user)
+    item = get_or_deny(Evidence.objects.all(), request.user, "view", pk=pk)
+    response = _download(bytes(item.content), item.name, item.content_type)
+    response["Content-Security-Policy"] = "sandbox"
+    return response
+
+
+def evidence_delete_view(request, pk):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    require_view(user)
+    item = get_or_deny(
+        Evidence.objects.defer("content").select_related("result__indicator"), user, "view", pk=pk
+    )
+    result = item.result
+    indicator = _indicator_or_404(user, result.indicator_id)
+    period = _period_or_404(indicator, result.period)
+    fallback = reverse("tracking:cell", args=[indicator.pk, period.key])
+    _edit, _attach, can_delete, reason = _cell_permissions(
+        user, indicator, period, result, timezone.localdate()
+    )
+    deletable = restrict(Evidence.objects.filter(pk=item.pk), user, "delete").exists()
+    if not (can_delete and deletable):
+        message = reason or _("You may not remove this evidence.")
+        return _evidence_answer(request, False, message, indicator, period.key, fallback)
+    name = item.name
+    item.delete()
+    message = _("%(name)s is removed.") % {"name": name}
+    return _evidence_answer(request, True, message, indicator, period.key, fallback)
+
+
+# ---------------------------------------------------------------- an indicator's page
+
+
+def indicator_view(request, pk):
+    from goals.amendments import targets_side_by_side
+
+    from .services import tracking_rows
+
+    user = request.user
+    require_view(user)
+    indicator = _indicator_or_404(user, pk)
+    plan = _plan_of(indicator)
+    today = timezone.localdate()
+    rows = tracking_rows(restrict(Indicator.objects.filter(pk=indicator.pk), user), plan, today)
+    if not rows:
+        raise Http404
+    row = rows[0]
+    files = {}
+    for item in (
+        restrict(Evidence.objects.filter(result__indicator=indicator), user)
+        .defer("content")
+        .order_by("result_id", "id")
+    ):
+        files.setdefault(item.result_id, []).append(item)
+    original, revised = targets_side_by_side(indicator)
+    entries = []
+    for cell in row.cells:
+        result = cell.result
+        entries.append(
+            {
+                "cell": cell,
+                "result": result,
+                "value": fmt_value(cell.value),
+                "target": fmt_value(cell.period_target),
+                "cumulative_target": fmt_value(cell.target),
+                "files": files.get(result.pk, []) if result else [],
+                "cell_url": reverse("tracking:cell", args=[indicator.pk, cell.period.key]),
+            }
+        )
+    context = _context(
+        request,
+        indicator.name,
+        indicator=indicator,
+        row=row,
+        plan=plan,
+        summary=row_summary(row),
+        chart=charts.chart_svg(chart_data(row), css_id="indicator-chart"),
+        cumulative=is_cumulative(indicator),
+        entries=entries,
+        original_target_text=fmt_value(original),
+        revised_target_text=fmt_value(revised),
+        baseline=fmt_value(indicator.baseline),
+        weight=fmt_value(indicator.weight),
+        amended=original != revised,
+        annual_target=annual_target_text(indicator),
+        is_sample=is_sample_row(row),
+        forecast=row.forecast,
+        forecast_projected=fmt_value(row.forecast.projected) if row.forecast else "",
+        forecast_rate=fmt_rate(row.forecast.rate) if row.forecast else "",
+        tab="my",
+    )
+    return TemplateResponse(request, "indicators/indicator.html", context)
+
+
+# ---------------------------------------------------------------- the plan overview
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
+
+
+def _last_due_missing(row):
+    """The last period that has ended, when its value is missing (else None)."""
+    due = [c for c in row.cells if c.is_due]
+    if due and due[-1].value is None:
+        return due[-1].period
+    return None
+
+
+def _bucket_bars(summary):
+    total = sum(b["count"] for b in summary["buckets"]) or 1
+    return [
+        {**b, "width": round(b["count"] * 100 / total, 1), "index": i}
+        for i, b in enumerate(summary["buckets"])
+    ]
+
+
+def _group_line(group, share, budget=None):
+    rows = group.rows
+    missing = [(r, p) for r in rows for p in [_last_due_missing(r)] if p is not None]
+    summary = group.summary
+    mean_rate = _mean([r.rate for r in rows])
+    return {
+        "key": group.key,
+        "summary": summary,
+        "mean_rate": mean_rate,
+        "mean_rate_text": fmt_rate(mean_rate),
+        "share": share,
+        "share_text": format_share(share) if share is not None else "",
+        "budget": budget,
+        "budget_text": format_amount(budget) if budget is not None else "",
+        "completeness_text": fmt_rate(summary["completeness"]["percent"]),
+        # bar lengths in px: the share (0–100 %) over 200 px, the rate (capped at 150 %) too
+        "share_width": round(float(share) * 2) if share is not None else 0,
+        "rate_width": round(min(float(mean_rate), 150) * 200 / 150) if mean_rate is not None else 0,
+        "missing_last": missing,
+        "buckets": _bucket_bars(summary),
+        "at_risk": summary["at_risk"],
+    }
+
+
+def plan_shares(plan, user):
+    """Budget shares (비중 %) of strategic goals and departments, over the whole plan.
+
+    A share is the plan's own figure (as on the plan page): the denominator is the sum of
+    every strategic goal's budget, but only goals the user may see are returned.
+    """
+    goals = list(
+        StrategicGoal.objects.filter(plan_department__plan=plan).values_list(
+            "pk", "plan_department_id", "budget"
+        )
+    )
+    visible = set(
+        restrict(StrategicGoal.objects.filter(plan_department__plan=plan), user).values_list(
+            "pk", flat=True
+        )
+    )
+    goal_shares = budget_shares({pk: budget for pk, _d, budget in goals})
+    by_department = {}
+    for _pk, department_id, budget in goals:
+        if budget is not None:
+            by_department[department_id] = by_department.get(department_id, Decimal(0)) + budget
+    department_shares = budget_shares(by_department)
+    goal_budgets = {pk: budget for pk, _d, budget in goals if pk in visible}
+    return (
+        {pk: s for pk, s in goal_shares.items() if pk in visible},
+        goal_budgets,
+        department_shares,
+        by_department,
+    )
+
+
+def overview_data(screen, user):
+    from .services import FORECAST_METHOD_TEXT, at_risk_rows, group_by, summarize
+
+    rows = screen.rows
+    if screen.plan is None:
+        return None
+    goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(screen.plan, user)
+    departments = [
+        _group_line(g, dept_shares.get(g.key.pk), dept_budgets.get(g.key.pk) if g.key else None)
+        for g in group_by(rows, "department")
+    ]
+    goals = [
+        _group_line(g, goal_shares.get(g.key.pk), goal_budgets.get(g.key.pk))
+        for g in group_by(rows, "strategic_goal")
+    ]
+    risky = at_risk_rows(rows)
+    methods = sorted({r.forecast.method for r in risky}) or list(FORECAST_METHOD_TEXT)
+    summary = summarize(rows)
+    return {
+        "summary": summary,
+        "buckets": _bucket_bars(summary),
+        "completeness_text": fmt_rate(summary["completeness"]["percent"]),
+        "departments": departments,
+        "goals": goals,
+        "at_risk": [
+            {
+                "row": r,
+                "projected": fmt_value(r.forecast.projected),
+                "rate": fmt_rate(r.forecast.rate),
+                "target": annual_target_text(r.indicator),
+                "method": r.forecast.method_text,
+            }
+            for r in risky
+        ],
+        "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods if m in FORECAST_METHOD_TEXT],
+    }
+
+
+def overview_view(request):
+    screen = build_screen(request)
+    data = overview_data(screen, request.user)
+    context = _context(
+        request,
+        _("Plan overview"),
+        screen=screen,
+        data=data,
+        tab="overview",
+        export_query=screen.query_string(),
+        has_sample=any(is_sample_row(r) for r in screen.rows),
+    )
+    return TemplateResponse(request, "indicators/overview.html", context)
+
+
+# ---------------------------------------------------------------- exports
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "text"
+
+
+@dataclass
+class SheetTable:
+    """What goals.exports.write_xlsx / write_csv need of a table."""
+
+    key: str
+    sheet_name: str
+    columns: list
+    rows: list
+
+    @property
+    def headers(self):
+        return [c.header for c in self.columns]
+
+
+def _period_columns(rows, period_key):
+    seen = {}
+    for row in rows:
+        for cell in row.cells:
+            if period_key is None or cell.period.key == period_key:
+                seen.setdefault(cell.period.key, cell.period)
+    from .periods import ALL_PERIOD_KEYS
+
+    return [seen[k] for k in ALL_PERIOD_KEYS if k in seen]
+
+
+def grid_table(screen):
+    """The grid as on screen: one line per indicator, a column per period shown."""
+    periods = _period_columns(screen.rows, screen.period_key)
+    columns = [
+        Column(_("department")),
+        Column(_("strategic goal")),
+        Column(_("policy program goal")),
+        Column(_("code")),
+        Column(_("performance indicator")),
+        Column(_("unit")),
+        Column(_("direction")),
+        Column(_("measurement frequency")),
+        Column(_("annual target")),
+        *[Column(f"{p.label} ({p.key})", "number") for p in periods],
+        Column(_("year-to-date actual"), "number"),
+        Column(_("year-to-date target"), "number"),
+        Column(_("achievement rate (%)"), "number"),
+        Column(_("status")),
+        Column(_("last update")),
+        Column(_("Sample data")),
+    ]
+    lines = []
+    for row in screen.rows:
+        indicator = row.indicator
+        values = {c.period.key: c.value for c in row.cells}
+        target = (
+            annual_target_text(indicator)
+            if indicator.direction == Direction.RANGE
+            else indicator.annual_target
+        )
+        ytd_target = fmt_target(row) if indicator.direction == Direction.RANGE else row.ytd_target
+        lines.append(
+            [
+                row.department.name,
+                row.strategic_goal.name,
+                row.policy_goal.name,
+                indicator.code,
+                indicator.name,
+                indicator.unit,
+                indicator.get_direction_display() if indicator.direction else "",
+                indicator.get_frequency_display() if indicator.frequency else "",
+                _normal(target),
+                *[_normal(values.get(p.key)) for p in periods],
+                _normal(row.ytd_actual),
+                _normal(ytd_target),
+                _normal(row.rate),
+                str(row.status_label),
+                fmt_time(row.last_update),
+                _("Sample data") if is_sample_row(row) else "",
+            ]
+        )
+    return SheetTable("grid", _("My department"), columns, lines)
+
+
+def _normal(value):
+    if isinstance(value, Decimal):
+        return value.normalize() if value == value.to_integral_value() else value
+    return value
+
+
+def overview_tables(screen, data):
+    from .services import STATUS_LABELS, STATUSES
+
+    status_columns = [Column(str(STATUS_LABELS[s]), "count") for s in STATUSES]
+    bucket_columns = [Column(b["label"], "count") for b in data["buckets"]] if data else []
+
+    def group_cells(line):
+        summary = line["summary"]
+        return [
+            summary["total"],
+            *[summary["by_status"][s] for s in STATUSES],
+            *[b["count"] for b in line["buckets"]],
+            line["mean_rate"],
+            line["budget"],
+            line["share"],
+            summary["completeness"]["percent"],
+            ", ".join(f"{r.indicator.name} ({p.label})" for r, p in line["missing_last"]),
+            line["at_risk"],
+        ]
+
+    tail = [
+        Column(_("average achievement rate (%)"), "number"),
+        Column(_("budget (million won)"), "amount"),
+        Column(_("budget share (%)"), "share"),
+        Column(_("completeness (%)"), "number"),
+        Column(_("last due period not entered")),
+        Column(_("at risk"), "count"),
+    ]
+    departments = SheetTable(
+        "departments",
+        _("By department"),
+        [
+            Column(_("department")),
+            Column(_("indicators"), "count"),
+            *status_columns,
+            *bucket_columns,
+            *tail,
+        ],
+        [[line["key"].name, *group_cells(line)] for line in (data["departments"] if data else [])],
+    )
+    goals = SheetTable(
+        "goals",
+        _("By strategic goal"),
+        [
+            Column(_("department")),
+            Column(_("strategic goal")),
+            Column(_("indicators"), "count"),
+            *status_columns,
+            *bucket_columns,
+            *tail,
+        ],
+        [
+            [line["key"].plan_department.name, line["key"].name, *group_cells(line)]
+            for line in (data["goals"] if data else [])
+        ],
+    )
+    risky = SheetTable(
+        "at_risk",
+        _("At risk"),
+        [
+            Column(_("department")),
+            Column(_("performance indicator")),
+            Column(_("annual target")),
+            Column(_("projected year-end value"), "number"),
+            Column(_("projected achievement rate (%)"), "number"),
+            Column(_("how the projection is made")),
+        ],
+        [
+            [
+                item["row"].department.name,
+                item["row"].indicator.name,
+                item["target"],
+                _normal(item["row"].forecast.projected),
+                _normal(item["row"].forecast.rate),
+                str(item["method"]),
+            ]
+            for item in (data["at_risk"] if data else [])
+        ],
+    )
+    return [departments, goals, risky]
+
+
+def _export(request, tables, stem, fallback):
+    from goals.exports import write_csv, write_xlsx
+
+    form = ExportForm(request.GET or {"format": "xlsx"})
+    if not form.is_valid():
+        raise Http404
+    fmt = form.cleaned_data["format"]
+    if fmt == "xlsx":
+        return _download(write_xlsx(tables), f"{stem}.xlsx", XLSX_TYPE)
+    key = form.cleaned_data.get("table") or tables[0].key
+    table = next((t for t in tables if t.key == key), tables[0])
+    encoding = form.cleaned_data.get("encoding") or "utf-8"
+    try:
+        data = write_csv(table, encoding)
+    except UnicodeEncodeError as exc:
+        messages.error(
+            request,
+            _("A character cannot be written in %(encoding)s (%(error)s); export as UTF-8.")
+            % {"encoding": encoding, "error": exc},
+        )
+        return redirect(fallback)
+    suffix = f"_{table.sheet_name}" if len(tables) > 1 else ""
+    return _download(data, f"{stem}{suffix}.csv", f"text/csv; charset={encoding}")
+
+
+def my_department_export_view(request):
+    screen = build_screen(request, mine=True)
+    year = screen.plan.fiscal_year if screen.plan else ""
+    stem = f"{_('My department')}_{year}"
+    fallback = reverse("tracking:my_department") + "?" + screen.query_string()
+    return _export(request, [grid_table(screen)], stem, fallback)
+
+
+def overview_export_view(request):
+    screen = build_screen(request)
+    data = overview_data(screen, request.user)
+    year = screen.plan.fiscal_year if screen.plan else ""
+    stem = f"{_('Plan overview')}_{year}"
+    fallback = reverse("tracking:overview") + "?" + screen.query_string()
+    return _export(request, overview_tables(screen, data), stem, fallback)
+
+
+def home_view(request):
+    require_view(request.user)
+    return redirect("tracking:my_department")

@@ -1,0 +1,350 @@
+/* perfplan: results entered in a grid, the way officers use Excel.
+ *
+ * Keys: arrow keys move between cells (left/right once the caret is at the edge of the
+ * text), Enter saves and moves down, Shift+Enter up, Tab / Shift+Tab save and move right /
+ * left (wrapping to the next / previous row), Escape puts back the saved value, F2 edits
+ * without selecting. Pasting cells copied from Excel fills the cells to the right and below.
+ * A changed cell is saved when it is left; pasted cells are saved row by row. The server
+ * (workflow.save_result) decides; its refusal is shown under the cell.
+ *
+ * Plain JavaScript, no library and no request outside our own server.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("tracking-grid");
+  if (!root) { return; }
+  var saveUrl = root.getAttribute("data-save-url");
+  var csrfInput = root.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = csrfInput ? csrfInput.value : "";
+  var texts = {
+    saving: root.getAttribute("data-text-saving") || "…",
+    failed: root.getAttribute("data-text-failed") || "!",
+    readonly: root.getAttribute("data-text-readonly") || ""
+  };
+
+  // ------------------------------------------------------------ geometry
+
+  function rowsOf(table) {
+    return Array.prototype.slice.call(table.querySelectorAll("tr[data-row]"));
+  }
+
+  function inputsOf(tr) {
+    return Array.prototype.slice.call(tr.querySelectorAll("input.cell-input"));
+  }
+
+  function place(input) {
+    var tr = input.closest("tr[data-row]");
+    var table = input.closest("table[data-grid]");
+    return { table: table, rows: rowsOf(table), r: rowsOf(table).indexOf(tr), c: inputsOf(tr).indexOf(input) };
+  }
+
+  function focusCell(input) {
+    if (!input) { return false; }
+    input.focus();
+    input.select();
+    return true;
+  }
+
+  function moveBy(input, dr, dc, wrap) {
+    var p = place(input);
+    var r = p.r, c = p.c;
+    if (dr) {
+      r += dr;
+      if (r < 0 || r >= p.rows.length) { return false; }
+      var cells = inputsOf(p.rows[r]);
+      return focusCell(cells[Math.min(c, cells.length - 1)]);
+    }
+    var row = inputsOf(p.rows[r]);
+    c += dc;
+    if (c >= 0 && c < row.length) { return focusCell(row[c]); }
+    if (!wrap) { return false; }
+    r += dc > 0 ? 1 : -1;
+    if (r < 0 || r >= p.rows.length) { return false; }
+    var next = inputsOf(p.rows[r]);
+    return focusCell(dc > 0 ? next[0] : next[next.length - 1]);
+  }
+
+  // ------------------------------------------------------------ state of a cell
+
+  function tdOf(input) { return input.closest("td.cell"); }
+
+  function setMessage(input, text) {
+    var box = tdOf(input).querySelector(".cell-msg");
+    if (box) { box.textContent = text || ""; }
+  }
+
+  function setState(input, state) {
+    var td = tdOf(input);
+    ["dirty", "saving", "saved", "error"].forEach(function (name) {
+      td.classList.toggle(name, name === state);
+    });
+  }
+
+  function changed(input) {
+    return !input.readOnly && input.value.trim() !== (input.getAttribute("data-saved") || "").trim()
+      && input.value.trim() !== input.getAttribute("data-pending");
+  }
+
+  function payload(input) {
+    return {
+      indicator: Number(input.getAttribute("data-indicator")),
+      period: input.getAttribute("data-period"),
+      value: input.value.trim(),
+      version: input.getAttribute("data-version") || null
+    };
+  }
+
+  // ------------------------------------------------------------ saving
+
+  function save(inputs) {
+    inputs = inputs.filter(changed);
+    if (!inputs.length) { return Promise.resolve(); }
+    inputs.forEach(function (input) {
+      input.setAttribute("data-pending", input.value.trim());
+      setState(input, "saving");
+      setMessage(input, "");
+    });
+    return fetch(saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
+      body: JSON.stringify({ cells: inputs.map(payload) })
+    }).then(function (response) {
+      return response.json().catch(function () { return { error: texts.failed + " (" + response.status + ")" }; });
+    }).then(function (data) {
+      var byKey = {};
+      (data.cells || []).forEach(function (cell) { byKey[cell.indicator + ":" + cell.period] = cell; });
+      inputs.forEach(function (input) {
+        var cell = byKey[input.getAttribute("data-indicator") + ":" + input.getAttribute("data-period")];
+        applyCell(input, cell || { ok: false, error: data.error || texts.failed });
+      });
+      Object.keys(data.rows || {}).forEach(function (id) { applyRow(id, data.rows[id]); });
+      root.dispatchEvent(new CustomEvent("grid:saved", { detail: data }));
+    }).catch(function (error) {
+      inputs.forEach(function (input) {
+        input.removeAttribute("data-pending");
+        setState(input, "error");
+        setMessage(input, texts.failed + " " + String(error));
+      });
+    });
+  }
+
+  function applyCell(input, cell) {
+    var typed = input.value.trim();
+    var pending = input.getAttribute("data-pending");
+    input.removeAttribute("data-pending");
+    if (cell.version !== undefined && cell.version !== null) { input.setAttribute("data-version", cell.version); }
+    if (cell.ok) {
+      input.setAttribute("data-saved", cell.value);
+      if (typed === pending) { input.value = cell.value; }
+      setState(input, "saved");
+      setMessage(input, "");
+      var td = tdOf(input);
+      td.setAttribute("data-state", cell.state || "");
+      var stateBox = td.querySelector(".cell-state");
+      if (stateBox) {
+        var sample = stateBox.querySelector(".sample-mark");
+        stateBox.textContent = cell.state === "draft" ? "" : (cell.state_label || "");
+        if (sample && cell.is_sample) { stateBox.appendChild(sample); }
+        stateBox.className = "cell-state " + (cell.state || "");
+      }
+      td.classList.toggle("missing", false);
+      window.setTimeout(function () { td.classList.remove("saved"); }, 1500);
+    } else {
+      // The newer value someone else saved becomes the value Escape goes back to; what was
+      // typed stays, so pressing Enter again overwrites it knowingly.
+      if (cell.current !== undefined && cell.current !== null) { input.setAttribute("data-saved", cell.current); }
+      setState(input, "error");
+      setMessage(input, cell.error || texts.failed);
+    }
+  }
+
+  function applyRow(id, row) {
+    var tr = document.getElementById("row-" + id);
+    if (!tr) { return; }
+    tr.setAttribute("data-status", row.status);
+    ["ytd_actual", "ytd_target", "rate", "last_update"].forEach(function (name) {
+      var box = tr.querySelector("[data-field=" + name + "]");
+      if (box) { box.textContent = row[name] || ""; }
+    });
+    var status = tr.querySelector("[data-field=status]");
+    if (status) {
+      status.innerHTML = "";
+      var badge = document.createElement("span");
+      badge.className = "status-badge status-" + row.status;
+      badge.textContent = row.status_label;
+      status.appendChild(badge);
+    }
+    var spark = tr.querySelector("[data-field=sparkline]");
+    if (spark && row.sparkline) { spark.innerHTML = row.sparkline; }  // drawn by our server
+  }
+
+  function commit(input) {
+    if (changed(input)) { return save([input]); }
+    return Promise.resolve();
+  }
+
+  // ------------------------------------------------------------ keys
+
+  function caretAtStart(input) { return input.selectionStart === 0 && input.selectionEnd === 0; }
+  function caretAtEnd(input) {
+    var n = input.value.length;
+    return input.selectionStart === n && input.selectionEnd === n;
+  }
+  function allSelected(input) {
+    return input.selectionStart === 0 && input.selectionEnd === input.value.length;
+  }
+
+  root.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("cell-input")) { return; }
+    var key = event.key;
+    if (event.altKey || event.ctrlKey || event.metaKey) { return; }
+    if (key === "ArrowUp" || key === "ArrowDown") {
+      event.preventDefault();
+      commit(input);
+      moveBy(input, key === "ArrowUp" ? -1 : 1, 0);
+    } else if (key === "ArrowLeft" && (caretAtStart(input) || allSelected(input))) {
+      event.preventDefault();
+      commit(input);
+      moveBy(input, 0, -1, false);
+    } else if (key === "ArrowRight" && (caretAtEnd(input) || allSelected(input))) {
+      event.preventDefault();
+      commit(input);
+      moveBy(input, 0, 1, false);
+    } else if (key === "Enter") {
+      event.preventDefault();
+      commit(input);
+      moveBy(input, event.shiftKey ? -1 : 1, 0);
+    } else if (key === "Tab") {
+      commit(input);
+      if (moveBy(input, 0, event.shiftKey ? -1 : 1, true)) { event.preventDefault(); }
+    } else if (key === "Escape") {
+      event.preventDefault();
+      input.value = input.getAttribute("data-saved") || "";
+      setState(input, null);
+      setMessage(input, "");
+      input.select();
+    } else if (key === "F2") {
+      event.preventDefault();
+      var n = input.value.length;
+      input.setSelectionRange(n, n);
+    }
+  });
+
+  root.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("cell-input")) {
+      // Select the whole value so that typing replaces it, as in Excel; after the click that
+      // focused it (which would undo the selection), and not once something has been typed.
+      var before = input.value;
+      input.select();
+      window.setTimeout(function () {
+        if (document.activeElement === input && input.value === before) { input.select(); }
+      }, 0);
+    }
+  });
+
+  root.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("cell-input")) { commit(input); }
+  });
+
+  root.addEventListener("input", function (event) {
+    var input = event.target;
+    if (input.classList && input.classList.contains("cell-input")) {
+      setState(input, changed(input) ? "dirty" : null);
+    }
+  });
+
+  // A block copied from Excel: tab-separated cells, one line per row.
+  root.addEventListener("paste", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("cell-input")) { return; }
+    var text = (event.clipboardData || window.clipboardData).getData("text");
+    if (!text || (text.indexOf("\t") < 0 && text.replace(/\r?\n$/, "").indexOf("\n") < 0)) { return; }
+    event.preventDefault();
+    var lines = text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
+    var p = place(input);
+    var batches = [];
+    lines.forEach(function (line, i) {
+      var tr = p.rows[p.r + i];
+      if (!tr) { return; }
+      var cells = inputsOf(tr);
+      var batch = [];
+      line.split("\t").forEach(function (value, j) {
+        var target = cells[p.c + j];
+        if (target && !target.readOnly) {
+          target.value = value.trim();
+          if (changed(target)) { setState(target, "dirty"); batch.push(target); }
+        }
+      });
+      if (batch.length) { batches.push(batch); }
+    });
+    batches.reduce(function (chain, batch) {
+      return chain.then(function () { return save(batch); });
+    }, Promise.resolve());
+  });
+
+  // ------------------------------------------------------------ a cell's note and evidence
+
+  var dialog = document.getElementById("cell-dialog");
+
+  function loadDetail(url) {
+    return fetch(url, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) { dialog.querySelector(".cell-dialog-body").innerHTML = html; });
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest(".cell-more") : null;
+    if (!button || !dialog || typeof dialog.showModal !== "function") { return; }
+    event.preventDefault();
+    dialog.setAttribute("data-url", button.getAttribute("href"));
+    dialog.setAttribute("data-button", button.id);
+    loadDetail(button.getAttribute("href") + "?partial=1").then(function () { dialog.showModal(); });
+  });
+
+  if (dialog) {
+    dialog.addEventListener("click", function (event) {
+      if (event.target.closest && event.target.closest("[data-close]")) { dialog.close(); }
+    });
+    dialog.addEventListener("submit", function (event) {
+      var form = event.target;
+      event.preventDefault();
+      fetch(form.action, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "fetch", "X-CSRFToken": csrf },
+        body: new FormData(form)
+      }).then(function (response) {
+        return response.json();
+      }).then(function (data) {
+        var url = dialog.getAttribute("data-url");
+        return loadDetail(url + "?partial=1").then(function () {
+          var box = dialog.querySelector(".dialog-message");
+          if (box) {
+            box.textContent = data.ok ? (data.message || "") : (data.error || texts.failed);
+            box.className = "dialog-message " + (data.ok ? "" : "form-error");
+          }
+          var button = document.getElementById(dialog.getAttribute("data-button"));
+          if (button && data.evidence_count !== undefined) {
+            var n = button.querySelector(".n");
+            if (n) { n.textContent = data.evidence_count; }
+          }
+          if (data.row) { applyRow(data.row.id, data.row); }
+          (data.cells || []).forEach(function (cell) {
+            var input = document.getElementById("cell-" + cell.indicator + "-" + cell.period);
+            if (input && cell.ok) {
+              input.value = cell.value;
+              input.setAttribute("data-saved", cell.value);
+              input.setAttribute("data-version", cell.version);
+              setState(input, "saved");
+            }
+          });
+        });
+      });
+    });
+  }
+})();
