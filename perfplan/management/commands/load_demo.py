@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from goals.importer import describe, import_plan
+from indicators.demo import add_sample_data
 from goals.tables import read_plan_paths
 from perfplan import roles
 from perfplan.models import DepartmentAssignment
@@ -47,6 +48,15 @@ class Command(BaseCommand):
             "The source document does not state its fiscal year; the demo loads it as %(year)s."
         ) % {"year": year}
         plan.save(update_fields=["title", "year_note"])
+        # The source has no targets or results: sample ones, marked as such in every view.
+        summary = add_sample_data(plan)
+        self.stdout.write(
+            _(
+                "Sample data (marked as such): %(indicators)s indicator definitions, "
+                "%(results)s results."
+            )
+            % {"indicators": summary.indicators, "results": summary.results}
+        )
 
         User = get_user_model()
         self.stdout.write("")
