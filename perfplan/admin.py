@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -8,9 +10,9 @@ from goals import views as plan_views
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 
-from .admin_base import ChangeLogHistoryMixin
+from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin
 from .locking import OptimisticLockAdminMixin
-from .models import ImportBatch, ImportFile, Plan
+from .models import DepartmentAssignment, ImportBatch, ImportFile, Plan
 
 admin.site.site_header = _("perfplan performance plan")
 admin.site.site_title = _("perfplan")
@@ -150,6 +152,32 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DepartmentAssignment)
+class DepartmentAssignmentAdmin(PlanDataAdmin):
+    """Who works for which department (a person may have several); roles are groups."""
+
+    list_display = ("user", "department")
+    list_filter = ("department",)
+    list_select_related = ("user", "department")
+    search_fields = ("user__username", "user__first_name", "user__last_name", "department__name")
+    autocomplete_fields = ("user", "department")
+
+
+class DepartmentAssignmentInline(admin.TabularInline):
+    model = DepartmentAssignment
+    autocomplete_fields = ("department",)
+    extra = 0
+
+
+class PerfplanUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, DepartmentAssignmentInline]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.register(User, PerfplanUserAdmin)
 
 
 from . import admin_changelog  # noqa
