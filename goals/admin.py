@@ -45,7 +45,13 @@ class DepartmentAdmin(BaseAdmin):
     search_fields = ("name", "code")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_plans=Count("plan_entries"))
+        # Counting groups rows, which drops Meta.ordering: keep the list's order explicit.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_plans=Count("plan_entries"))
+            .order_by(*self.model._meta.ordering)
+        )
 
     @admin.display(description=_("plans"), ordering="n_plans")
     def plan_count(self, obj):
@@ -107,6 +113,7 @@ class PlanDepartmentAdmin(BaseAdmin):
                 n_policy_goals=Count("strategic_goals__policy_goals", distinct=True),
                 n_indicators=Count("strategic_goals__policy_goals__indicators", distinct=True),
             )
+            .order_by(*self.model._meta.ordering)
         )
 
     @admin.display(description=_("strategic goals"), ordering="n_goals")
@@ -174,6 +181,7 @@ class StrategicGoalAdmin(AmendmentAdminMixin, BaseAdmin):
                 n_indicators=Count("policy_goals__indicators", distinct=True),
                 plan_budget_total=_plan_budget_total(),
             )
+            .order_by(*self.model._meta.ordering)
         )
 
     @admin.display(description=_("department"), ordering="plan_department__name")
@@ -255,6 +263,7 @@ class PolicyGoalAdmin(BaseAdmin):
                 n_indicators=Count("indicators", distinct=True),
                 n_unit_programs=Count("unit_programs", distinct=True),
             )
+            .order_by(*self.model._meta.ordering)
         )
 
     @admin.display(description=_("department"), ordering="strategic_goal__plan_department__name")

@@ -63,7 +63,12 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_departments=Count("departments"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_departments=Count("departments"))
+            .order_by(*self.model._meta.ordering)
+        )
 
     @admin.display(description=_("departments"), ordering="n_departments")
     def department_count(self, obj):
