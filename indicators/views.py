@@ -1,10 +1,14 @@
 """Staff views inside the admin shell: my department's results grid, an indicator's page, the
-plan overview, their exports, and evidence (증빙자료).
+plan overview, their exports, evidence (증빙자료), and the review steps taken in the grid
+(submit, approve, return, a department's whole period).
 
 Every queryset goes through perfplan.scoping.restrict (or get_or_deny): an id changed in a
 URL never shows another department's data, it is a 404. Results are written only through
 indicators.workflow.save_result, which enforces scoping, entry deadlines, review states and
-optimistic locking; its refusals are shown where the value was typed.
+optimistic locking; its refusals are shown where the value was typed. Review steps go
+through indicators.workflow (submit, approve, return_results, bulk_approve), which decides and
+refuses in Korean; the grid only shows the buttons a user's role, department and the loaded
+results allow.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from urllib.parse import quote
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db import transaction
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,12 +30,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from budgets.services import budget_shares
-from goals.models import StrategicGoal
+from goals.models import PlanDepartment, StrategicGoal
 from perfplan.models import Plan
 from perfplan.numbers import format_amount, format_share
-from perfplan.scoping import department_ids, get_or_deny, restrict
+from perfplan.scoping import department_ids, get_or_deny, restrict, sees_all
 
 from . import charts
 from . import evidence as evidence_rules
@@ -57,6 +63,8 @@ FREQUENCY_ORDER = (
     Frequency.YEARLY,
 )
 LOCKED_STATES = (ResultStatus.SUBMITTED, ResultStatus.APPROVED)
+SUBMITTABLE_STATES = (ResultStatus.DRAFT, ResultStatus.RETURNED)
+MAX_LISTED_REFUSALS = 10
 
 
 # ---------------------------------------------------------------- formatting
@@ -299,6 +307,22 @@ class GridCell:
     evidence_count: int
     is_sample: bool
     version: int
+    return_reason: str = ""
+    # the cell's 제출 button: "" none, "shown", or "hidden" (grid.js shows it once a value
+    # is saved); the reviewer's 승인 / 반려 buttons
+    submit_button: str = ""
+    review_buttons: bool = False
+
+
+@dataclass
+class PeriodReview:
+    """A department's review buttons for one period column (제출, 기간 일괄 승인)."""
+
+    period: object
+    submit: bool = False  # the user may submit here (the button is hidden when nothing is)
+    submittable: int = 0
+    approve: bool = False
+    submitted: int = 0
 
 
 @dataclass
@@ -308,6 +332,7 @@ class GridRow:
     summary: dict
     is_sample: bool
     new_department: bool = False
+    review: list | None = None  # [PeriodReview] on a department's first row, for reviewers
 
 
 @dataclass
@@ -328,6 +353,66 @@ def _evidence_counts(user, indicators):
     return dict(counts)
 
 
+class ReviewScope:
+    """Which departments' results a user may submit, and approve or return, as
+    indicators.workflow decides it (restrict's rule for results), from the user's
+    permissions and assignments only: no query per row. The workflow checks again."""
+
+    def __init__(self, user):
+        from .workflow import may_review, may_submit
+
+        active = bool(user.is_authenticated and user.is_active)
+        self.may_submit = active and may_submit(user) and user.has_perm("indicators.change_result")
+        self.may_review = active and may_review(user) and user.has_perm("indicators.view_result")
+        self.all_change = sees_all(user, "change")
+        self.all_view = sees_all(user, "view")
+        self.departments = department_ids(user) if (self.may_submit or self.may_review) else ()
+
+    @property
+    def any(self):
+        return self.may_submit or self.may_review
+
+    def submits(self, department_id):
+        return self.may_submit and (self.all_change or department_id in self.departments)
+
+    def reviews(self, department_id):
+        return self.may_review and (self.all_view or department_id in self.departments)
+
+
+def _submittable(result):
+    return (
+        result is not None
+        and result.status in SUBMITTABLE_STATES
+        and result.value is not None
+        and not result.is_sample
+    )
+
+
+def _period_reviews(group, scope, window):
+    """Each department's PeriodReview per period column, put on its first row."""
+    by_department = {}
+    for line in group.rows:
+        department = line.row.department
+        reviews = by_department.get(department.pk)
+        if reviews is None:
+            reviews = by_department[department.pk] = [PeriodReview(p) for p in group.periods]
+            for review in reviews:
+                review.submit = scope.submits(department.department_id) and window.is_open(
+                    department.department_id, review.period.key
+                )
+                review.approve = scope.reviews(department.department_id)
+        for review, grid_cell in zip(reviews, line.cells, strict=False):
+            if grid_cell.submit_button and _submittable(grid_cell.cell.result):
+                review.submittable += 1
+            if grid_cell.state == ResultStatus.SUBMITTED:
+                review.submitted += 1
+    for line in group.rows:
+        if line.new_department:
+            reviews = by_department[line.row.department.pk]
+            if any(r.submit or (r.approve and r.submitted) for r in reviews):
+                line.review = reviews
+
+
 def grid_groups(screen, user):
     """The grid: one table per measurement frequency, each cell with what may be done to it."""
     if screen.plan is None:
@@ -335,6 +420,7 @@ def grid_groups(screen, user):
     enterable = enterable_ids(user, screen.indicators)
     window = EntryWindow.load(screen.plan, user, screen.today)
     counts = _evidence_counts(user, screen.indicators)
+    scope = ReviewScope(user)
     period_key = screen.period_key
     readonly_reason = _("You may view these results but not enter them.")
     groups = {}
@@ -349,11 +435,14 @@ def grid_groups(screen, user):
                 frequency, Frequency(frequency).label, [c.period for c in cells], []
             )
         department = row.department
+        submits = row.indicator.pk in enterable and scope.submits(department.department_id)
+        reviews = scope.reviews(department.department_id)
         grid_cells = []
         for cell in cells:
             result = cell.result
             state = result.status if result else ""
             editable, reason = True, ""
+            is_open = window.is_open(department.department_id, cell.period.key)
             if row.indicator.pk not in enterable:
                 editable, reason = False, readonly_reason
             elif state in LOCKED_STATES:
@@ -361,8 +450,14 @@ def grid_groups(screen, user):
                 reason = _("%(state)s: it cannot be edited now.") % {
                     "state": result.get_status_display()
                 }
-            elif not window.is_open(department.department_id, cell.period.key):
+            elif not is_open:
                 editable, reason = False, window.closed_reason(department.name, cell.period.key)
+            submit_button = ""
+            if submits and is_open and state not in LOCKED_STATES:
+                if _submittable(result):
+                    submit_button = "shown"
+                elif editable and not (result and result.is_sample):
+                    submit_button = "hidden"
             grid_cells.append(
                 GridCell(
                     cell=cell,
@@ -374,6 +469,11 @@ def grid_groups(screen, user):
                     evidence_count=counts.get(result.pk, 0) if result else 0,
                     is_sample=bool(result and result.is_sample),
                     version=result.version if result else 0,
+                    return_reason=(
+                        result.return_reason if result and state == ResultStatus.RETURNED else ""
+                    ),
+                    submit_button=submit_button,
+                    review_buttons=reviews and state == ResultStatus.SUBMITTED,
                 )
             )
         previous = group.rows[-1].row.department if group.rows else None
@@ -386,6 +486,9 @@ def grid_groups(screen, user):
                 new_department=previous is None or previous.pk != department.pk,
             )
         )
+    if scope.any:
+        for group in groups.values():
+            _period_reviews(group, scope, window)
     return [groups[f] for f in FREQUENCY_ORDER if f in groups]
 
 
@@ -402,6 +505,7 @@ def my_department_view(request):
         can_enter=may_enter(request.user),
         has_sample=any(r.is_sample for g in groups for r in g.rows),
         export_query=screen.query_string(),
+        review_scope=ReviewScope(request.user),
     )
     return TemplateResponse(request, "indicators/my_department.html", context)
 
@@ -560,6 +664,170 @@ def save_view(request):
         else:
             messages.error(request, outcome.get("error") or _("Not saved."))
     return redirect(_safe_next(request, reverse("tracking:my_department")))
+
+
+# ---------------------------------------------------------------- review steps in the grid
+
+
+def _grid_url(request):
+    return _safe_next(request, reverse("tracking:my_department"))
+
+
+def _refused(request, messages_list):
+    for message in messages_list[:MAX_LISTED_REFUSALS]:
+        messages.error(request, message)
+    if len(messages_list) > MAX_LISTED_REFUSALS:
+        messages.error(
+            request,
+            _("…and %(count)s more refusals.")
+            % {"count": len(messages_list) - MAX_LISTED_REFUSALS},
+        )
+
+
+def _done(request, step, count):
+    from .workflow import APPROVE, RETURN, SUBMIT
+
+    texts = {
+        SUBMIT: ngettext("%(count)s result submitted.", "%(count)s results submitted.", count),
+        APPROVE: ngettext("%(count)s result approved.", "%(count)s results approved.", count),
+        RETURN: ngettext("%(count)s result returned.", "%(count)s results returned.", count),
+    }
+    messages.success(request, texts[step] % {"count": count})
+
+
+def _cell_keys(values):
+    """[(indicator id, period key)] from "indicator:period" values; None if one is unreadable."""
+    keys = []
+    for value in values:
+        indicator, _sep, period = str(value).partition(":")
+        indicator, period = _as_int(indicator), period.strip().upper()
+        if indicator is None or not period:
+            return None
+        keys.append((indicator, period))
+    return list(dict.fromkeys(keys))
+
+
+def review_cells_view(request):
+    """POST step (submit, approve, return) and cells ("indicator:period"), a reason to return.
+
+    The results are looked up within what the user may see: a cell of another department is
+    "not found", never touched. The workflow decides the step for all of them in one
+    transaction (one refusal: nothing changes) and its refusals are shown as messages.
+    """
+    from .workflow import APPROVE, RETURN, SUBMIT, WorkflowError, approve, return_results, submit
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    require_view(user)
+    step = request.POST.get("step")
+    keys = _cell_keys(request.POST.getlist("cell"))
+    if step not in (SUBMIT, APPROVE, RETURN) or not keys or len(keys) > MAX_CELLS_PER_SAVE:
+        messages.error(request, _("The request could not be read; reload the page and try again."))
+        return redirect(_grid_url(request))
+    wanted = Q(pk__in=[])
+    for indicator_id, period in keys:
+        wanted |= Q(indicator_id=indicator_id, period=period)
+    results = list(restrict(Result.objects.filter(wanted), user).order_by("pk"))
+    if len(results) != len(keys):
+        messages.error(
+            request,
+            _("A result to review does not exist or is not one you may see; nothing was changed."),
+        )
+        return redirect(_grid_url(request))
+    try:
+        with transaction.atomic():
+            if step == SUBMIT:
+                done = submit(user, results)
+            elif step == APPROVE:
+                done = approve(user, results)
+            else:
+                done = return_results(user, results, request.POST.get("reason", ""))
+    except WorkflowError as exc:
+        _refused(request, exc.messages)
+    else:
+        _done(request, step, len(done))
+    return redirect(_grid_url(request))
+
+
+def review_period_view(request):
+    """POST step (submit or approve), plan, and target ("department:period"): the whole
+    period of a department — its draft and returned results that have values are submitted
+    (sample data is not), or every submitted one is approved (workflow.bulk_approve)."""
+    from .locks import is_period_key, period_label
+    from .workflow import APPROVE, SUBMIT, WorkflowError, bulk_approve, may_submit, submit
+
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    user = request.user
+    require_view(user)
+    step = request.POST.get("step")
+    department_id, _sep, period = (request.POST.get("target") or "").partition(":")
+    department_id, period = _as_int(department_id), period.strip().upper()
+    plan_id = _as_int(request.POST.get("plan"))
+    if (
+        step not in (SUBMIT, APPROVE)
+        or None in (department_id, plan_id)
+        or not is_period_key(period)
+    ):
+        messages.error(request, _("The request could not be read; reload the page and try again."))
+        return redirect(_grid_url(request))
+    plan_department = (
+        restrict(PlanDepartment.objects.filter(plan_id=plan_id, department_id=department_id), user)
+        .select_related("plan", "department")
+        .first()
+    )
+    if plan_department is None:
+        messages.error(
+            request, _("This department is not one whose results you may review or submit.")
+        )
+        return redirect(_grid_url(request))
+    params = {"department": plan_department.name, "period": period_label(period)}
+    try:
+        with transaction.atomic():
+            if step == APPROVE:
+                count = bulk_approve(user, plan_department.plan, plan_department.department, period)
+                if not count:
+                    messages.info(
+                        request,
+                        _("No result of %(department)s for %(period)s waits for approval.")
+                        % params,
+                    )
+                    return redirect(_grid_url(request))
+            else:
+                if not may_submit(user):
+                    raise WorkflowError(_("You may not submit results of %(department)s.") % params)
+                ids = list(
+                    restrict(
+                        Result.objects.filter(
+                            **{
+                                f"indicator__{DEPT}": plan_department,
+                                "period": period,
+                                "status__in": SUBMITTABLE_STATES,
+                                "value__isnull": False,
+                                "is_sample": False,
+                            }
+                        ),
+                        user,
+                        "change",
+                    ).values_list("pk", flat=True)
+                )
+                if not ids:
+                    messages.info(
+                        request,
+                        _(
+                            "%(department)s has no draft or returned result with a value for "
+                            "%(period)s to submit."
+                        )
+                        % params,
+                    )
+                    return redirect(_grid_url(request))
+                count = len(submit(user, ids))
+    except WorkflowError as exc:
+        _refused(request, exc.messages)
+    else:
+        _done(request, step, count)
+    return redirect(_grid_url(request))
 
 
 # ---------------------------------------------------------------- one cell: note and evidence

@@ -7,6 +7,9 @@
  * A changed cell is saved when it is left; pasted cells are saved row by row. The server
  * (workflow.save_result) decides; its refusal is shown under the cell.
  *
+ * Review steps (제출, 승인, 반려, a department's whole period) are plain form posts; a typed
+ * value is saved first, and a cell's 제출 button appears once it holds a saved value.
+ *
  * Plain JavaScript, no library and no request outside our own server.
  */
 (function () {
@@ -97,9 +100,20 @@
 
   // ------------------------------------------------------------ saving
 
+  var pending = 0;
+  var inflight = Promise.resolve();
+
   function save(inputs) {
     inputs = inputs.filter(changed);
     if (!inputs.length) { return Promise.resolve(); }
+    pending += 1;
+    var request = send(inputs);
+    var settled = request.then(function () { pending -= 1; });
+    inflight = Promise.all([inflight, settled]);
+    return request;
+  }
+
+  function send(inputs) {
     inputs.forEach(function (input) {
       input.setAttribute("data-pending", input.value.trim());
       setState(input, "saving");
@@ -145,10 +159,11 @@
       var stateBox = td.querySelector(".cell-state");
       if (stateBox) {
         var sample = stateBox.querySelector(".sample-mark");
-        stateBox.textContent = cell.state === "draft" ? "" : (cell.state_label || "");
+        stateBox.textContent = cell.state_label || "";
         if (sample && cell.is_sample) { stateBox.appendChild(sample); }
         stateBox.className = "cell-state " + (cell.state || "");
       }
+      showSubmit(input, cell);
       td.classList.toggle("missing", false);
       window.setTimeout(function () { td.classList.remove("saved"); }, 1500);
     } else {
@@ -158,6 +173,19 @@
       setState(input, "error");
       setMessage(input, cell.error || texts.failed);
     }
+  }
+
+  // A saved value in a draft or returned result may be submitted: show the cell's 제출 button
+  // and its department's period button (the server decides when they are pressed).
+  function showSubmit(input, cell) {
+    var key = input.getAttribute("data-indicator") + "-" + input.getAttribute("data-period");
+    var may = cell.value !== "" && !cell.is_sample && (cell.state === "draft" || cell.state === "returned");
+    var button = document.getElementById("submit-" + key);
+    if (button) { button.hidden = !may; }
+    var tr = input.closest("tr[data-row]");
+    var period = document.getElementById(
+      "submit-period-" + tr.getAttribute("data-department") + "-" + input.getAttribute("data-period"));
+    if (period && may) { period.hidden = false; }
   }
 
   function applyRow(id, row) {
@@ -285,6 +313,28 @@
     batches.reduce(function (chain, batch) {
       return chain.then(function () { return save(batch); });
     }, Promise.resolve());
+  });
+
+  // ------------------------------------------------------------ review steps
+
+  // A review form is posted once every typed value is saved (a value typed and then 제출
+  // pressed at once is saved first, so that what is submitted is what is on screen).
+  root.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.classList || !form.classList.contains("review-form")) { return; }
+    if (form.getAttribute("data-ready") === "1") { return; }
+    var inputs = Array.prototype.slice.call(root.querySelectorAll("input.cell-input"));
+    var typed = inputs.filter(changed);
+    if (!typed.length && !pending) { return; }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    var waiting = typed.concat(inputs.filter(function (input) { return input.hasAttribute("data-pending"); }));
+    save(typed).then(function () { return inflight; }).then(function () {
+      var failed = waiting.some(function (input) { return tdOf(input).classList.contains("error"); });
+      if (failed) { return; }  // the refusal is shown under the cell; nothing is posted
+      form.setAttribute("data-ready", "1");
+      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+    });
   });
 
   // ------------------------------------------------------------ a cell's note and evidence
