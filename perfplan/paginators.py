@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.utils.translation import gettext as _
 
 
 class NoCountPage:
@@ -46,12 +47,12 @@ class NoCountPage:
 
     def next_page_number(self):
         if not self._has_next:
-            raise EmptyPage("That page contains no results")
+            raise EmptyPage(_("That page contains no results"))
         return self.number + 1
 
     def previous_page_number(self):
         if self.number <= 1:
-            raise EmptyPage("That page number is less than 1")
+            raise EmptyPage(_("That page number is less than 1"))
         return self.number - 1
 
     def start_index(self):
@@ -79,9 +80,9 @@ class NoCountPaginator:
         try:
             number = int(number)
         except (TypeError, ValueError) as exc:
-            raise PageNotAnInteger("That page number is not an integer") from exc
+            raise PageNotAnInteger(_("That page number is not an integer")) from exc
         if number < 1:
-            raise EmptyPage("That page number is less than 1")
+            raise EmptyPage(_("That page number is less than 1"))
         return number
 
     def page(self, number):
@@ -91,7 +92,7 @@ class NoCountPaginator:
         has_next = len(rows) > self.per_page
         rows = rows[: self.per_page]
         if not rows and (number > 1 or not self.allow_empty_first_page):
-            raise EmptyPage("That page contains no results")
+            raise EmptyPage(_("That page contains no results"))
         self._last_page = NoCountPage(rows, number, self, has_next)
         return self._last_page
 

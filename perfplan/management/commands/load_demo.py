@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from goals.importer import describe, import_plan
-from indicators.demo import add_sample_data
 from goals.tables import read_plan_paths
+from indicators.demo import add_sample_data
 from perfplan import roles
 from perfplan.models import DepartmentAssignment
 
@@ -63,6 +63,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
         )
+        superuser_label = _("superuser")
         for username, role, departments, superuser in DEMO_USERS:
             user, created = User.objects.get_or_create(username=username)
             user.is_staff = True
@@ -76,5 +77,5 @@ class Command(BaseCommand):
                 DepartmentAssignment.objects.get_or_create(user=user, department=department)
             where = ", ".join(departments)
             self.stdout.write(
-                f"  {username:<10} {role or _('superuser')}{f' ({where})' if where else ''}"
+                f"  {username:<10} {role or superuser_label}{f' ({where})' if where else ''}"
             )
