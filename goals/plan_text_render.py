@@ -1,6 +1,6 @@
 """Render a PlanData as the text a PDF-to-text tool makes of a plan's summary tables.
 
-The output has every quirk of the seed text (see /work/shared/seed/README.md): cells wrapped at
+The output has every quirk of the seed text (see fixtures/source/README.md): cells wrapped at
 about `width` characters, mid-word or at a word boundary whose space is lost; the column
 header block repeated at each page top together with the names of the strategic goal and
 policy goal that continue there; a strategic goal's budget and share printed after the first

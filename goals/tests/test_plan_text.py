@@ -30,7 +30,7 @@ from goals.plan_text_render import fill_figures, make_random_plan, render_plan_t
 from perfplan.numbers import parse_count, parse_number
 
 SEED_NAME = "000_b531d227c4430c07.txt"
-SEED = Path(settings.BASE_DIR).parent / "shared" / "seed" / SEED_NAME
+SEED = Path(settings.BASE_DIR) / "fixtures" / "source" / SEED_NAME
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 
 

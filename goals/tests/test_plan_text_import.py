@@ -18,7 +18,7 @@ from perfplan.models import Plan
 from .factories import load_seed, seed_files
 
 pytestmark = pytest.mark.django_db
-SEED_TEXT = Path(settings.BASE_DIR).parent / "shared" / "seed" / "000_b531d227c4430c07.txt"
+SEED_TEXT = Path(settings.BASE_DIR) / "fixtures" / "source" / "000_b531d227c4430c07.txt"
 
 
 def squeezed(table):

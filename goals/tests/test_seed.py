@@ -16,7 +16,7 @@ from indicators.models import Direction, Indicator
 from .factories import load_seed
 
 pytestmark = pytest.mark.django_db
-SOURCE = Path(settings.BASE_DIR).parent / "shared" / "seed" / "000_b531d227c4430c07.txt"
+SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "000_b531d227c4430c07.txt"
 
 DEPARTMENTS = [
     "의회사무국",
