@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -37,7 +36,8 @@ NAME_MAX_LENGTH = 500
 
 
 def normalize_header(text):
-    return re.sub(r"\s", "", str(text or "")).lower()
+    # "".join(split()) drops exactly what re's \s matches, several times faster.
+    return "".join(str(text or "").split()).lower()
 
 
 def clean_name(value):
@@ -50,7 +50,7 @@ def clean_name(value):
 
 def name_key(name):
     """Names match whatever the spacing: PDF wrapping loses and adds spaces at random."""
-    return re.sub(r"\s", "", name or "")
+    return "".join((name or "").split())
 
 
 @dataclass(frozen=True)
@@ -117,11 +117,26 @@ def choice_to_text(choices, value):
     return CHOICE_WORDS[choices].get(value, "") if value else ""
 
 
+_CHOICE_LOOKUPS = {}
+
+
+def _choice_lookup(choices):
+    """Normalized word or code -> value; the first entry wins, as a scan in order would."""
+    lookup = _CHOICE_LOOKUPS.get(choices)
+    if lookup is None:
+        lookup = {}
+        for value, word in CHOICE_WORDS[choices].items():
+            lookup.setdefault(normalize_header(word), value)
+            lookup.setdefault(normalize_header(value), value)
+        _CHOICE_LOOKUPS[choices] = lookup
+    return lookup
+
+
 def choice_from_text(choices, text):
     norm = normalize_header(text)
-    for value, word in CHOICE_WORDS[choices].items():
-        if norm in (normalize_header(word), normalize_header(value)):
-            return value
+    value = _choice_lookup(choices).get(norm)
+    if value is not None:
+        return value
     synonym = CHOICE_SYNONYMS.get(choices, {}).get(norm)
     if synonym:
         return synonym
@@ -312,8 +327,14 @@ def _read_csv(name, data):
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    del text, sample  # the reader has its own copy
+    # A plan's cells repeat (department, goals, units, choices on every row): one string
+    # object per distinct value keeps a national-scale table's memory down.
+    same = {}.setdefault
     try:
-        return [("", list(enumerate(reader, start=1)))]
+        return [
+            ("", [(number, [same(c, c) for c in cells]) for number, cells in enumerate(reader, 1)])
+        ]
     except csv.Error as exc:
         raise TableReadError(
             [
@@ -487,6 +508,7 @@ class _RowReader:
     def __init__(self, table, errors):
         self.table, self.errors = table, errors
         self.columns = {c.key: c for c in table.kind.columns}
+        self.numbers = {}  # text -> Decimal: repeated figures parsed once, held once
 
     def has(self, key):
         return key in self.table.headers
@@ -527,7 +549,13 @@ class _RowReader:
         raw = self.raw(cells, key)
         try:
             if column.kind in ("amount", "share", "number"):
-                return parse_number(raw)
+                if type(raw) is not str:
+                    return parse_number(raw)
+                parsed = self.numbers.get(raw)
+                if parsed is None:
+                    parsed = parse_number(raw)  # an error is raised each time, never kept
+                    self.numbers[raw] = parsed
+                return parsed
             if column.kind == "count":
                 return parse_count(raw)
             if column.kind == "choice":
@@ -545,6 +573,7 @@ def _blank(cells):
 
 def _read_summary(table, plan, errors):
     reader = _RowReader(table, errors)
+    index = _Index()
     seen = {}
     for number, cells in table.rows:
         if _blank(cells):
@@ -571,35 +600,58 @@ def _read_summary(table, plan, errors):
             )
             continue
         seen[key] = number
-        dept = _department(plan, name)
+        dept = _department(plan, name, index)
         dept.code = reader.text(cells, "department_code") or dept.code
         dept.declared = figures
         dept.source = SourceRef(table.file, number)
     plan.has_summary = True
 
 
-def _department(plan, name):
+class _Index:
+    """Finds an entry of a list by its name_key as a scan would (the first match), indexing
+    each list once: a national plan's rows must not rescan every department for each row.
+    Only for lists that grow through it while it is in use."""
+
+    def __init__(self):
+        self._maps = {}  # id(list) -> (list, {name_key: entry})
+
+    def get(self, items, key):
+        held = self._maps.get(id(items))
+        if held is None:
+            found = {}
+            for item in items:
+                found.setdefault(name_key(item.name), item)
+            held = self._maps[id(items)] = (items, found)
+        return held[1].get(key)
+
+    def add(self, items, key, item):
+        items.append(item)
+        self._maps[id(items)][1].setdefault(key, item)
+
+
+def _department(plan, name, index):
     key = name_key(name)
-    for dept in plan.departments:
-        if name_key(dept.name) == key:
-            return dept
+    dept = index.get(plan.departments, key)
+    if dept is not None:
+        return dept
     dept = DepartmentData(name=name)
-    plan.departments.append(dept)
+    index.add(plan.departments, key, dept)
     return dept
 
 
-def _child(items, name, factory):
+def _child(items, name, factory, index):
     key = name_key(name)
-    for item in items:
-        if name_key(item.name) == key:
-            return item, False
+    item = index.get(items, key)
+    if item is not None:
+        return item, False
     item = factory(name)
-    items.append(item)
+    index.add(items, key, item)
     return item, True
 
 
 def _read_hierarchy(table, plan, errors):
     reader = _RowReader(table, errors)
+    index = _Index()
     previous = {"department": "", "strategic_goal": "", "policy_goal": ""}
     first_row = {}  # strategic goal -> row number where its budget was first given
     seen_indicators = {}
@@ -628,7 +680,7 @@ def _read_hierarchy(table, plan, errors):
             continue
         previous.update(department=dept_name, strategic_goal=sg_name, policy_goal=pg_name)
 
-        dept = _department(plan, dept_name)
+        dept = _department(plan, dept_name, index)
         code = reader.text(cells, "department_code")
         if code:
             dept.code = code
@@ -636,7 +688,10 @@ def _read_hierarchy(table, plan, errors):
             dept.source = SourceRef(table.file, number)
         here = SourceRef(table.file, number)
         sg, _created = _child(
-            dept.strategic_goals, sg_name, lambda n, at=here: StrategicGoalData(name=n, source=at)
+            dept.strategic_goals,
+            sg_name,
+            lambda n, at=here: StrategicGoalData(name=n, source=at),
+            index,
         )
         sg_key = (name_key(dept_name), name_key(sg_name))
         for key, attr in (("budget", "budget"), ("share", "share")):
@@ -663,7 +718,7 @@ def _read_hierarchy(table, plan, errors):
         if not pg_name:
             continue
         pg, _created = _child(
-            sg.policy_goals, pg_name, lambda n, at=here: PolicyGoalData(name=n, source=at)
+            sg.policy_goals, pg_name, lambda n, at=here: PolicyGoalData(name=n, source=at), index
         )
         if not ind_name:
             continue
@@ -695,6 +750,7 @@ def _read_hierarchy(table, plan, errors):
 
 def _read_unit_programs(table, plan, errors):
     reader = _RowReader(table, errors)
+    index = _Index()
     seen = {}
     for number, cells in table.rows:
         if _blank(cells):
@@ -725,12 +781,15 @@ def _read_unit_programs(table, plan, errors):
             continue
         seen[key] = number
         here = SourceRef(table.file, number)
-        dept = _department(plan, names[0])
+        dept = _department(plan, names[0], index)
         sg, _c = _child(
-            dept.strategic_goals, names[1], lambda n, at=here: StrategicGoalData(name=n, source=at)
+            dept.strategic_goals,
+            names[1],
+            lambda n, at=here: StrategicGoalData(name=n, source=at),
+            index,
         )
         pg, _c = _child(
-            sg.policy_goals, names[2], lambda n, at=here: PolicyGoalData(name=n, source=at)
+            sg.policy_goals, names[2], lambda n, at=here: PolicyGoalData(name=n, source=at), index
         )
         pg.unit_programs.append(
             UnitProgramData(
