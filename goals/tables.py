@@ -363,7 +363,7 @@ def _read_xlsx(name, data):
                     "",
                     None,
                     _(
-                        "the workbook unpacks to %(size)s bytes, too large to be a plan table (zip bomb?)"
+                        "the workbook unpacks to %(size)s bytes, too large for a table to upload (zip bomb?)"
                     )
                     % {"size": f"{unpacked:,}"},
                 )
@@ -393,6 +393,22 @@ def _read_xlsx(name, data):
     finally:
         workbook.close()
     return sheets
+
+
+def read_sheets(name, data):
+    """An xlsx or csv file as [(sheet name, [(row number, cells)])], within the size limits.
+
+    Shared by every table reader (plan tables, results); raises TableReadError.
+    """
+    check_size(name, data)
+    lower = name.lower()
+    if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
+        return _read_xlsx(name, data)
+    if lower.endswith((".csv", ".tsv", ".txt")) or not lower:
+        return _read_csv(name, data)
+    raise TableReadError(
+        [RowError(name, None, "", None, _("unsupported file type; use xlsx or csv"))]
+    )
 
 
 def _signature_headers(kind):
@@ -436,16 +452,7 @@ def read_tables(files):
     tables, errors = [], []
     for name, data in files:
         try:
-            check_size(name, data)
-            lower = name.lower()
-            if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
-                sheets = _read_xlsx(name, data)
-            elif lower.endswith((".csv", ".tsv", ".txt")) or not lower:
-                sheets = _read_csv(name, data)
-            else:
-                raise TableReadError(
-                    [RowError(name, None, "", None, _("unsupported file type; use xlsx or csv"))]
-                )
+            sheets = read_sheets(name, data)
             found = False
             for sheet, rows in sheets:
                 if not any(any(c not in (None, "") for c in cells) for _n, cells in rows):

@@ -25,19 +25,15 @@ clears a value); a blank 비고 leaves the note as it is.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import re
-import zipfile
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -49,11 +45,10 @@ from goals.tables import (
     Column,
     RowError,
     TableReadError,
-    check_size,
     clean_name,
-    decode_text,
     name_key,
     normalize_header,
+    read_sheets,
 )
 from perfplan.changelog import EntryDraft, change_context, plain, record_many
 from perfplan.formats import unescape_formula
@@ -120,88 +115,6 @@ class ResultRow:
 
     def error(self, key, value, message):
         return RowError(self.file, self.row, self.headers.get(key, ""), value, message, self.sheet)
-
-
-def _read_csv(name, data):
-    try:
-        text = decode_text(data)
-    except UnicodeDecodeError:
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _(
-                        "the file is neither UTF-8 nor CP949/EUC-KR text; save it as CSV (UTF-8) or xlsx"
-                    ),
-                )
-            ]
-        ) from None
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    try:
-        rows = list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1))
-    except csv.Error as exc:
-        raise TableReadError(
-            [
-                RowError(
-                    name, None, "", None, _("the CSV cannot be read: %(error)s") % {"error": exc}
-                )
-            ]
-        ) from None
-    return [("", rows)]
-
-
-def _read_xlsx(name, data):
-    """As goals.tables reads a workbook: refuse zip bombs; openpyxl parses with defusedxml."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise TableReadError(
-            [RowError(name, None, "", None, _("the file is not a valid xlsx workbook"))]
-        ) from None
-    if unpacked > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES or unpacked > 200 * max(len(data), 1):
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _(
-                        "the workbook unpacks to %(size)s bytes, too large to be a results table (zip bomb?)"
-                    )
-                    % {"size": f"{unpacked:,}"},
-                )
-            ]
-        )
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _("the xlsx workbook cannot be read: %(error)s") % {"error": exc},
-                )
-            ]
-        ) from None
-    sheets = []
-    try:
-        for sheet in workbook.worksheets:
-            rows = [(i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            sheets.append((sheet.title, rows))
-    finally:
-        workbook.close()
-    return sheets
 
 
 def _find_header(name, sheet, rows):
@@ -285,16 +198,7 @@ def read_results_files(files, *, year=None):
     rows, errors, file_errors = [], [], []
     for name, data in files:
         try:
-            check_size(name, data)
-            lower = name.lower()
-            if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
-                sheets = _read_xlsx(name, data)
-            elif lower.endswith((".csv", ".tsv", ".txt")) or not lower:
-                sheets = _read_csv(name, data)
-            else:
-                raise TableReadError(
-                    [RowError(name, None, "", None, _("unsupported file type; use xlsx or csv"))]
-                )
+            sheets = read_sheets(name, data)
             found = False
             for sheet, sheet_rows in sheets:
                 if not any(not _blank(cells) for _n, cells in sheet_rows):
