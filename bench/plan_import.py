@@ -152,14 +152,26 @@ def hwm_mb():
     return _proc_status_mb("VmHWM")
 
 
+_PEAK_BEFORE_RESETS = [0.0]
+
+
 def reset_hwm():
-    """Reset the peak RSS (VmHWM) so it measures one step; False where not possible."""
+    """Reset the peak RSS (VmHWM) so it measures one step; False where not possible. The
+    peak so far is kept for process_peak_mb()."""
+    _PEAK_BEFORE_RESETS[0] = max(_PEAK_BEFORE_RESETS[0], hwm_mb() or 0.0)
     try:
         with open("/proc/self/clear_refs", "w") as handle:
             handle.write("5")
         return True
     except OSError:
         return False
+
+
+def process_peak_mb():
+    """This process's peak RSS from VmHWM (Linux): unlike ru_maxrss, it does not include the
+    parent's size at fork, so it checks that figure."""
+    now = hwm_mb()
+    return None if now is None else max(_PEAK_BEFORE_RESETS[0], now)
 
 
 def maxrss_mb():
@@ -448,6 +460,14 @@ def time_parts(module, names):
 
 def run_phase(args):
     setup_django()
+    if args.phase == "generate":
+        generate(args)
+        Path(args.result).write_text(json.dumps({"seconds": 0.0}))
+        return
+    if args.phase == "cleanup":
+        seconds = delete_bench_plan(args.year)
+        Path(args.result).write_text(json.dumps({"seconds": seconds}))
+        return
     if args.trace:
         tracemalloc.start()
     if args.profile:
@@ -573,6 +593,7 @@ def run_phase(args):
     else:
         raise SystemExit(f"unknown phase {args.phase}")
     out["maxrss_mb"] = maxrss_mb()
+    out["vmhwm_peak_mb"] = process_peak_mb()
     out["loadavg_end"] = os.getloadavg()[0]
     Path(args.result).write_text(json.dumps(out, default=str))
     if Step.profiler:
@@ -589,7 +610,7 @@ def run_phase(args):
 # ---------------------------------------------------------------- the orchestrator
 
 
-def spawn(phase, args, trace, batch=None):
+def spawn(phase, args, trace, batch=None, quiet=False):
     result = OUT / f".phase-{os.getpid()}.json"
     command = [
         sys.executable,
@@ -604,6 +625,18 @@ def spawn(phase, args, trace, batch=None):
         str(result),
         "--files-dir",
         str(FILES),
+        "--departments",
+        str(args.departments),
+        "--indicators",
+        str(args.indicators),
+        "--strategic-goals",
+        str(args.strategic_goals),
+        "--policy-goals",
+        str(args.policy_goals),
+        "--unit-programs",
+        str(args.unit_programs),
+        "--seed",
+        str(args.seed),
     ]
     if trace:
         command.append("--trace")
@@ -612,7 +645,8 @@ def spawn(phase, args, trace, batch=None):
     if args.profile:
         command.append("--profile")
     label = f"{phase}{' (tracemalloc)' if trace else ''}"
-    print(f"  {label} …", end="", flush=True)
+    if not quiet:
+        print(f"  {label} …", end="", flush=True)
     started = time.perf_counter()
     proc = subprocess.run(command, cwd=ROOT)
     if proc.returncode:
@@ -621,7 +655,8 @@ def spawn(phase, args, trace, batch=None):
     figures = json.loads(result.read_text())
     result.unlink()
     figures["wall_seconds"] = time.perf_counter() - started
-    print(f" {figures['seconds']:.2f} s")
+    if not quiet:
+        print(f" {figures['seconds']:.2f} s")
     return figures
 
 
@@ -676,7 +711,7 @@ def check_database(args):
                 f"the database already holds a plan for {args.year}; the benchmark would "
                 "overwrite it. Use another --year, or --force to delete it first."
             )
-        seconds = delete_bench_plan(args.year)
+        seconds = spawn("cleanup", args, trace=False, quiet=True)["seconds"]
         print(f"--force: deleted the existing {args.year} plan ({seconds:.1f} s)")
 
 
@@ -733,6 +768,13 @@ def print_report(report):
         "allocations during the step\n(second pass), MB; load: 1-minute load average when the "
         f"phase started ({report['environment']['cpus']} CPUs)."
     )
+    apart = [
+        f"{phase} {p['maxrss_mb']:.0f} vs {p['vmhwm_peak_mb']:.0f}"
+        for phase, p in report["results"].items()
+        if p.get("vmhwm_peak_mb") is not None and abs(p["maxrss_mb"] - p["vmhwm_peak_mb"]) > 10
+    ]
+    if apart:
+        print("peak RSS: ru_maxrss and VmHWM differ by more than 10 MB: " + "; ".join(apart))
     print()
     for phase in report["phases"]:
         parts = report["results"][phase].get("parts")
@@ -791,10 +833,8 @@ def verdict(results, engine, size):
     return lines
 
 
-def generate(args):
-    """Write the plan-table files and their manifest; with --reuse-files keep files that were
-    generated with the same parameters."""
-    params = {
+def generation_params(args):
+    return {
         key: getattr(args, key)
         for key in (
             "departments",
@@ -805,13 +845,11 @@ def generate(args):
             "seed",
         )
     }
-    manifest_path = FILES / "manifest.json"
-    if args.reuse_files and manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("params") == params:
-            print(f"reusing the generated files in {FILES.relative_to(ROOT)}")
-            return manifest, manifest["generate_seconds"]
-    print(f"generating {args.departments} departments / {args.indicators} indicators …", flush=True)
+
+
+def generate(args):
+    """Write the plan-table files and their manifest (in a subprocess of its own, so that the
+    orchestrator stays small: a child's ru_maxrss starts from its parent's size at fork)."""
     started = time.perf_counter()
     plan = build_plan(
         args.departments,
@@ -824,16 +862,14 @@ def generate(args):
     edited = edit_plan(plan, args.seed)
     with_units = args.unit_programs > 0
     manifest = {
-        "params": params,
+        "params": generation_params(args),
         "plan": write_files(plan, "plan", with_units),
         "edited": write_files(edited, "edited", with_units),
     }
     seconds = time.perf_counter() - started
     manifest["generate_seconds"] = seconds
     manifest["export"] = {"xlsx": [str(FILES / "export.xlsx")], "rows": manifest["plan"]["rows"]}
-    manifest_path.write_text(json.dumps(manifest))
-    print(f"generated in {seconds:.1f} s")
-    return manifest, seconds
+    (FILES / "manifest.json").write_text(json.dumps(manifest))
 
 
 def orchestrate(args):
@@ -859,7 +895,19 @@ def orchestrate(args):
             cursor.execute("show server_version")
             database += f" (PostgreSQL {cursor.fetchone()[0]})"
 
-    manifest, generate_seconds = generate(args)
+    manifest_path = FILES / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+    if args.reuse_files and manifest.get("params") == generation_params(args):
+        print(f"reusing the generated files in {FILES.relative_to(ROOT)}")
+    else:
+        print(
+            f"generating {args.departments} departments / {args.indicators} indicators …",
+            flush=True,
+        )
+        spawn("generate", args, trace=False, quiet=True)
+        manifest = json.loads(manifest_path.read_text())
+        print(f"generated in {manifest['generate_seconds']:.1f} s")
+    generate_seconds = manifest["generate_seconds"]
     sizes = {
         Path(p).name: Path(p).stat().st_size
         for entry in (manifest["plan"], manifest["edited"])
@@ -929,7 +977,9 @@ def orchestrate(args):
             f"profiles (cProfile; its overhead inflates the times): {WORK.relative_to(ROOT)}/profile-*"
         )
     if not args.no_tracemalloc and not args.profile:
-        cleanup["before_trace_pass_seconds"] = delete_bench_plan(args.year)
+        cleanup["before_trace_pass_seconds"] = spawn("cleanup", args, trace=False, quiet=True)[
+            "seconds"
+        ]
         print(
             f"pass 2: tracemalloc (deleted the plan first: {cleanup['before_trace_pass_seconds']:.1f} s)"
         )
@@ -949,7 +999,7 @@ def orchestrate(args):
     print_report(report)
     print(f"\nwritten: {path.relative_to(ROOT)}")
     if not args.keep:
-        cleanup["final_seconds"] = delete_bench_plan(args.year)
+        cleanup["final_seconds"] = spawn("cleanup", args, trace=False, quiet=True)["seconds"]
         save()
         print(f"deleted the bench plan ({cleanup['final_seconds']:.1f} s; --keep leaves it)")
 
