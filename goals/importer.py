@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from indicators.models import Direction, Indicator
-from perfplan.changelog import EntryDraft, change_context, plain, record_many
+from perfplan.changelog import ChainWriter, change_context, plain
 from perfplan.models import ImportBatch, Plan
 
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
@@ -858,7 +858,6 @@ LEVEL_MODELS = {
     "unit_program": UnitProgram,
 }
 _LOG_ACTIONS = {"new": "create", "changed": "update", "deleted": "delete"}
-LOG_CHUNK = 5000
 _KEPT_AS_THEY_ARE = frozenset((str, int, bool, type(None)))
 
 
@@ -871,7 +870,8 @@ def _log(result, plan, batch):
     """One change-log entry per written record, and one for the import itself.
 
     Department and year come from the change's path, not from walking relations, so a
-    national-scale import logs without a query per row.
+    national-scale import logs without a query per row; entries stream to the log as they
+    are made (ChainWriter), never held all at once.
     """
     department_ids = dict(
         PlanDepartment.objects.filter(plan=plan).values_list("name", "department_id")
@@ -879,53 +879,51 @@ def _log(result, plan, batch):
     for change in result.changes:
         if change.level == "department" and change.action == "deleted":
             department_ids.setdefault(change.path[0], change.obj.department_id)
-    types = {level: ContentType.objects.get_for_model(m) for level, m in LEVEL_MODELS.items()}
-    drafts = []
-    for change in result.changes:
-        if change.action == "unchanged":
-            continue
-        obj = change.obj
-        if change.action == "changed":
-            changes = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
-        elif change.action == "new":
-            # _plain inlined: a national plan's new records bring a million values.
-            changes = {
-                k: [None, v if type(v) in _KEPT_AS_THEY_ARE else plain(v)]
-                for k, v in (change.values or {}).items()
-                if v not in (None, "")
-            }
-        else:
-            changes = {}
-        drafts.append(
-            EntryDraft(
-                action=_LOG_ACTIONS[change.action],
-                content_type=types[change.level],
-                object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-                object_repr=" › ".join(change.path)[:300],
-                department_id=department_ids.get(change.path[0])
-                if change.level != "plan"
-                else None,
-                fiscal_year=plan.fiscal_year,
-                changes=changes,
-            )
-        )
-        if len(drafts) >= LOG_CHUNK:
-            # Appended in chunks (one chain, one transaction): the entries of a national-scale
-            # import would otherwise all be held at once, twice (drafts and entries).
-            record_many(drafts, batch=batch)
-            drafts = []
+    types = {level: ContentType.objects.get_for_model(m).pk for level, m in LEVEL_MODELS.items()}
+    batch_type = ContentType.objects.get_for_model(ImportBatch).pk
+    batch_repr = str(batch)[:300]
+    year = plan.fiscal_year
     totals = result.totals()
-    drafts.append(
-        EntryDraft(
-            action="import",
-            content_type=ContentType.objects.get_for_model(ImportBatch),
-            object_id=str(batch.pk),
-            object_repr=str(batch)[:300],
-            fiscal_year=plan.fiscal_year,
-            changes={k: [None, v] for k, v in totals.items()},
+    with ChainWriter(batch=batch) as chain:
+        for change in result.changes:
+            action = change.action
+            if action == "unchanged":
+                continue
+            if action == "new":
+                # _plain inlined: a national plan's new records bring a million values.
+                changes = (
+                    {
+                        k: [None, v if type(v) in _KEPT_AS_THEY_ARE else plain(v)]
+                        for k, v in change.values.items()
+                        if v is not None and v != ""
+                    }
+                    if change.values
+                    else {}
+                )
+            elif action == "changed":
+                changes = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
+            else:
+                changes = {}
+            obj = change.obj
+            level = change.level
+            chain.append(
+                _LOG_ACTIONS[action],
+                types[level],
+                str(obj.pk) if obj is not None and obj.pk is not None else "",
+                " › ".join(change.path)[:300],
+                department_ids.get(change.path[0]) if level != "plan" else None,
+                year,
+                changes,
+            )
+        chain.append(
+            "import",
+            batch_type,
+            str(batch.pk),
+            batch_repr,
+            None,
+            year,
+            {k: [None, v] for k, v in totals.items()},
         )
-    )
-    record_many(drafts, batch=batch)
 
 
 def describe(result):

@@ -50,7 +50,7 @@ from goals.tables import (
     normalize_header,
     read_sheets,
 )
-from perfplan.changelog import EntryDraft, change_context, plain, record_many
+from perfplan.changelog import ChainWriter, change_context, plain
 from perfplan.formats import unescape_formula
 from perfplan.models import ImportBatch, Plan
 from perfplan.numbers import NumberFormatError, format_amount, parse_number
@@ -951,56 +951,55 @@ def _update_results(rows, entered_by_id, now):
 def _log(result, batch, user):
     """One entry per created or changed result (old → new), and one for the import.
 
-    Department and year come from what the import matched, not from walking relations.
+    Department and year come from what the import matched, not from walking relations; the
+    entries stream to the log as they are made (ChainWriter).
     """
-    content_type = ContentType.objects.get_for_model(Result)
+    content_type_id = ContentType.objects.get_for_model(Result).pk
+    batch_type_id = ContentType.objects.get_for_model(ImportBatch).pk
+    batch_repr = str(batch)[:300]
     entered_by_id = getattr(_user_or_none(user), "pk", None)
-    drafts = []
-    for change in result.changes:
-        if change.action == "new":
-            values = {
-                "indicator_id": change.indicator.pk,
-                "period": change.period.key,
-                "value": change.new_value,
-                "note": change.new_note,
-                "status": ResultStatus.DRAFT,
-                "entered_by_id": entered_by_id,
-            }
-            changes = {k: [None, plain(v)] for k, v in values.items() if v not in (None, "")}
-        elif change.action == "changed":
-            current = change.current
-            changes = {}
-            if change.old_value != change.new_value:
-                changes["value"] = [plain(change.old_value), plain(change.new_value)]
-            if change.old_note != change.new_note:
-                changes["note"] = [change.old_note, change.new_note]
-            if current.entered_by_id != entered_by_id:
-                changes["entered_by_id"] = [current.entered_by_id, entered_by_id]
-        else:
-            continue
-        drafts.append(
-            EntryDraft(
-                action=_LOG_ACTIONS[change.action],
-                content_type=content_type,
-                object_id=str(change.pk),
-                object_repr=f"{change.indicator.name} {change.period.key}"[:300],
-                department_id=change.department.department_id,
-                fiscal_year=result.year,
-                changes=changes,
-            )
-        )
     totals = result.totals()
-    drafts.append(
-        EntryDraft(
-            action="import",
-            content_type=ContentType.objects.get_for_model(ImportBatch),
-            object_id=str(batch.pk),
-            object_repr=str(batch)[:300],
-            fiscal_year=result.year,
-            changes={k: [None, v] for k, v in totals.items()},
+    with ChainWriter(batch=batch) as chain:
+        for change in result.changes:
+            if change.action == "new":
+                values = {
+                    "indicator_id": change.indicator.pk,
+                    "period": change.period.key,
+                    "value": change.new_value,
+                    "note": change.new_note,
+                    "status": ResultStatus.DRAFT,
+                    "entered_by_id": entered_by_id,
+                }
+                changes = {k: [None, plain(v)] for k, v in values.items() if v not in (None, "")}
+            elif change.action == "changed":
+                current = change.current
+                changes = {}
+                if change.old_value != change.new_value:
+                    changes["value"] = [plain(change.old_value), plain(change.new_value)]
+                if change.old_note != change.new_note:
+                    changes["note"] = [change.old_note, change.new_note]
+                if current.entered_by_id != entered_by_id:
+                    changes["entered_by_id"] = [current.entered_by_id, entered_by_id]
+            else:
+                continue
+            chain.append(
+                _LOG_ACTIONS[change.action],
+                content_type_id,
+                str(change.pk),
+                f"{change.indicator.name} {change.period.key}"[:300],
+                change.department.department_id,
+                result.year,
+                changes,
+            )
+        chain.append(
+            "import",
+            batch_type_id,
+            str(batch.pk),
+            batch_repr,
+            None,
+            result.year,
+            {k: [None, v] for k, v in totals.items()},
         )
-    )
-    record_many(drafts, batch=batch)
 
 
 def describe(result):

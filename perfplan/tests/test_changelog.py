@@ -21,8 +21,15 @@ from goals.models import Department
 from goals.tests.factories import make_plan
 from perfplan import roles
 from perfplan.admin_changelog import ChangeLogEntryAdmin
-from perfplan.changelog import EntryDraft, record_many, verify_chain
-from perfplan.models import ChangeLogEntry, DepartmentAssignment
+from perfplan.changelog import (
+    ChainWriter,
+    EntryDraft,
+    change_context,
+    entry_hash,
+    record_many,
+    verify_chain,
+)
+from perfplan.models import ChangeLogEntry, ChangeLogHead, DepartmentAssignment, ImportBatch
 
 pytestmark = pytest.mark.django_db
 
@@ -221,6 +228,124 @@ def test_verify_change_log_finds_removed_last_entries(plan):
     assert not report.ok and report.broken_at == last
     with pytest.raises(CommandError):
         call_command("verify_change_log")
+
+
+AWKWARD_TEXT = [
+    '따옴표 "와" 역슬래시 \\ 탭\t줄\n바꿈\r',
+    "\u2028 \u2029 😀 ㎡ · ×",
+    "",
+]
+
+
+def test_streamed_entries_hash_as_verify_recomputes_them(plan, plan_admin):
+    """ChainWriter builds each hashed text piece by piece; verify_chain rebuilds it from the
+    stored row. Awkward text (quotes, backslashes, control characters, emoji), empty and
+    missing values, an IP, a request id and an import batch must give the same hash."""
+    batch = ImportBatch.objects.create(fiscal_year=2030, source="upload")
+    department = plan.departments.first().department
+    department_type = ContentType.objects.get_for_model(Department).pk
+    with change_context(user=plan_admin, ip_address="2001:db8::7", request_id="req-ÿ-1"):
+        with ChainWriter(batch=batch, reason="기본 사유") as chain:
+            for number, text in enumerate(AWKWARD_TEXT):
+                chain.append(
+                    "update",
+                    department_type,
+                    number,  # not a str: stored and hashed as its text
+                    text,
+                    department.pk,
+                    2030,
+                    {text or "빈 키": [None, text], "값": ["1.50", "-0"], "수": [1, None]},
+                    reason=text,
+                )
+            chain.append("import", changes={})
+    assert chain.count == len(AWKWARD_TEXT) + 1
+    written = list(ChangeLogEntry.objects.order_by("-sequence")[: chain.count])[::-1]
+    for entry in written:
+        assert entry.hash == entry_hash(entry)
+        assert entry.batch_id == batch.pk and entry.username == "planadmin"
+        assert entry.ip_address == "2001:db8::7" and entry.request_id == "req-ÿ-1"
+    assert [e.object_repr for e in written[:-1]] == AWKWARD_TEXT
+    assert [e.object_id for e in written[:-1]] == ["0", "1", "2"]
+    assert written[-1].reason == "기본 사유" and written[0].reason == AWKWARD_TEXT[0]
+    assert written[1].changes["값"] == ["1.50", "-0"]
+    assert verify_chain().ok
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "0",
+        "-0",
+        "0.0",
+        "-0.00",
+        "1",
+        "100",
+        "2.50",
+        "243.8",
+        "1E+2",
+        "1.0E-7",
+        "0.0000001",
+        "-12345678901234567890.1230",
+        "NaN",
+        "Infinity",
+        "-Infinity",
+        "5E+3",
+        "0E-5",
+    ],
+)
+def test_plain_decimal_text_is_the_normalised_fixed_point_text(text):
+    from perfplan.changelog import plain
+
+    value = Decimal(text)
+    expected = format(value.normalize(), "f") if value.is_finite() else str(value)
+    assert plain(value) == expected
+
+
+def test_canonical_json_is_the_json_modules_sorted_compact_text():
+    """Entries written before orjson was used must still verify: same text for the same data,
+    and the json module takes what orjson refuses."""
+    import json
+
+    from perfplan.changelog import canonical_json
+
+    stdlib = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    awkward = "".join(chr(c) for c in range(0, 0x250)) + "\u2028\u2029가😀\ufeff"
+    samples = [
+        {"z": [None, awkward], "a": [True, False], "가": [1, -2], "Z": [[], ["x", "y"]]},
+        [1, "2026-11-27T14:00:00+00:00", None, "req", {"b": 1, "a": {"d": 2, "c": 3}}],
+        {"big": [None, 2**70]},  # beyond 64 bits: orjson refuses, json writes it
+        {1: "non-str key"},
+    ]
+    for sample in samples:
+        assert canonical_json(sample) == stdlib.encode(sample)
+
+
+def test_a_query_inside_the_writer_is_refused_not_left_waiting(plan):
+    """On PostgreSQL the entries stream through one COPY: a query in between would wait
+    forever, so the writer refuses it at once (on SQLite too, to catch it in every test)."""
+    before = ChangeLogEntry.objects.count()
+    with pytest.raises(RuntimeError, match="no query may run"):
+        with ChainWriter() as chain:
+            chain.append("create", object_id="1")
+            Department.objects.count()
+    assert ChangeLogEntry.objects.count() == before
+    assert verify_chain().ok
+
+
+def test_a_failure_inside_the_writer_leaves_neither_entries_nor_a_moved_head(plan):
+    head = ChangeLogHead.objects.get(pk=1)
+    before = ChangeLogEntry.objects.count()
+    with pytest.raises(RuntimeError):
+        with ChainWriter() as chain:
+            for number in range(3):
+                chain.append("create", object_id=str(number), changes={"n": [None, number]})
+            raise RuntimeError("중단")
+    assert ChangeLogEntry.objects.count() == before
+    assert ChangeLogHead.objects.get(pk=1).sequence == head.sequence
+    assert verify_chain().ok
+    # and the chain goes on from the same head
+    assert record_many([EntryDraft(action="create", object_id="9")]) == 1
+    assert verify_chain().ok
 
 
 @on_postgres
