@@ -183,6 +183,24 @@ class DepartmentAssignment(models.Model):
         return f"{self.user} · {self.department}"
 
 
+class LogJSONField(models.JSONField):
+    """JSON kept as the text it was written and hashed with: PostgreSQL `json`, not `jsonb`.
+
+    jsonb would re-encode every entry on the way in (the log is appended by the ten
+    thousand and never queried inside its JSON); psycopg decodes `json` itself on reading.
+    """
+
+    def db_type(self, connection):
+        if connection.vendor == "postgresql":
+            return "json"
+        return super().db_type(connection)
+
+    def from_db_value(self, value, expression, connection):
+        if value is not None and not isinstance(value, str):
+            return value  # already decoded by psycopg
+        return super().from_db_value(value, expression, connection)
+
+
 class ChangeLogEntry(models.Model):
     """One recorded change. Append-only and hash-chained (see perfplan.changelog).
 
@@ -202,7 +220,8 @@ class ChangeLogEntry(models.Model):
         LOCK = "lock", _("entry exception")
         ASSIGN = "assign", _("role assignment")
 
-    sequence = models.BigIntegerField(_("sequence"), unique=True)
+    # The chain's order is the key: no surrogate id beside it to keep up on every append.
+    sequence = models.BigIntegerField(_("sequence"), primary_key=True)
     timestamp = models.DateTimeField(_("time"), db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -243,7 +262,7 @@ class ChangeLogEntry(models.Model):
         related_name="+",
     )
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"), null=True, blank=True)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    changes = LogJSONField(_("changes"), default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     batch = models.ForeignKey(
         ImportBatch,
@@ -252,6 +271,7 @@ class ChangeLogEntry(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # no filter reads the log by batch; one index less per append
         related_name="+",
     )
     prev_hash = models.CharField(_("previous hash"), max_length=64)

@@ -352,8 +352,8 @@ def test_a_failure_inside_the_writer_leaves_neither_entries_nor_a_moved_head(pla
 def test_postgres_refuses_update_and_delete_of_entries(plan):
     entry = ChangeLogEntry.objects.order_by("sequence").first()
     for sql, params in (
-        (f"UPDATE {TABLE} SET object_repr = %s WHERE id = %s", ["조작됨", entry.pk]),
-        (f"DELETE FROM {TABLE} WHERE id = %s", [entry.pk]),
+        (f"UPDATE {TABLE} SET object_repr = %s WHERE sequence = %s", ["조작됨", entry.pk]),
+        (f"DELETE FROM {TABLE} WHERE sequence = %s", [entry.pk]),
     ):
         with pytest.raises(DatabaseError, match="append-only"):
             with transaction.atomic(), connection.cursor() as cursor:
