@@ -14,7 +14,7 @@ from goals.tables import TableReadError, read_plan_files
 from indicators.models import Direction, Frequency, Indicator
 from perfplan.models import ImportBatch, Plan
 
-from .factories import csv_bytes, load_seed, seed_files, seed_rows
+from .factories import csv_bytes, load_seed, seed_files, seed_rows, synthetic_plan
 
 pytestmark = pytest.mark.django_db
 HEADER = ["실국명", "전략목표명", "예산액(백만원)", "비중(%)", "정책사업목표명", "성과지표명"]
@@ -278,6 +278,40 @@ def test_a_failure_while_writing_rolls_everything_back(monkeypatch):
     with pytest.raises(RuntimeError):
         import_plan(2026, data)
     assert Plan.objects.count() == 0 and StrategicGoal.objects.count() == 0
+
+
+def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch):
+    """Past COPY_MIN new records the importer writes with COPY on PostgreSQL (bulk_create on
+    SQLite) and the log streams its entries: a failure half-way through the log must still
+    leave no plan, no record and no entry behind, and the chain where it was."""
+    from goals.importer import COPY_MIN
+    from perfplan.changelog import ChainWriter, verify_chain
+    from perfplan.models import ChangeLogEntry, ChangeLogHead
+
+    data = synthetic_plan(departments=4, goals=3, policy_goals=4, indicators=25)
+    assert 4 * 3 * 4 * 25 > COPY_MIN
+    entries_before = ChangeLogEntry.objects.count()
+    head_before = ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
+    append = ChainWriter.append
+
+    def append_then_fail(self, *args, **kwargs):
+        if self.count == COPY_MIN:
+            raise RuntimeError("disk full")
+        return append(self, *args, **kwargs)
+
+    monkeypatch.setattr(ChainWriter, "append", append_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        import_plan(2026, data)
+    assert not Plan.objects.exists() and not Indicator.objects.exists()
+    assert not Department.objects.exists() and not ImportBatch.objects.exists()
+    assert ChangeLogEntry.objects.count() == entries_before
+    assert (
+        ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first() == head_before
+    )
+    monkeypatch.setattr(ChainWriter, "append", append)
+    assert import_plan(2026, data).ok
+    assert Indicator.objects.count() == 4 * 3 * 4 * 25
+    assert verify_chain().ok
 
 
 def test_definition_columns_round_trip():
