@@ -118,8 +118,7 @@ def results_import_view(request):
 def results_import_confirm_view(request, batch_id):
     if not can_import_results(request.user):
         raise PermissionDenied
-    if request.method != "POST":
-        return redirect(reverse("results:import"))
+    # Only the user's own previews exist here, whatever the method: another id is a 404.
     batch = get_object_or_404(
         ImportBatch,
         pk=batch_id,
@@ -127,6 +126,8 @@ def results_import_confirm_view(request, batch_id):
         status=ImportBatch.Status.PREVIEWED,
         created_by=request.user,
     )
+    if request.method != "POST":
+        return redirect(reverse("results:import"))
     files = [(f.name, bytes(f.content)) for f in batch.files.all()]
     result = import_results_files(
         batch.fiscal_year,

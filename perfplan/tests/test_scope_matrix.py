@@ -33,8 +33,9 @@ from django.urls import NoReverseMatch, URLPattern, reverse
 
 from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 from goals.tests.factories import make_plan
+from indicators.results_import import SOURCE as RESULTS_SOURCE
 from perfplan import roles
-from perfplan.models import ChangeLogEntry, DepartmentAssignment
+from perfplan.models import ChangeLogEntry, DepartmentAssignment, ImportBatch
 from perfplan.tracking import DEPARTMENT_PATHS
 
 pytestmark = pytest.mark.django_db
@@ -181,6 +182,12 @@ def build_world():
             assignment = DepartmentAssignment.objects.get(user__username="officer_a")
         else:
             assignment = DepartmentAssignment.objects.create(user=officer_b, department=dept)
+        preview = ImportBatch.objects.create(
+            fiscal_year=2030,
+            source=RESULTS_SOURCE,
+            created_by=assignment.user,
+            summary={"counts": {"new": 1}},
+        )
         for label, obj in (
             ("goals.department", dept),
             ("goals.plandepartment", pd),
@@ -193,6 +200,7 @@ def build_world():
             ("indicators.evidence", evidence),
             ("indicators.entryexception", exception),
             ("perfplan.departmentassignment", assignment),
+            ("perfplan.importbatch", preview),
         ):
             world.objects[(label, which)] = obj
     for which in ("own", "other"):
@@ -339,6 +347,7 @@ PARAM_MODELS = {
     "plan_department_id": "goals.plandepartment",
     "policy_goal_id": "goals.policygoal",
     "strategic_goal_id": "goals.strategicgoal",
+    "batch_id": "perfplan.importbatch",  # a results preview, made by the department's officer
 }
 PK_BY_URL_NAME = (
     ("evidence", "indicators.evidence"),
@@ -866,3 +875,20 @@ def test_scoped_resource_exports_only_the_scope(world):
     text = scoped(user=world.users["auditor"]).export().export("csv")
     assert "지표 0-" in text and "지표 1-" in text
     assert scoped().export().export("csv").strip() == "id,name,annual_target"
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_nobody_confirms_another_users_results_preview(world, client, role, which):
+    """The confirm step writes: a POST with another user's preview id is refused (404) for
+    every role, plan admins included, and leaves the preview unconfirmed."""
+    preview = world.objects[("perfplan.importbatch", which)]
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    if user is not None and user.pk == preview.created_by_id:
+        pytest.skip("the preview's own author (covered in indicators/tests/test_results_import)")
+    response = client.post(reverse("results:confirm", args=[preview.pk]))
+    assert refused(response, reverse("results:confirm", args=[preview.pk]))
+    preview.refresh_from_db()
+    assert preview.status == ImportBatch.Status.PREVIEWED
