@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from budgets.models import UnitProgram
 from budgets.services import share_of
 from indicators.models import Indicator
-from perfplan.admin_base import PlanDataAdmin
+from perfplan.admin_base import DECLARED_FIGURES, PlanDataAdmin, count_column
 from perfplan.locking import with_optimistic_lock
 from perfplan.numbers import format_amount, format_share
 
@@ -53,9 +53,7 @@ class DepartmentAdmin(BaseAdmin):
             .order_by(*self.model._meta.ordering)
         )
 
-    @admin.display(description=_("plans"), ordering="n_plans")
-    def plan_count(self, obj):
-        return obj.n_plans
+    plan_count = count_column("n_plans", _("plans"))
 
 
 class StrategicGoalInline(PublishedAmountInlineMixin, admin.TabularInline):
@@ -90,17 +88,7 @@ class PlanDepartmentAdmin(BaseAdmin):
         (None, {"fields": ("plan", "department", "name", "position")}),
         (
             _("Table 가 as declared"),
-            {
-                "fields": (
-                    "declared_strategic_goals",
-                    "declared_policy_goals",
-                    "declared_indicators",
-                    "declared_unit_programs",
-                    "declared_budget",
-                    "declared_prior_budget",
-                    "declared_change",
-                )
-            },
+            {"fields": DECLARED_FIGURES},
         ),
     )
 
@@ -116,17 +104,11 @@ class PlanDepartmentAdmin(BaseAdmin):
             .order_by(*self.model._meta.ordering)
         )
 
-    @admin.display(description=_("strategic goals"), ordering="n_goals")
-    def goal_count(self, obj):
-        return obj.n_goals
+    goal_count = count_column("n_goals", _("strategic goals"))
 
-    @admin.display(description=_("policy program goals"), ordering="n_policy_goals")
-    def policy_goal_count(self, obj):
-        return obj.n_policy_goals
+    policy_goal_count = count_column("n_policy_goals", _("policy program goals"))
 
-    @admin.display(description=_("indicators"), ordering="n_indicators")
-    def indicator_count(self, obj):
-        return obj.n_indicators
+    indicator_count = count_column("n_indicators", _("indicators"))
 
     @admin.display(description=_("budget (declared)"), ordering="declared_budget")
     def budget_display(self, obj):
@@ -192,13 +174,9 @@ class StrategicGoalAdmin(AmendmentAdminMixin, BaseAdmin):
     def fiscal_year(self, obj):
         return obj.plan_department.plan.fiscal_year
 
-    @admin.display(description=_("policy program goals"), ordering="n_policy_goals")
-    def policy_goal_count(self, obj):
-        return obj.n_policy_goals
+    policy_goal_count = count_column("n_policy_goals", _("policy program goals"))
 
-    @admin.display(description=_("indicators"), ordering="n_indicators")
-    def indicator_count(self, obj):
-        return obj.n_indicators
+    indicator_count = count_column("n_indicators", _("indicators"))
 
     @admin.display(description=_("budget"), ordering="budget")
     def budget_display(self, obj):
@@ -274,10 +252,6 @@ class PolicyGoalAdmin(BaseAdmin):
     def fiscal_year(self, obj):
         return obj.strategic_goal.plan_department.plan.fiscal_year
 
-    @admin.display(description=_("indicators"), ordering="n_indicators")
-    def indicator_count(self, obj):
-        return obj.n_indicators
+    indicator_count = count_column("n_indicators", _("indicators"))
 
-    @admin.display(description=_("unit programs"), ordering="n_unit_programs")
-    def unit_program_count(self, obj):
-        return obj.n_unit_programs
+    unit_program_count = count_column("n_unit_programs", _("unit programs"))

@@ -10,7 +10,7 @@ from goals import views as plan_views
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 
-from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin
+from .admin_base import DECLARED_FIGURES, ChangeLogHistoryMixin, PlanDataAdmin, count_column
 from .locking import OptimisticLockAdminMixin
 from .models import DepartmentAssignment, ImportBatch, ImportFile, Plan
 
@@ -25,13 +25,7 @@ class PlanDepartmentInline(admin.TabularInline):
         "position",
         "name",
         "department",
-        "declared_strategic_goals",
-        "declared_policy_goals",
-        "declared_indicators",
-        "declared_unit_programs",
-        "declared_budget",
-        "declared_prior_budget",
-        "declared_change",
+        *DECLARED_FIGURES,
     )
     autocomplete_fields = ("department",)
     extra = 0
@@ -48,17 +42,7 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
         (None, {"fields": ("fiscal_year", "title", "year_note")}),
         (
             _("Total row (계) as declared"),
-            {
-                "fields": (
-                    "declared_strategic_goals",
-                    "declared_policy_goals",
-                    "declared_indicators",
-                    "declared_unit_programs",
-                    "declared_budget",
-                    "declared_prior_budget",
-                    "declared_change",
-                )
-            },
+            {"fields": DECLARED_FIGURES},
         ),
     )
 
@@ -70,9 +54,7 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
             .order_by(*self.model._meta.ordering)
         )
 
-    @admin.display(description=_("departments"), ordering="n_departments")
-    def department_count(self, obj):
-        return obj.n_departments
+    department_count = count_column("n_departments", _("departments"))
 
     @admin.display(description=_("summary tables"))
     def tables_link(self, obj):
