@@ -73,3 +73,15 @@ class PolicyGoalResource(resources.ModelResource):
     class Meta:
         model = PolicyGoal
         fields = ("fiscal_year", "department", "strategic_goal", "name")
+
+
+class UnderPolicyGoalResource(resources.ModelResource):
+    """Rows filed under a policy goal (indicators, unit programs): its path comes first."""
+
+    PATH_FIELDS = ("fiscal_year", "department", "strategic_goal", "policy_goal")
+    _plan_department = "policy_goal__strategic_goal__plan_department"
+
+    fiscal_year = fields.Field(f"{_plan_department}__plan__fiscal_year", _("fiscal year"))
+    department = fields.Field(f"{_plan_department}__name", "실국명")
+    strategic_goal = fields.Field("policy_goal__strategic_goal__name", "전략목표명")
+    policy_goal = fields.Field("policy_goal__name", "정책사업목표명")

@@ -1,16 +1,11 @@
-from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
+
+from goals.resources import UnderPolicyGoalResource
 
 from .models import Indicator
 
-_PATH = "policy_goal__strategic_goal__plan_department"
 
-
-class IndicatorResource(resources.ModelResource):
-    fiscal_year = fields.Field(f"{_PATH}__plan__fiscal_year", _("fiscal year"))
-    department = fields.Field(f"{_PATH}__name", "실국명")
-    strategic_goal = fields.Field("policy_goal__strategic_goal__name", "전략목표명")
-    policy_goal = fields.Field("policy_goal__name", "정책사업목표명")
+class IndicatorResource(UnderPolicyGoalResource):
     code = fields.Field("code", "지표코드")
     name = fields.Field("name", "성과지표명")
     unit = fields.Field("unit", "단위")
@@ -20,10 +15,7 @@ class IndicatorResource(resources.ModelResource):
     class Meta:
         model = Indicator
         fields = (
-            "fiscal_year",
-            "department",
-            "strategic_goal",
-            "policy_goal",
+            *UnderPolicyGoalResource.PATH_FIELDS,
             "code",
             "name",
             "unit",
