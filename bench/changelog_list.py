@@ -36,7 +36,6 @@ plain static storage, as the test client speaks plain HTTP and there is no colle
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import random
@@ -134,7 +133,7 @@ def fill(count, departments, users, content_types, seed):
     """COPY `count` chained entries; the head is set to the last one."""
     from django.db import connection
 
-    from perfplan.changelog import GENESIS
+    from perfplan.changelog import GENESIS, values_hash
     from perfplan.models import ChangeLogEntry, ChangeLogHead
 
     rng = random.Random(seed)
@@ -178,31 +177,8 @@ def fill(count, departments, users, content_types, seed):
                     None,
                     prev_hash,
                 ]
-                # The application's hash (perfplan.changelog.entry_hash), over the same payload.
-                payload = json.dumps(
-                    [
-                        row[0],
-                        moment.isoformat(),
-                        row[2],
-                        row[3],
-                        row[4],
-                        row[5],
-                        row[6],
-                        row[7],
-                        row[8],
-                        row[9],
-                        row[10],
-                        row[11],
-                        changes,
-                        "",
-                        None,
-                        prev_hash,
-                    ],
-                    ensure_ascii=False,
-                    sort_keys=True,
-                    separators=(",", ":"),
-                )
-                prev_hash = hashlib.sha256(payload.encode("utf-8")).hexdigest()
+                # The application's own hash of these column values.
+                prev_hash = values_hash([*row[:1], moment, *row[2:16]])
                 row[12] = json.dumps(changes, ensure_ascii=False)
                 row.append(prev_hash)
                 copy.write_row(row)

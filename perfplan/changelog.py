@@ -197,12 +197,13 @@ def _payload(values):
     return canonical_json(items)
 
 
-def _hash(values):
+def values_hash(values):
+    """The hash of an entry given its column values in _COLUMNS order, hash excluded."""
     return hashlib.sha256(_payload(values).encode("utf-8")).hexdigest()
 
 
 def entry_hash(entry):
-    return _hash([getattr(entry, column) for column in _COLUMNS[:-1]])
+    return values_hash([getattr(entry, column) for column in _COLUMNS[:-1]])
 
 
 class ChainWriter:
