@@ -12,10 +12,14 @@ from .tracking import UNLOGGED_FIELDS, tracked_models
 
 
 def _values(instance):
+    # From __dict__: a deferred field (.only()/.defer()) is not loaded, and reading it
+    # through getattr would load it, one query per field and row (and recurse, as loading
+    # builds another instance).
+    loaded = instance.__dict__
     return {
-        f.attname: getattr(instance, f.attname)
+        f.attname: loaded[f.attname]
         for f in instance._meta.concrete_fields
-        if f.attname not in UNLOGGED_FIELDS
+        if f.attname in loaded and f.attname not in UNLOGGED_FIELDS
     }
 
 

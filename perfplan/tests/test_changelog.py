@@ -176,6 +176,23 @@ def test_history_is_scoped_to_the_users_departments(client, plan, django_user_mo
 # ---------------------------------------------------------------- tampering
 
 
+def test_deferred_fields_are_not_loaded_to_be_remembered(plan):
+    """Records read with .only()/.defer() cost one query, not one per deferred field and
+    row (which also recursed); a save of such a record logs what changed."""
+    from indicators.models import Indicator
+
+    with CaptureQueriesContext(connection) as queries:
+        indicators = list(Indicator.objects.only("name", "position"))
+    assert len(queries) == 1 and indicators
+    indicator = indicators[0]
+    indicator.name = "이름 변경"
+    indicator.save()
+    entry = ChangeLogEntry.objects.order_by("-sequence").first()
+    assert entry.action == "update" and entry.object_id == str(indicator.pk)
+    assert entry.changes["name"][1] == "이름 변경" and "unit" not in entry.changes
+    assert verify_chain().ok
+
+
 def test_verify_change_log_passes_on_an_intact_chain(plan):
     out = io.StringIO()
     call_command("verify_change_log", stdout=out)
