@@ -39,6 +39,7 @@ messages: install
 bench: install
 	$(PY) bench/plan_import.py
 	$(PY) bench/results_import.py
+	$(PY) bench/tracking_views.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache

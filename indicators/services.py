@@ -57,7 +57,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import Aggregation, Direction, LowerIsBetterMethod, Result
+from .models import Aggregation, Direction, LowerIsBetterMethod, PeriodTarget, Result
 from .periods import PERIOD_KEYS, Period, normalize_frequency, periods_for
 
 ZERO = Decimal(0)
@@ -447,7 +447,9 @@ def tracking_rows(indicators, plan, today=None):
             "results",
             queryset=Result.objects.select_related("entered_by").order_by("period"),
         ),
-        "period_targets",
+        # Ordered by period alone: the model's ordering (by indicator, i.e. through the
+        # whole plan hierarchy) joins every indicator of every plan to sort a few targets.
+        Prefetch("period_targets", queryset=PeriodTarget.objects.order_by("period")),
     )
     year = plan.fiscal_year
     periods_cache = {}

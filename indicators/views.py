@@ -423,6 +423,9 @@ def grid_groups(screen, user):
     scope = ReviewScope(user)
     period_key = screen.period_key
     readonly_reason = _("You may view these results but not enter them.")
+    # Result.get_status_display() per cell hashes every lazy label: translated once here.
+    state_labels = {value: str(label) for value, label in ResultStatus.choices}
+    locked_reason = _("%(state)s: it cannot be edited now.")
     groups = {}
     for row in screen.rows:
         cells = [c for c in row.cells if period_key is None or c.period.key == period_key]
@@ -447,9 +450,7 @@ def grid_groups(screen, user):
                 editable, reason = False, readonly_reason
             elif state in LOCKED_STATES:
                 editable = False
-                reason = _("%(state)s: it cannot be edited now.") % {
-                    "state": result.get_status_display()
-                }
+                reason = locked_reason % {"state": state_labels.get(state, state)}
             elif not is_open:
                 editable, reason = False, window.closed_reason(department.name, cell.period.key)
             submit_button = ""
@@ -465,7 +466,7 @@ def grid_groups(screen, user):
                     editable=editable,
                     lock_reason=reason,
                     state=state,
-                    state_label=result.get_status_display() if result else "",
+                    state_label=state_labels.get(state, state) if result else "",
                     evidence_count=counts.get(result.pk, 0) if result else 0,
                     is_sample=bool(result and result.is_sample),
                     version=result.version if result else 0,

@@ -371,6 +371,32 @@ def test_sample_data_is_marked(client, officer, mine):
     assert 'id="sample-note"' in page
 
 
+def test_grid_cells_escape_what_people_typed(client, reviewer, mine):
+    """The cells are written by the tracking_grid tag: names and reasons escaped as the
+    template escapes them."""
+    Indicator.objects.filter(pk=mine[0].pk).update(name='민원 <b>"처리"</b> & 회신\'율')
+    Result.objects.create(
+        indicator=mine[0],
+        period="Q1",
+        value=30,
+        status=ResultStatus.RETURNED,
+        return_reason="<script>alert(1)</script> 증빙 & 사유",
+    )
+    Result.objects.create(indicator=mine[1], period="Q1", value=5, status=ResultStatus.SUBMITTED)
+    client.force_login(reviewer)
+    _response, html = grid(client)
+    cell = input_tag(html, mine[0], "Q1")
+    assert 'aria-label="민원 &lt;b&gt;&quot;처리&quot;&lt;/b&gt; &amp; 회신&#x27;율 ' in cell
+    assert "<script>alert(1)" not in html
+    assert (
+        f'<span class="return-reason" id="reason-{mine[0].pk}-Q1" '
+        'title="&lt;script&gt;alert(1)&lt;/script&gt; 증빙 &amp; 사유">'
+    ) in html
+    assert f'id="approve-{mine[1].pk}-Q1"' in html  # a reviewer's buttons on a submitted cell
+    assert f'id="return-form-{mine[1].pk}-Q1"' in html
+    assert reverse("tracking:cell", args=[mine[1].pk, "Q1"]) in html
+
+
 # ---------------------------------------------------------------- filters in the URL
 
 
@@ -677,7 +703,14 @@ _BLOCK = re.compile(
 _GETTEXT = re.compile(r"""(?<![\w.])_\(\s*(["'])((?:(?!\1).)+)\1\s*[,)]""")
 OUR_SOURCES = [
     f"indicators/{name}"
-    for name in ("views.py", "forms.py", "filters.py", "charts.py", "evidence.py")
+    for name in (
+        "views.py",
+        "forms.py",
+        "filters.py",
+        "charts.py",
+        "evidence.py",
+        "templatetags/tracking_grid.py",
+    )
 ]
 
 
