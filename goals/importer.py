@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from indicators.models import Direction, Indicator
-from perfplan.changelog import ChainWriter, change_context, plain
+from perfplan.changelog import ChainWriter, change_context, decimal_text, plain
 from perfplan.models import ImportBatch, Plan
 
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
@@ -885,36 +885,7 @@ def _log(result, plan, batch):
     year = plan.fiscal_year
     totals = result.totals()
     with ChainWriter(batch=batch) as chain:
-        for change in result.changes:
-            action = change.action
-            if action == "unchanged":
-                continue
-            if action == "new":
-                # _plain inlined: a national plan's new records bring a million values.
-                changes = (
-                    {
-                        k: [None, v if type(v) in _KEPT_AS_THEY_ARE else plain(v)]
-                        for k, v in change.values.items()
-                        if v is not None and v != ""
-                    }
-                    if change.values
-                    else {}
-                )
-            elif action == "changed":
-                changes = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
-            else:
-                changes = {}
-            obj = change.obj
-            level = change.level
-            chain.append(
-                _LOG_ACTIONS[action],
-                types[level],
-                str(obj.pk) if obj is not None and obj.pk is not None else "",
-                " › ".join(change.path)[:300],
-                department_ids.get(change.path[0]) if level != "plan" else None,
-                year,
-                changes,
-            )
+        chain.extend(_entries(result.changes, types, department_ids, year))
         chain.append(
             "import",
             batch_type,
@@ -923,6 +894,45 @@ def _log(result, plan, batch):
             None,
             year,
             {k: [None, v] for k, v in totals.items()},
+        )
+
+
+def _entries(changes, types, department_ids, year):
+    """The log entries (ChainWriter.extend tuples) of the written changes."""
+    kept = set(_KEPT_AS_THEY_ARE)  # and, once seen, str/int subclasses (choices)
+    for change in changes:
+        action = change.action
+        if action == "unchanged":
+            continue
+        fields = {}
+        if action == "new":
+            # plain() inlined: a national plan's new records bring a million values.
+            for name, value in (change.values or {}).items():
+                kind = type(value)
+                if value is None or (isinstance(value, str) and not value):
+                    continue
+                if kind not in kept:
+                    if kind is Decimal:
+                        value = decimal_text(value)
+                    else:
+                        text = plain(value)
+                        if text is value:
+                            kept.add(kind)
+                        value = text
+                fields[name] = [None, value]
+        elif action == "changed":
+            fields = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
+        obj, level, path = change.obj, change.level, change.path
+        pk = obj.pk if obj is not None else None
+        yield (
+            _LOG_ACTIONS[action],
+            types[level],
+            "" if pk is None else str(pk),
+            " › ".join(path)[:300],
+            department_ids.get(path[0]) if level != "plan" else None,
+            year,
+            fields,
+            "",
         )
 
 

@@ -92,12 +92,7 @@ def plain(value):
     if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, Decimal):
-        text = str(value)
-        # str() is already the normalised text unless it has an exponent or trailing zeros
-        # (cheaper: an import logs hundreds of thousands of amounts).
-        if "E" in text or ("." in text and text[-1] == "0"):
-            return format(value.normalize(), "f")
-        return text
+        return decimal_text(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, (datetime, date)):
@@ -107,6 +102,16 @@ def plain(value):
     if hasattr(value, "pk"):
         return value.pk
     return str(value)
+
+
+def decimal_text(value):
+    """A Decimal as plain() writes it: normalised, fixed-point ("2.50" → "2.5")."""
+    text = str(value)
+    # str() is already that text unless it has an exponent or trailing zeros (cheaper: an
+    # import logs hundreds of thousands of amounts).
+    if "E" in text or ("." in text and text[-1] == "0"):
+        return format(value.normalize(), "f")
+    return text
 
 
 @dataclass
@@ -308,46 +313,86 @@ class ChainWriter:
         changes=None,
         reason="",
     ):
-        self.sequence += 1
-        reason = reason or self.default_reason
-        if type(object_id) is not str:
-            object_id = "" if object_id is None else str(object_id)
-        changes_text = canonical_json(changes or {})
-        payload = (
-            f"[{self.sequence},{self.shared_json},{_encode_text(action)},"
-            f"{_json_scalar(content_type_id)},{_encode_text(object_id)},"
-            f"{_encode_text(object_repr)},{_json_scalar(department_id)},"
-            f"{_json_scalar(fiscal_year)},{changes_text},{_encode_text(reason)},"
-            f'{self.batch_json},"{self.prev_hash}"]'
+        self.extend(
+            [
+                (
+                    action,
+                    content_type_id,
+                    object_id,
+                    object_repr,
+                    department_id,
+                    fiscal_year,
+                    changes,
+                    reason,
+                )
+            ]
         )
-        entry_hash = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-        row = (
-            self.sequence,
+
+    def extend(self, entries):
+        """Append entries given as tuples (action, content_type_id, object_id, object_repr,
+        department_id, fiscal_year, changes, reason): one tight loop for a bulk writer."""
+        sequence, prev_hash = self.sequence, self.prev_hash
+        shared_json, batch_json = self.shared_json, self.batch_json
+        shared = (
             self.now_value,
             self.user_id,
             self.username,
             self.context.request_id,
             self.ip_value,
-            action,
-            content_type_id,
-            object_id,
-            object_repr,
-            department_id,
-            fiscal_year,
-            changes_text,
-            reason,
-            self.batch_value,
-            self.prev_hash,
-            entry_hash,
         )
-        self.prev_hash = entry_hash
-        self.count += 1
-        if self.postgresql:
-            self.copy.write_row(row)
-        else:
-            self.pending.append(row)
-            if len(self.pending) >= self.SQLITE_CHUNK:
-                self._flush()
+        batch_value, default_reason = self.batch_value, self.default_reason
+        write = self.copy.write_row if self.postgresql else self._queue
+        sha256, text, scalar = hashlib.sha256, _encode_text, _json_scalar
+        try:
+            for (
+                action,
+                type_id,
+                object_id,
+                object_repr,
+                department_id,
+                year,
+                changes,
+                reason,
+            ) in entries:
+                sequence += 1
+                reason = reason or default_reason
+                if type(object_id) is not str:
+                    object_id = "" if object_id is None else str(object_id)
+                changes_text = canonical_json(changes or {})
+                entry_hash = sha256(
+                    (
+                        f"[{sequence},{shared_json},{text(action)},{scalar(type_id)},"
+                        f"{text(object_id)},{text(object_repr)},{scalar(department_id)},"
+                        f"{scalar(year)},{changes_text},{text(reason)},{batch_json},"
+                        f'"{prev_hash}"]'
+                    ).encode()
+                ).hexdigest()
+                write(
+                    (
+                        sequence,
+                        *shared,
+                        action,
+                        type_id,
+                        object_id,
+                        object_repr,
+                        department_id,
+                        year,
+                        changes_text,
+                        reason,
+                        batch_value,
+                        prev_hash,
+                        entry_hash,
+                    )
+                )
+                prev_hash = entry_hash
+                self.count += 1
+        finally:
+            self.sequence, self.prev_hash = sequence, prev_hash
+
+    def _queue(self, row):
+        self.pending.append(row)
+        if len(self.pending) >= self.SQLITE_CHUNK:
+            self._flush()
 
     def _flush(self):
         if self.pending:

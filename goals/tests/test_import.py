@@ -292,14 +292,18 @@ def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch)
     assert 4 * 3 * 4 * 25 > COPY_MIN
     entries_before = ChangeLogEntry.objects.count()
     head_before = ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
-    append = ChainWriter.append
+    extend = ChainWriter.extend
 
-    def append_then_fail(self, *args, **kwargs):
-        if self.count == COPY_MIN:
-            raise RuntimeError("disk full")
-        return append(self, *args, **kwargs)
+    def extend_then_fail(self, entries):
+        def failing():
+            for number, entry in enumerate(entries):
+                if number == COPY_MIN:
+                    raise RuntimeError("disk full")
+                yield entry
 
-    monkeypatch.setattr(ChainWriter, "append", append_then_fail)
+        return extend(self, failing())
+
+    monkeypatch.setattr(ChainWriter, "extend", extend_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
         import_plan(2026, data)
     assert not Plan.objects.exists() and not Indicator.objects.exists()
@@ -308,7 +312,7 @@ def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch)
     assert (
         ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first() == head_before
     )
-    monkeypatch.setattr(ChainWriter, "append", append)
+    monkeypatch.setattr(ChainWriter, "extend", extend)
     assert import_plan(2026, data).ok
     assert Indicator.objects.count() == 4 * 3 * 4 * 25
     assert verify_chain().ok
