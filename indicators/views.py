@@ -1163,6 +1163,10 @@ def plan_shares(plan, user):
     )
 
 
+# At-risk indicators listed on the overview page (a whole plan can have thousands).
+AT_RISK_SHOWN = 100
+
+
 def overview_data(screen, user):
     from .services import FORECAST_METHOD_TEXT, at_risk_rows, group_by, summarize
 
@@ -1182,6 +1186,9 @@ def overview_data(screen, user):
     methods = sorted({r.forecast.method for r in risky}) or list(FORECAST_METHOD_TEXT)
     summary = summarize(rows)
     return {
+        # The worst first, as many as a page can hold; the exports list them all.
+        "at_risk_shown": AT_RISK_SHOWN,
+        "at_risk_more": max(0, len(risky) - AT_RISK_SHOWN),
         "summary": summary,
         "buckets": _bucket_bars(summary),
         "completeness_text": fmt_rate(summary["completeness"]["percent"]),

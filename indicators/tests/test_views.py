@@ -594,6 +594,28 @@ def test_overview_by_department_and_goal_with_completeness_and_risk(
         assert str(FORECAST_METHOD_TEXT["sum"]) in html
 
 
+def test_overview_lists_the_worst_at_risk_and_points_to_the_csv_for_the_rest(
+    client, plan_admin, plan, theirs, monkeypatch
+):
+    from indicators import views
+
+    monkeypatch.setattr(views, "AT_RISK_SHOWN", 1)
+    Result.objects.create(indicator=theirs[0], period="Q1", value=10)  # 10 × 4 = 40 → at risk
+    Result.objects.create(indicator=theirs[1], period="Q1", value=1)
+    client.force_login(plan_admin)
+    response = client.get(reverse("tracking:overview"))
+    data = response.context["data"]
+    assert len(data["at_risk"]) == 2 and data["at_risk_more"] == 1
+    html = response.content.decode()
+    listed = re.findall(r'<tr data-indicator="(\d+)">', html.split('id="at-risk-list"')[1])
+    assert listed == [str(data["at_risk"][0]["row"].indicator.pk)]
+    assert 'id="at-risk-more"' in html and "table=at_risk" in html
+    csv_text = client.get(
+        reverse("tracking:overview_export") + "?format=csv&table=at_risk"
+    ).content.decode("utf-8-sig")
+    assert theirs[0].name in csv_text and theirs[1].name in csv_text
+
+
 def test_officer_overview_is_their_department_only(client, officer, depts, mine, theirs):
     client.force_login(officer)
     data = client.get(reverse("tracking:overview")).context["data"]
