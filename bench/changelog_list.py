@@ -269,11 +269,12 @@ def time_verify():
     return report, time.perf_counter() - started
 
 
-def main():
-    args = parse_args()
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+def open_bench_database(default_url, what):
+    """BENCH_DATABASE_URL (default_url without it), PostgreSQL only: created if missing,
+    Django set up on it and migrated."""
+    database_url = os.environ.get("BENCH_DATABASE_URL", default_url)
     if not database_url.startswith("postgres"):
-        sys.exit("The change-log benchmark runs on PostgreSQL (BENCH_DATABASE_URL).")
+        sys.exit(f"The {what} benchmark runs on PostgreSQL (BENCH_DATABASE_URL).")
     configure(database_url)
     create_database(database_url)
 
@@ -281,11 +282,17 @@ def main():
 
     django.setup()
     from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def main():
+    args = parse_args()
+    open_bench_database(DEFAULT_URL, "change-log")
     from django.test.utils import override_settings
 
     from perfplan.models import ChangeLogEntry
 
-    call_command("migrate", verbosity=0)
     auditor, departments, users, content_types = setup_world()
     present = ChangeLogEntry.objects.count()
     if args.refill or present != args.entries:

@@ -77,7 +77,7 @@ from decimal import Decimal
 from pathlib import Path
 
 # The sibling benchmark's setup: environment, database creation, percentile.
-from changelog_list import configure, create_database, percentile
+from changelog_list import open_bench_database, percentile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 OUT = BASE_DIR / "bench" / "out"
@@ -769,16 +769,7 @@ def report(results, size, fill_seconds, args):
 
 def main():
     args = parse_args()
-    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
-    if not database_url.startswith("postgres"):
-        sys.exit("The tracking views benchmark runs on PostgreSQL (BENCH_DATABASE_URL).")
-    configure(database_url)
-    create_database(database_url)
-
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    open_bench_database(DEFAULT_URL, "tracking views")
     from django.db import connection
     from django.test.utils import override_settings
 
@@ -786,7 +777,6 @@ def main():
     from perfplan.changelog import change_context
     from perfplan.models import Plan
 
-    call_command("migrate", verbosity=0)
     with change_context(quiet=True):  # the bench's own setup stays out of the log
         departments = ensure_departments(args.departments)
         admin, officers, reviewers = ensure_users(departments)

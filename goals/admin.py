@@ -5,8 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from budgets.models import UnitProgram
 from budgets.services import share_of
 from indicators.models import Indicator
-from perfplan.admin_base import DECLARED_FIGURES, PlanDataAdmin, count_column
+from perfplan.admin_base import PlanDataAdmin, count_column
 from perfplan.locking import with_optimistic_lock
+from perfplan.models import DECLARED_FIGURES
 from perfplan.numbers import format_amount, format_share
 
 from .amendments import AmendmentAdminMixin, display_side_by_side, is_published

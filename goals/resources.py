@@ -8,6 +8,8 @@ Korean headers and formula-escaped formats (perfplan.formats).
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
+from perfplan.models import DECLARED_FIGURES
+
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 
 
@@ -34,17 +36,7 @@ class PlanDepartmentResource(resources.ModelResource):
 
     class Meta:
         model = PlanDepartment
-        fields = (
-            "fiscal_year",
-            "name",
-            "declared_strategic_goals",
-            "declared_policy_goals",
-            "declared_indicators",
-            "declared_unit_programs",
-            "declared_budget",
-            "declared_prior_budget",
-            "declared_change",
-        )
+        fields = ("fiscal_year", "name", *DECLARED_FIGURES)
 
     def get_queryset(self):
         return super().get_queryset().select_related("plan")

@@ -10,9 +10,9 @@ from goals import views as plan_views
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 
-from .admin_base import DECLARED_FIGURES, ChangeLogHistoryMixin, PlanDataAdmin, count_column
+from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin, count_column
 from .locking import OptimisticLockAdminMixin
-from .models import DepartmentAssignment, ImportBatch, ImportFile, Plan
+from .models import DECLARED_FIGURES, DepartmentAssignment, ImportBatch, ImportFile, Plan
 
 admin.site.site_header = _("perfplan performance plan")
 admin.site.site_title = _("perfplan")

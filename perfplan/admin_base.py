@@ -37,16 +37,6 @@ from .scoping import can, department_ids, restrict, sees_all
 from .tracking import DEPARTMENT_PATHS, department_and_year, department_path
 
 HISTORY_PER_PAGE = 100
-# The declared figures of table 가 (Plan's 계 row and each PlanDepartment), as one fieldset.
-DECLARED_FIGURES = (
-    "declared_strategic_goals",
-    "declared_policy_goals",
-    "declared_indicators",
-    "declared_unit_programs",
-    "declared_budget",
-    "declared_prior_budget",
-    "declared_change",
-)
 
 
 def count_column(annotation, description):

@@ -51,6 +51,10 @@ class DeclaredFigures(models.Model):
         return {name: getattr(self, f"declared_{name}") for name in self.DECLARED_FIELDS}
 
 
+# The model fields of DeclaredFigures, in table 가's column order (admin fieldsets, exports).
+DECLARED_FIGURES = tuple(f"declared_{name}" for name in DeclaredFigures.DECLARED_FIELDS)
+
+
 class VersionedModel(models.Model):
     """Optimistic locking: a save based on an outdated copy is refused (see perfplan.locking)."""
 
