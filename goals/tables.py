@@ -415,33 +415,48 @@ def _signature_headers(kind):
     return ", ".join(c.header for c in kind.columns if c.key in kind.signature)
 
 
+def match_headers(cells, columns, normalized=None):
+    """{column key: (index, printed header)} of the cells of a row that name a column."""
+    if normalized is None:
+        normalized = [normalize_header(c) for c in cells]
+    headers = {}
+    for index, norm in enumerate(normalized):
+        if not norm:
+            continue
+        for column in columns:
+            if column.key not in headers and column.accepts(norm):
+                headers[column.key] = (index, str(cells[index]).strip())
+                break
+    return headers
+
+
+def missing_columns_error(name, sheet, number, missing):
+    """The error of a header row that lacks required columns (file, sheet and row named)."""
+    return TableReadError(
+        [
+            RowError(
+                name,
+                number,
+                "",
+                None,
+                _("the header row lacks the required column(s) %(columns)s")
+                % {"columns": ", ".join(missing)},
+                sheet,
+            )
+        ]
+    )
+
+
 def _find_table(name, sheet, rows):
     """The table a sheet holds: its header row is one of the first ten non-empty rows."""
     for number, cells in rows[:10]:
         normalized = [normalize_header(c) for c in cells]
         for kind in TABLES:
-            headers = {}
-            for index, norm in enumerate(normalized):
-                for column in kind.columns:
-                    if norm and column.key not in headers and column.accepts(norm):
-                        headers[column.key] = (index, str(cells[index]).strip())
-                        break
+            headers = match_headers(cells, kind.columns, normalized)
             if all(key in headers for key in kind.signature):
                 missing = [c.header for c in kind.columns if c.required and c.key not in headers]
                 if missing:
-                    raise TableReadError(
-                        [
-                            RowError(
-                                name,
-                                number,
-                                "",
-                                None,
-                                _("the header row lacks the required column(s) %(columns)s")
-                                % {"columns": ", ".join(missing)},
-                                sheet,
-                            )
-                        ]
-                    )
+                    raise missing_columns_error(name, sheet, number, missing)
                 body = [(n, c) for n, c in rows if n > number]
                 return RawTable(kind, name, sheet, headers, body)
     return None

@@ -46,8 +46,9 @@ from goals.tables import (
     RowError,
     TableReadError,
     clean_name,
+    match_headers,
+    missing_columns_error,
     name_key,
-    normalize_header,
     read_sheets,
 )
 from perfplan.changelog import ChainWriter, change_context, plain
@@ -120,15 +121,7 @@ class ResultRow:
 def _find_header(name, sheet, rows):
     """(header row number, {key: (index, printed header)}) or None when not a results table."""
     for number, cells in rows[:MAX_HEADER_SEARCH]:
-        headers = {}
-        for index, cell in enumerate(cells):
-            norm = normalize_header(cell)
-            if not norm:
-                continue
-            for column in RESULT_COLUMNS:
-                if column.key not in headers and column.accepts(norm):
-                    headers[column.key] = (index, str(cell).strip())
-                    break
+        headers = match_headers(cells, RESULT_COLUMNS)
         if "period" in headers and "value" in headers:
             missing = [c.header for c in RESULT_COLUMNS if c.required and c.key not in headers]
             if "indicator" not in headers and "indicator_code" not in headers:
@@ -136,19 +129,7 @@ def _find_header(name, sheet, rows):
                     f"{COLUMNS_BY_KEY['indicator'].header}/{COLUMNS_BY_KEY['indicator_code'].header}"
                 )
             if missing:
-                raise TableReadError(
-                    [
-                        RowError(
-                            name,
-                            number,
-                            "",
-                            None,
-                            _("the header row lacks the required column(s) %(columns)s")
-                            % {"columns": ", ".join(missing)},
-                            sheet,
-                        )
-                    ]
-                )
+                raise missing_columns_error(name, sheet, number, missing)
             return number, headers
     return None
 
