@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from .plan_data import PlanData
-from .tables import RowError, TableReadError, check_size, read_plan_files
+from .tables import TableReadError, check_size, read_plan_files
 
 TEXT_SUFFIXES = (".txt",)
 
@@ -29,16 +29,9 @@ def read_sources(files):
     if not texts:
         return ReadSources(read_plan_files(files))
     if len(files) > 1:
-        raise TableReadError(
-            [
-                RowError(
-                    texts[0][0],
-                    None,
-                    "",
-                    None,
-                    _("a plan text holds the whole plan: upload it alone, without other files"),
-                )
-            ]
+        raise TableReadError.of_file(
+            texts[0][0],
+            _("a plan text holds the whole plan: upload it alone, without other files"),
         )
     from .plan_text import PlanTextError, parse_plan_text
 
@@ -47,5 +40,5 @@ def read_sources(files):
     try:
         parsed = parse_plan_text(content, name)
     except PlanTextError as exc:
-        raise TableReadError([RowError(name, None, "", None, str(exc))]) from None
+        raise TableReadError.of_file(name, str(exc)) from None
     return ReadSources(parsed.plan, list(parsed.conflicts), "text")

@@ -267,6 +267,11 @@ class TableReadError(Exception):
         self.errors = errors
         super().__init__("; ".join(str(e) for e in errors))
 
+    @classmethod
+    def of_file(cls, name, message, sheet="", row=None):
+        """One problem with a whole file (or sheet, or header row), not with a cell."""
+        return cls([RowError(name, row, "", None, message, sheet)])
+
 
 @dataclass
 class RawTable:
@@ -293,17 +298,10 @@ def decode_text(data: bytes) -> str:
 def check_size(name, data):
     limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
     if len(data) > limit:
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _("the file is %(size)s bytes; the limit is %(limit)s bytes")
-                    % {"size": f"{len(data):,}", "limit": f"{limit:,}"},
-                )
-            ]
+        raise TableReadError.of_file(
+            name,
+            _("the file is %(size)s bytes; the limit is %(limit)s bytes")
+            % {"size": f"{len(data):,}", "limit": f"{limit:,}"},
         )
 
 
@@ -311,18 +309,9 @@ def _read_csv(name, data):
     try:
         text = decode_text(data)
     except UnicodeDecodeError:
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _(
-                        "the file is neither UTF-8 nor CP949/EUC-KR text; save it as CSV (UTF-8) or xlsx"
-                    ),
-                )
-            ]
+        raise TableReadError.of_file(
+            name,
+            _("the file is neither UTF-8 nor CP949/EUC-KR text; save it as CSV (UTF-8) or xlsx"),
         ) from None
     sample = text[:4096]
     delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
@@ -336,12 +325,8 @@ def _read_csv(name, data):
             ("", [(number, [same(c, c) for c in cells]) for number, cells in enumerate(reader, 1)])
         ]
     except csv.Error as exc:
-        raise TableReadError(
-            [
-                RowError(
-                    name, None, "", None, _("the CSV cannot be read: %(error)s") % {"error": exc}
-                )
-            ]
+        raise TableReadError.of_file(
+            name, _("the CSV cannot be read: %(error)s") % {"error": exc}
         ) from None
 
 
@@ -351,39 +336,20 @@ def _read_xlsx(name, data):
         archive = zipfile.ZipFile(io.BytesIO(data))
         unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
-        raise TableReadError(
-            [RowError(name, None, "", None, _("the file is not a valid xlsx workbook"))]
-        ) from None
+        raise TableReadError.of_file(name, _("the file is not a valid xlsx workbook")) from None
     if unpacked > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES or unpacked > 200 * max(len(data), 1):
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _(
-                        "the workbook unpacks to %(size)s bytes, too large for a table to upload (zip bomb?)"
-                    )
-                    % {"size": f"{unpacked:,}"},
-                )
-            ]
+        raise TableReadError.of_file(
+            name,
+            _("the workbook unpacks to %(size)s bytes, too large for a table to upload (zip bomb?)")
+            % {"size": f"{unpacked:,}"},
         )
     import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for broken files
-        raise TableReadError(
-            [
-                RowError(
-                    name,
-                    None,
-                    "",
-                    None,
-                    _("the xlsx workbook cannot be read: %(error)s") % {"error": exc},
-                )
-            ]
+        raise TableReadError.of_file(
+            name, _("the xlsx workbook cannot be read: %(error)s") % {"error": exc}
         ) from None
     sheets = []
     try:
@@ -406,9 +372,7 @@ def read_sheets(name, data):
         return _read_xlsx(name, data)
     if lower.endswith((".csv", ".tsv", ".txt")) or not lower:
         return _read_csv(name, data)
-    raise TableReadError(
-        [RowError(name, None, "", None, _("unsupported file type; use xlsx or csv"))]
-    )
+    raise TableReadError.of_file(name, _("unsupported file type; use xlsx or csv"))
 
 
 def _signature_headers(kind):
@@ -432,18 +396,12 @@ def match_headers(cells, columns, normalized=None):
 
 def missing_columns_error(name, sheet, number, missing):
     """The error of a header row that lacks required columns (file, sheet and row named)."""
-    return TableReadError(
-        [
-            RowError(
-                name,
-                number,
-                "",
-                None,
-                _("the header row lacks the required column(s) %(columns)s")
-                % {"columns": ", ".join(missing)},
-                sheet,
-            )
-        ]
+    return TableReadError.of_file(
+        name,
+        _("the header row lacks the required column(s) %(columns)s")
+        % {"columns": ", ".join(missing)},
+        sheet,
+        row=number,
     )
 
 
@@ -477,28 +435,19 @@ def read_tables(files):
                     if len(sheets) > 1:
                         continue
                     expected = " / ".join(_signature_headers(k) for k in TABLES)
-                    raise TableReadError(
-                        [
-                            RowError(
-                                name,
-                                None,
-                                "",
-                                None,
-                                _(
-                                    "no plan table found: the first rows must hold the column headers "
-                                    "(%(expected)s)"
-                                )
-                                % {"expected": expected},
-                                sheet,
-                            )
-                        ]
+                    raise TableReadError.of_file(
+                        name,
+                        _(
+                            "no plan table found: the first rows must hold the column headers "
+                            "(%(expected)s)"
+                        )
+                        % {"expected": expected},
+                        sheet,
                     )
                 tables.append(table)
                 found = True
             if not found:
-                raise TableReadError(
-                    [RowError(name, None, "", None, _("no plan table found in the file"))]
-                )
+                raise TableReadError.of_file(name, _("no plan table found in the file"))
         except TableReadError as exc:
             errors.extend(exc.errors)
     if errors:

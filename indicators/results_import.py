@@ -198,20 +198,13 @@ def read_results_files(files, *, year=None):
                 expected = ", ".join(
                     c.header for c in RESULT_COLUMNS if c.required or c.key == "indicator"
                 )
-                raise TableReadError(
-                    [
-                        RowError(
-                            name,
-                            None,
-                            "",
-                            None,
-                            _(
-                                "no results table found: one of the first rows must hold the "
-                                "column headers (%(expected)s)"
-                            )
-                            % {"expected": expected},
-                        )
-                    ]
+                raise TableReadError.of_file(
+                    name,
+                    _(
+                        "no results table found: one of the first rows must hold the "
+                        "column headers (%(expected)s)"
+                    )
+                    % {"expected": expected},
                 )
         except TableReadError as exc:
             file_errors.extend(exc.errors)
