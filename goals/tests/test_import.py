@@ -3,9 +3,11 @@
 import io
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import openpyxl
 import pytest
+from django.conf import settings
 
 from goals.exports import plan_tables, table_by_key, write_csv, write_xlsx
 from goals.importer import import_plan
@@ -442,3 +444,30 @@ def test_a_published_plans_budget_change_needs_a_reason_and_keeps_the_original()
     import_plan(2026, read([("h.csv", csv_bytes(rows))]), reason="2차 추경")
     goal.refresh_from_db()
     assert (goal.original_budget, goal.budget) == (Decimal(478), Decimal(510))
+
+
+def test_import_plan_command_previews_imports_and_refuses_bad_files(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+    from django.utils import translation
+
+    fixtures = Path(settings.BASE_DIR) / "fixtures"
+    files = [str(fixtures / "seed_plan_summary.csv"), str(fixtures / "seed_plan_hierarchy.csv")]
+    with translation.override("ko"):
+        out = io.StringIO()
+        call_command("import_plan", *files, "--year", "2026", "--dry-run", stdout=out)
+        assert "시험 실행: 아무것도 저장하지 않았습니다." in out.getvalue()
+        assert not Plan.objects.exists()
+        out = io.StringIO()
+        call_command("import_plan", *files, "--year", "2026", "--note", "시험", stdout=out)
+        assert "2026" in out.getvalue().splitlines()[-1]
+        plan = Plan.objects.get(fiscal_year=2026)
+        assert plan.year_note == "시험" and Indicator.objects.count() == 168
+        bad = tmp_path / "h.csv"
+        bad.write_bytes(csv_bytes([HEADER, ["A국", "목표", "숫자아님", "", "사업", "지표"]]))
+        errors = io.StringIO()
+        with pytest.raises(CommandError, match="가져오지"):
+            call_command(
+                "import_plan", str(bad), "--year", "2027", stdout=io.StringIO(), stderr=errors
+            )
+        assert not Plan.objects.filter(fiscal_year=2027).exists()

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from goals.importer import describe, import_plan
 from goals.tables import TableReadError, read_plan_files
+from perfplan.commands import report_done, report_lines
 
 
 class Command(BaseCommand):
@@ -18,6 +19,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--note", default="", help="a note on the plan's year, shown on its page"
+        )
+        parser.add_argument(
+            "--reason",
+            default="",
+            help="why a published plan's targets or budgets change (required for such changes)",
         )
 
     def handle(self, *args, files, year, dry_run, note, reason, **options):
@@ -38,16 +44,8 @@ class Command(BaseCommand):
         result = import_plan(
             year, data, dry_run=dry_run, source="command", files=contents, reason=reason
         )
-        for line in describe(result):
-            self.stdout.write(line)
-        if result.errors:
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(result.errors)}
-            )
+        report_lines(self, describe(result), len(result.errors))
         if note and result.plan:
             result.plan.year_note = note
             result.plan.save(update_fields=["year_note"])
-        if dry_run:
-            self.stdout.write(_("Dry run: nothing was written."))
-        else:
-            self.stdout.write(self.style.SUCCESS(_("Imported the %(year)s plan.") % {"year": year}))
+        report_done(self, dry_run, _("Imported the %(year)s plan.") % {"year": year})
