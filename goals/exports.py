@@ -248,25 +248,32 @@ def write_xlsx(tables):
     return _write_xlsx_openpyxl(tables)
 
 
+def _sheet_with_header(workbook, table):
+    """A write-only sheet for `table`, its bold header row written."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    sheet = workbook.create_sheet(title=table.sheet_name)
+    bold = Font(bold=True)
+    header = []
+    for text in table.headers:
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    return sheet
+
+
 def _write_xlsx_openpyxl(tables):
     """Every cell through openpyxl: the reference, and the path for values the fast writer
     leaves to it."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
 
     workbook = openpyxl.Workbook(write_only=True)
     for table in tables:
-        sheet = workbook.create_sheet(title=table.sheet_name)
-        bold = Font(bold=True)
-        header = []
-        for text in table.headers:
-            cell = WriteOnlyCell(sheet, value=text)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        kinds = [c.kind for c in table.columns]
-        formats = [_NUMBER_FORMATS.get(k) for k in kinds]
+        sheet = _sheet_with_header(workbook, table)
+        formats = [_NUMBER_FORMATS.get(c.kind) for c in table.columns]
         for row in table.rows:
             out = []
             for value, number_format in zip(row, formats, strict=True):
@@ -378,20 +385,12 @@ def _write_xlsx_fast(tables):
     cell for cell as openpyxl's write-only mode would, several times faster."""
     import openpyxl
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     workbook = openpyxl.Workbook(write_only=True)
     sheets = {}
     for table in tables:
-        sheet = workbook.create_sheet(title=table.sheet_name)
-        bold = Font(bold=True)
-        header = []
-        for text in table.headers:
-            cell = WriteOnlyCell(sheet, value=text)
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
+        sheet = _sheet_with_header(workbook, table)
         formats = [_NUMBER_FORMATS.get(c.kind) for c in table.columns]
         styles = [None] * len(formats)
         for _row, col in _first_styled(table, formats):
@@ -399,7 +398,7 @@ def _write_xlsx_fast(tables):
             cell.number_format = formats[col]
             styles[col] = cell.style_id
         # openpyxl names the parts in the order the sheets were created.
-        sheets[f"xl/worksheets/sheet{len(sheets) + 1}.xml"] = (table, styles, len(header))
+        sheets[f"xl/worksheets/sheet{len(sheets) + 1}.xml"] = (table, styles, len(table.headers))
     skeleton = io.BytesIO()
     workbook.save(skeleton)
     buffer = io.BytesIO()

@@ -6,6 +6,7 @@ from django.utils.translation import gettext as _
 from goals.importer import describe, import_plan
 from goals.plan_text import PlanTextError, parse_plan_text
 from goals.tables import TableReadError, check_size
+from perfplan.commands import report_done, report_lines
 
 
 class Command(BaseCommand):
@@ -40,13 +41,5 @@ class Command(BaseCommand):
             conflicts=parsed.conflicts,
             reason=reason,
         )
-        for line in describe(result):
-            self.stdout.write(line)
-        if result.errors:
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(result.errors)}
-            )
-        if dry_run:
-            self.stdout.write(_("Dry run: nothing was written."))
-        else:
-            self.stdout.write(self.style.SUCCESS(_("Imported the %(year)s plan.") % {"year": year}))
+        report_lines(self, describe(result), len(result.errors))
+        report_done(self, dry_run, _("Imported the %(year)s plan.") % {"year": year})

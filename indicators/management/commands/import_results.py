@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from indicators.results_import import describe, import_results_files
+from perfplan.commands import report_done, report_lines
 
 
 class Command(BaseCommand):
@@ -43,15 +44,5 @@ class Command(BaseCommand):
             dry_run=dry_run,
             via="command",
         )
-        for line in describe(result):
-            self.stdout.write(line)
-        if result.errors:
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(result.errors)}
-            )
-        if dry_run:
-            self.stdout.write(_("Dry run: nothing was written."))
-        else:
-            self.stdout.write(
-                self.style.SUCCESS(_("Imported the results of %(year)s.") % {"year": year})
-            )
+        report_lines(self, describe(result), len(result.errors))
+        report_done(self, dry_run, _("Imported the results of %(year)s.") % {"year": year})
