@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
+from indicators import standing
 from indicators.models import Direction, Indicator
 from perfplan.changelog import ChainWriter, change_context, decimal_text, plain
 from perfplan.models import ImportBatch, Plan
@@ -723,6 +724,8 @@ def _apply(work, plan, year, data):
                         obj.policy_goal = obj.policy_goal
             _bulk_update(model, changed, sorted(work.update_fields[model]))
     _delete(work, (PolicyGoal, StrategicGoal, PlanDepartment))
+    # Indicators rewritten without signals: their standings are outdated now.
+    standing.touch(obj.pk for obj in work.update.get(Indicator, []))
     return plan
 
 

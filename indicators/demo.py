@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from perfplan.changelog import change_context, draft_for, record_many
 
+from . import standing
 from .models import (
     Aggregation,
     Direction,
@@ -270,6 +271,8 @@ def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED):
     with transaction.atomic(), change_context(quiet=True):
         if updated:
             Indicator.objects.bulk_update(updated, [*DEFINITION_FIELDS, "version"], batch_size=2000)
+        # Written without signals: the standings of these indicators are outdated now.
+        standing.touch([i.pk for i in updated] + [r.indicator_id for r in created])
         if created:
             Result.objects.bulk_create(created, batch_size=2000)
             for result in created:

@@ -2,8 +2,8 @@
 
 Every choice list is narrowed by perfplan.scoping.restrict: a department, goal or plan the
 user may not see is not offered, and its id in a URL is refused as an invalid choice. Status
-and period are computed per row, so they are applied after services.tracking_rows
-(`filter_rows`, `period_keys`).
+is computed: the grid applies it to its rows after services.tracking_rows (`filter_rows`),
+the overview to the indicators' stored standings (indicators.standing).
 """
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ class TrackingFilter(django_filters.FilterSet):
         widget=FastSelect,
     )
     period = django_filters.ChoiceFilter(
-        label=_("period"), method="keep", empty_label=ALL, widget=FastSelect
+        label=_("period"), method="filter_period", empty_label=ALL, widget=FastSelect
     )
     q = django_filters.CharFilter(label=_("search"), method="filter_text")
 
@@ -204,6 +204,12 @@ class TrackingFilter(django_filters.FilterSet):
         if value == Frequency.YEARLY:  # a blank frequency is read as yearly
             return queryset.filter(Q(frequency=value) | Q(frequency=""))
         return queryset.filter(frequency=value)
+
+    def filter_period(self, queryset, name, value):
+        """Indicators that have this period: those of the frequency its key belongs to."""
+        from .periods import FREQUENCY_OF_KEY
+
+        return self.filter_frequency(queryset, name, FREQUENCY_OF_KEY[value])
 
     def filter_text(self, queryset, name, value):
         words = value.split()

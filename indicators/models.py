@@ -281,3 +281,47 @@ class EntryException(models.Model):
 
     def __str__(self):
         return f"{self.department} {self.period} → {self.open_until}"
+
+
+class IndicatorStanding(models.Model):
+    """Where an indicator stands: its year-to-date status, rate, completeness and forecast as
+    indicators.services computes them, kept so that the plan overview counts stored rows
+    instead of recomputing thousands of indicators (see indicators.standing).
+
+    Derived data, not a record: not in the change log, not editable. A standing holds for the
+    month it was computed for (`as_of`), the plan's thresholds it used, and the inputs it read:
+    writers of results, period targets and indicators raise `inputs_version`; the standing
+    is current while `computed_version` equals it.
+    """
+
+    indicator = models.OneToOneField(
+        Indicator,
+        verbose_name=_("indicator"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="standing",
+    )
+    inputs_version = models.PositiveIntegerField(default=0, db_default=0)
+    computed_version = models.IntegerField(default=-1, db_default=-1)
+    as_of = models.DateField(null=True)
+    threshold_achieved = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    threshold_caution = models.DecimalField(max_digits=6, decimal_places=2, null=True)
+    status = models.CharField(_("status"), max_length=10, blank=True, db_default="")
+    rate = models.DecimalField(_("achievement rate"), max_digits=30, decimal_places=2, null=True)
+    bucket = models.CharField(max_length=8, blank=True, db_default="")
+    due_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    entered_due_count = models.PositiveSmallIntegerField(default=0, db_default=0)
+    last_due_missing = models.CharField(max_length=PERIOD_KEY_LENGTH, blank=True, db_default="")
+    projected = models.DecimalField(max_digits=30, decimal_places=2, null=True)
+    forecast_rate = models.DecimalField(max_digits=30, decimal_places=2, null=True)
+    forecast_method = models.CharField(max_length=10, blank=True, db_default="")
+    at_risk = models.BooleanField(default=False, db_default=False)
+    has_sample = models.BooleanField(default=False, db_default=False)
+
+    class Meta:
+        verbose_name = _("indicator standing")
+        verbose_name_plural = _("indicator standings")
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.indicator_id} {self.status} ({self.as_of})"

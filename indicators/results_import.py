@@ -57,6 +57,7 @@ from perfplan.models import ImportBatch, Plan
 from perfplan.numbers import NumberFormatError, format_amount, parse_number
 from perfplan.scoping import department_ids, restrict, sees_all
 
+from . import standing
 from .models import Frequency, Indicator, Result, ResultStatus
 from .periods import PERIOD_KEYS, get_period, parse_period_key
 from .services import frequency_of
@@ -799,6 +800,8 @@ def _apply(result, user, department_pks):
             change.result_id = ids[(change.indicator.pk, change.period.key)]
     if updated:
         _update_results(updated, entered_by_id, now)
+    # Written without signals: the indicators' standings are outdated now.
+    standing.touch(c.indicator.pk for c in result.changes if c.action in ("new", "changed"))
 
 
 def _rows_per_statement(connection, columns):

@@ -429,24 +429,40 @@ class TrackingRow:
 _RELATED = "policy_goal__strategic_goal__plan_department"
 
 
-def tracking_rows(indicators, plan, today=None):
+# What a row and the grid read of a result; `people` adds who entered and reviewed it.
+ROW_RESULT_FIELDS = (
+    "id",
+    "indicator",
+    "period",
+    "value",
+    "status",
+    "version",
+    "is_sample",
+    "return_reason",
+    "updated_at",
+)
+
+
+def tracking_rows(indicators, plan, today=None, *, people=True):
     """One TrackingRow per indicator of `plan` in `indicators` (a queryset, already scoped).
 
     A fixed number of queries whatever the number of indicators: the indicators with their
-    goals and department, their results and their period targets.
+    goals and department, their results and their period targets. Without `people` the
+    results are read without who entered them, and only the fields in ROW_RESULT_FIELDS
+    (what the grid and the standings need).
     """
     today = today or timezone.localdate()
     if isinstance(today, datetime):
         today = today.date()
     if not indicators.query.is_sliced:
         indicators = indicators.filter(**{f"{_RELATED}__plan": plan})
-    queryset = indicators.select_related(
-        f"{_RELATED}__plan", f"{_RELATED}__department"
-    ).prefetch_related(
-        Prefetch(
-            "results",
-            queryset=Result.objects.select_related("entered_by").order_by("period"),
-        ),
+    queryset = indicators.select_related(f"{_RELATED}__plan", f"{_RELATED}__department")
+    if people:
+        results = Result.objects.select_related("entered_by")
+    else:
+        results = Result.objects.only(*ROW_RESULT_FIELDS)
+    queryset = queryset.prefetch_related(
+        Prefetch("results", queryset=results.order_by("period")),
         # Ordered by period alone: the model's ordering (by indicator, i.e. through the
         # whole plan hierarchy) joins every indicator of every plan to sort a few targets.
         Prefetch("period_targets", queryset=PeriodTarget.objects.order_by("period")),
@@ -523,6 +539,33 @@ def _row(indicator, plan, periods, today):
     return row
 
 
+def last_due_missing(row):
+    """The last period that has ended, when its value is missing (else None)."""
+    due = [c for c in row.cells if c.is_due]
+    if due and due[-1].value is None:
+        return due[-1].period
+    return None
+
+
+def standing_values(row):
+    """What indicators.standing stores of a row (IndicatorStanding's computed fields)."""
+    forecast = row.forecast
+    missing = last_due_missing(row)
+    return {
+        "status": row.status,
+        "rate": row.rate,
+        "bucket": bucket_of(row.rate) or "",
+        "due_count": row.due_count,
+        "entered_due_count": row.entered_due_count,
+        "last_due_missing": missing.key if missing else "",
+        "projected": forecast.projected if forecast else None,
+        "forecast_rate": forecast.rate if forecast else None,
+        "forecast_method": forecast.method if forecast else "",
+        "at_risk": bool(forecast and forecast.at_risk),
+        "has_sample": row.has_sample,
+    }
+
+
 # ---------------------------------------------------------------- summaries
 
 
@@ -542,38 +585,73 @@ def bucket_of(rate):
     return None  # pragma: no cover - the buckets cover every number
 
 
+class Tally:
+    """summarize()'s counts, added one indicator at a time (rows, or stored standings)."""
+
+    __slots__ = ("total", "by_status", "buckets", "due", "entered", "at_risk", "rate_sum", "rated")
+
+    def __init__(self):
+        self.total = self.due = self.entered = self.at_risk = self.rated = 0
+        self.by_status = dict.fromkeys(STATUSES, 0)
+        self.buckets = {key: 0 for key, *_rest in BUCKETS}
+        self.rate_sum = ZERO
+
+    def add(self, status, rate, bucket, due, entered, at_risk):
+        self.total += 1
+        self.by_status[status] += 1
+        if bucket:
+            self.buckets[bucket] += 1
+        if rate is not None:
+            self.rate_sum += rate
+            self.rated += 1
+        self.due += due
+        self.entered += entered
+        self.at_risk += at_risk
+
+    @property
+    def mean_rate(self):
+        """The mean achievement rate of the indicators that have one (2 decimals)."""
+        return _round(self.rate_sum / self.rated) if self.rated else None
+
+    def summary(self):
+        by_status, buckets = self.by_status, self.buckets
+        return {
+            "total": self.total,
+            "by_status": dict(by_status),
+            "statuses": [
+                {"key": s, "label": STATUS_LABELS[s], "count": by_status[s]} for s in STATUSES
+            ],
+            "buckets": [
+                {"key": key, "label": label, "from": low, "below": below, "count": buckets[key]}
+                for key, label, low, below in BUCKETS
+            ],
+            "rated": sum(buckets.values()),
+            "completeness": {
+                "due": self.due,
+                "entered": self.entered,
+                "percent": _percent(self.entered, self.due),
+            },
+            "at_risk": self.at_risk,
+        }
+
+
 def summarize(rows):
     """Counts for a set of rows: by status, by achievement bucket, completeness, at risk.
 
     completeness (as DHIS2's reporting rate): of the periods that have ended, how many have
     a value — `due`, `entered` and `percent` (None when nothing is due yet).
     """
-    by_status = dict.fromkeys(STATUSES, 0)
-    buckets = {key: 0 for key, *_rest in BUCKETS}
-    due = entered = at_risk = rated = 0
+    tally = Tally()
     for row in rows:
-        by_status[row.status] += 1
-        key = bucket_of(row.rate)
-        if key:
-            buckets[key] += 1
-            rated += 1
-        due += row.due_count
-        entered += row.entered_due_count
-        at_risk += bool(row.forecast and row.forecast.at_risk)
-    return {
-        "total": len(rows),
-        "by_status": by_status,
-        "statuses": [
-            {"key": s, "label": STATUS_LABELS[s], "count": by_status[s]} for s in STATUSES
-        ],
-        "buckets": [
-            {"key": key, "label": label, "from": low, "below": below, "count": buckets[key]}
-            for key, label, low, below in BUCKETS
-        ],
-        "rated": rated,
-        "completeness": {"due": due, "entered": entered, "percent": _percent(entered, due)},
-        "at_risk": at_risk,
-    }
+        tally.add(
+            row.status,
+            row.rate,
+            bucket_of(row.rate),
+            row.due_count,
+            row.entered_due_count,
+            bool(row.forecast and row.forecast.at_risk),
+        )
+    return tally.summary()
 
 
 def at_risk_rows(rows):

@@ -262,8 +262,11 @@ def _pick_plan(request, plans, today):
     return plans[0] if plans else None
 
 
-def build_screen(request, *, mine=False):
-    """The rows of what the user asked for: scoped, filtered, with status computed."""
+def build_screen(request, *, mine=False, with_rows=True):
+    """The rows of what the user asked for: scoped, filtered, with status computed.
+
+    Without rows (the overview counts standings instead) only the filtered indicators.
+    """
     from .services import tracking_rows
 
     user = request.user
@@ -281,7 +284,9 @@ def build_screen(request, *, mine=False):
         base = base.filter(**{f"{DEPT}__department_id__in": department_ids(user)})
     filterset = TrackingFilter(data, base, request=request, plan=plan, plans=plans)
     indicators = filterset.qs if filterset.is_valid() else base.none()
-    rows = filterset.filter_rows(tracking_rows(indicators, plan, today))
+    rows = None
+    if with_rows:
+        rows = filterset.filter_rows(tracking_rows(indicators, plan, today, people=False))
     return Screen(plan, plans, filterset, indicators, rows, today)
 
 
@@ -1085,21 +1090,6 @@ def indicator_view(request, pk):
 # ---------------------------------------------------------------- the plan overview
 
 
-def _mean(values):
-    values = [v for v in values if v is not None]
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.01"))
-
-
-def _last_due_missing(row):
-    """The last period that has ended, when its value is missing (else None)."""
-    due = [c for c in row.cells if c.is_due]
-    if due and due[-1].value is None:
-        return due[-1].period
-    return None
-
-
 def _bucket_bars(summary):
     total = sum(b["count"] for b in summary["buckets"]) or 1
     return [
@@ -1108,13 +1098,11 @@ def _bucket_bars(summary):
     ]
 
 
-def _group_line(group, share, budget=None):
-    rows = group.rows
-    missing = [(r, p) for r in rows for p in [_last_due_missing(r)] if p is not None]
-    summary = group.summary
-    mean_rate = _mean([r.rate for r in rows])
+def _group_line(line, share, budget=None):
+    summary = line.tally.summary()
+    mean_rate = line.tally.mean_rate
     return {
-        "key": group.key,
+        "key": line.key,
         "summary": summary,
         "mean_rate": mean_rate,
         "mean_rate_text": fmt_rate(mean_rate),
@@ -1126,7 +1114,7 @@ def _group_line(group, share, budget=None):
         # bar lengths in px: the share (0–100 %) over 200 px, the rate (capped at 150 %) too
         "share_width": round(float(share) * 2) if share is not None else 0,
         "rate_width": round(min(float(mean_rate), 150) * 200 / 150) if mean_rate is not None else 0,
-        "missing_last": missing,
+        "missing_last": line.missing_last,
         "buckets": _bucket_bars(summary),
         "at_risk": summary["at_risk"],
     }
@@ -1167,49 +1155,70 @@ def plan_shares(plan, user):
 AT_RISK_SHOWN = 100
 
 
-def overview_data(screen, user):
-    from .services import FORECAST_METHOD_TEXT, at_risk_rows, group_by, summarize
+def at_risk_items(indicator_ids):
+    """The at-risk list's lines for these indicators (worst first, as given)."""
+    from .services import FORECAST_METHOD_TEXT
 
-    rows = screen.rows
+    found = Indicator.objects.select_related("standing", DEPT).in_bulk(indicator_ids)
+    items = []
+    for pk in indicator_ids:
+        indicator = found[pk]
+        figures = indicator.standing
+        items.append(
+            {
+                "indicator": indicator,
+                "department_name": indicator.policy_goal.strategic_goal.plan_department.name,
+                "is_sample": figures.has_sample or indicator.is_sample,
+                "projected_value": figures.projected,
+                "rate_value": figures.forecast_rate,
+                "projected": fmt_value(figures.projected),
+                "rate": fmt_rate(figures.forecast_rate),
+                "target": annual_target_text(indicator),
+                "method": FORECAST_METHOD_TEXT.get(figures.forecast_method, ""),
+            }
+        )
+    return items
+
+
+def overview_data(screen, user, *, all_at_risk=False):
+    """The overview's figures, from the indicators' standings (indicators.overview): a fixed
+    number of queries and nothing computed per result, whatever the plan's size."""
+    from .overview import plan_overview
+    from .services import FORECAST_METHOD_TEXT
+
     if screen.plan is None:
         return None
+    status = screen.filterset.status_value if screen.filterset else None
+    overview = plan_overview(screen.plan, screen.indicators, screen.today, status)
     goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(screen.plan, user)
     departments = [
-        _group_line(g, dept_shares.get(g.key.pk), dept_budgets.get(g.key.pk) if g.key else None)
-        for g in group_by(rows, "department")
+        _group_line(line, dept_shares.get(line.key.pk), dept_budgets.get(line.key.pk))
+        for line in overview.departments
     ]
     goals = [
-        _group_line(g, goal_shares.get(g.key.pk), goal_budgets.get(g.key.pk))
-        for g in group_by(rows, "strategic_goal")
+        _group_line(line, goal_shares.get(line.key.pk), goal_budgets.get(line.key.pk))
+        for line in overview.goals
     ]
-    risky = at_risk_rows(rows)
-    methods = sorted({r.forecast.method for r in risky}) or list(FORECAST_METHOD_TEXT)
-    summary = summarize(rows)
+    summary = overview.total.summary()
+    shown = overview.at_risk if all_at_risk else overview.at_risk[:AT_RISK_SHOWN]
+    methods = sorted(overview.methods) or list(FORECAST_METHOD_TEXT)
     return {
         # The worst first, as many as a page can hold; the exports list them all.
         "at_risk_shown": AT_RISK_SHOWN,
-        "at_risk_more": max(0, len(risky) - AT_RISK_SHOWN),
+        "at_risk_more": max(0, len(overview.at_risk) - len(shown)),
         "summary": summary,
         "buckets": _bucket_bars(summary),
         "completeness_text": fmt_rate(summary["completeness"]["percent"]),
         "departments": departments,
         "goals": goals,
-        "at_risk": [
-            {
-                "row": r,
-                "projected": fmt_value(r.forecast.projected),
-                "rate": fmt_rate(r.forecast.rate),
-                "target": annual_target_text(r.indicator),
-                "method": r.forecast.method_text,
-            }
-            for r in risky
-        ],
+        "at_risk": at_risk_items(shown),
         "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods if m in FORECAST_METHOD_TEXT],
+        "has_sample": overview.has_sample,
     }
 
 
 def overview_view(request):
-    screen = build_screen(request)
+    screen = build_screen(request, with_rows=False)
     data = overview_data(screen, request.user)
     context = _context(
         request,
@@ -1218,7 +1227,7 @@ def overview_view(request):
         data=data,
         tab="overview",
         export_query=screen.query_string(),
-        has_sample=any(is_sample_row(r) for r in screen.rows),
+        has_sample=bool(data and data["has_sample"]),
     )
     return TemplateResponse(request, "indicators/overview.html", context)
 
@@ -1333,7 +1342,7 @@ def overview_tables(screen, data):
             line["budget"],
             line["share"],
             summary["completeness"]["percent"],
-            ", ".join(f"{r.indicator.name} ({p.label})" for r, p in line["missing_last"]),
+            ", ".join(f"{m.name} ({m.period.label})" for m in line["missing_last"]),
             line["at_risk"],
         ]
 
@@ -1369,7 +1378,7 @@ def overview_tables(screen, data):
             *tail,
         ],
         [
-            [line["key"].plan_department.name, line["key"].name, *group_cells(line)]
+            [line["key"].department_name, line["key"].name, *group_cells(line)]
             for line in (data["goals"] if data else [])
         ],
     )
@@ -1386,11 +1395,11 @@ def overview_tables(screen, data):
         ],
         [
             [
-                item["row"].department.name,
-                item["row"].indicator.name,
+                item["department_name"],
+                item["indicator"].name,
                 item["target"],
-                _normal(item["row"].forecast.projected),
-                _normal(item["row"].forecast.rate),
+                _normal(item["projected_value"]),
+                _normal(item["rate_value"]),
                 str(item["method"]),
             ]
             for item in (data["at_risk"] if data else [])
@@ -1433,8 +1442,8 @@ def my_department_export_view(request):
 
 
 def overview_export_view(request):
-    screen = build_screen(request)
-    data = overview_data(screen, request.user)
+    screen = build_screen(request, with_rows=False)
+    data = overview_data(screen, request.user, all_at_risk=True)
     year = screen.plan.fiscal_year if screen.plan else ""
     stem = f"{_('Plan overview')}_{year}"
     fallback = reverse("tracking:overview") + "?" + screen.query_string()

@@ -1,0 +1,68 @@
+"""Single saves and deletes that change what an indicator's standing is computed from raise
+its inputs_version (indicators.standing.touch); bulk writers call touch themselves."""
+
+from django.db.models.signals import post_delete, post_init, post_save
+
+from . import standing
+from .models import Indicator, PeriodTarget, Result
+
+# What a standing reads of a result: a review step (status, reviewer, times) changes none.
+RESULT_INPUTS = ("indicator_id", "period", "value", "is_sample")
+
+
+def _result_inputs(instance):
+    loaded = instance.__dict__  # never load a deferred field here
+    return tuple(loaded.get(name) for name in RESULT_INPUTS)
+
+
+def _result_loaded(sender, instance, **kwargs):
+    instance._standing_inputs = _result_inputs(instance) if instance.pk is not None else None
+
+
+def _result_saved(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    now = _result_inputs(instance)
+    before = None if created else getattr(instance, "_standing_inputs", None)
+    if before != now:
+        ids = {instance.indicator_id}
+        if before is not None and before[0] is not None:
+            ids.add(before[0])
+        standing.touch(ids)
+    instance._standing_inputs = now
+
+
+def _deleted_itself(sender, origin):
+    """The delete began with this record (or a queryset of its kind), not with its
+    indicator or a goal above it: then the standing goes with the indicator."""
+    model = getattr(origin, "model", type(origin))
+    return model is sender
+
+
+def _result_deleted(sender, instance, origin=None, **kwargs):
+    if _deleted_itself(sender, origin):
+        standing.touch([instance.indicator_id])
+
+
+def _target_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        standing.touch([instance.indicator_id])
+
+
+def _target_deleted(sender, instance, origin=None, **kwargs):
+    if _deleted_itself(sender, origin):
+        standing.touch([instance.indicator_id])
+
+
+def _indicator_saved(sender, instance, created, raw=False, **kwargs):
+    if not raw and not created:  # a new indicator has no standing yet
+        standing.touch([instance.pk])
+
+
+def connect():
+    post_init.connect(_result_loaded, sender=Result, dispatch_uid="standing_result_init")
+    post_save.connect(_result_saved, sender=Result, dispatch_uid="standing_result_save")
+    post_delete.connect(_result_deleted, sender=Result, dispatch_uid="standing_result_delete")
+    post_save.connect(_target_saved, sender=PeriodTarget, dispatch_uid="standing_target_save")
+    post_delete.connect(_target_deleted, sender=PeriodTarget, dispatch_uid="standing_target_delete")
+    post_save.connect(_indicator_saved, sender=Indicator, dispatch_uid="standing_indicator")

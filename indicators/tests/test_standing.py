@@ -1,0 +1,376 @@
+"""Stored standings (indicators.standing): the overview counts them, so they must always be
+what services computes from the data of now — after every kind of write, a new month, new
+thresholds, and a write that lands while a standing is being computed."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from goals.models import PolicyGoal
+from goals.tests.factories import make_plan
+from indicators import standing
+from indicators.models import Indicator, IndicatorStanding, PeriodTarget, Result, ResultStatus
+from indicators.services import (
+    at_risk_rows,
+    group_by,
+    standing_values,
+    summarize,
+    tracking_rows,
+)
+from indicators.tests.test_views import freeze_today, make_user
+from perfplan import roles
+from perfplan.models import Plan
+
+pytestmark = pytest.mark.django_db
+
+YEAR = 2031
+TODAY = date(YEAR, 8, 20)
+COUNT = 3 * 2 * 2 * 3  # mixed_plan's indicators
+PLAN = "policy_goal__strategic_goal__plan_department__plan"
+KEYS = {
+    "monthly": [f"M{m:02d}" for m in range(1, 13)],
+    "quarterly": ["Q1", "Q2", "Q3", "Q4"],
+    "half_yearly": ["H1", "H2"],
+    "yearly": ["Y"],
+}
+
+
+def mixed_plan(seed=7, **sizes):
+    """Indicators of every frequency, aggregation and direction, with random results (some
+    missing, some sample), period targets and a blank frequency."""
+    rng = random.Random(seed)
+    sizes = {"departments": 3, "goals": 2, "policy_goals": 2, "indicators": 3, **sizes}
+    plan = make_plan(YEAR, **sizes)
+    indicators = list(Indicator.objects.filter(**{PLAN: plan}))
+    for n, indicator in enumerate(indicators):
+        indicator.frequency = ("monthly", "quarterly", "half_yearly", "yearly", "")[n % 5]
+        indicator.aggregation = ("sum", "latest", "average")[n % 3]
+        indicator.direction = ("higher", "lower", "range", "higher")[n % 4]
+        indicator.annual_target = Decimal(rng.choice([0, 50, 100, 120]))
+        indicator.target_min = Decimal(80) if n % 8 == 2 else None
+        indicator.target_max = Decimal(120) if n % 8 == 2 else None
+        indicator.lower_is_better_method = ("ratio", "complement")[n % 2]
+    Indicator.objects.bulk_update(
+        indicators,
+        [
+            "frequency",
+            "aggregation",
+            "direction",
+            "annual_target",
+            "target_min",
+            "target_max",
+            "lower_is_better_method",
+        ],
+    )
+    results, targets = [], []
+    for n, indicator in enumerate(indicators):
+        keys = KEYS[indicator.frequency or "yearly"]
+        for k, key in enumerate(keys):
+            if rng.random() < 0.8:
+                value = None if rng.random() < 0.1 else Decimal(rng.randint(0, 150))
+                results.append(
+                    Result(indicator=indicator, period=key, value=value, is_sample=k == n % 7)
+                )
+            if n % 6 == 1:
+                targets.append(PeriodTarget(indicator=indicator, period=key, target=Decimal(30)))
+    Result.objects.bulk_create(results)
+    PeriodTarget.objects.bulk_create(targets)
+    return plan
+
+
+def plan_indicators(plan):
+    return Indicator.objects.filter(**{PLAN: plan})
+
+
+def assert_current(plan, today=TODAY):
+    """Every standing of the plan is what services computes now."""
+    rows = tracking_rows(plan_indicators(plan), plan, today)
+    stored = {s.indicator_id: s for s in IndicatorStanding.objects.all()}
+    for row in rows:
+        kept = stored[row.indicator.pk]
+        assert kept.as_of == standing.standing_month(plan, today)
+        assert kept.computed_version == kept.inputs_version
+        for name, value in standing_values(row).items():
+            assert getattr(kept, name) == value, (row.indicator.name, name)
+
+
+def stale_count(plan, today=TODAY):
+    """How many standings ensure() would compute (without computing them)."""
+    return len(standing.stale_versions(plan, plan_indicators(plan), today))
+
+
+@pytest.fixture
+def today(monkeypatch):
+    freeze_today(monkeypatch, TODAY)
+    return TODAY
+
+
+@pytest.fixture
+def plan(today):
+    return mixed_plan()
+
+
+# ---------------------------------------------------------------- computing
+
+
+def test_refresh_stores_what_services_computes(plan):
+    assert standing.refresh(plan, TODAY) == COUNT
+    assert_current(plan)
+    statuses = set(IndicatorStanding.objects.values_list("status", flat=True))
+    assert {"achieved", "behind", "missing"} <= statuses
+    assert IndicatorStanding.objects.filter(at_risk=True).exists()
+    assert IndicatorStanding.objects.exclude(last_due_missing="").exists()
+    assert standing.refresh(plan, TODAY) == 0  # current: nothing to do
+
+
+def test_a_standing_holds_for_its_month(plan):
+    standing.refresh(plan, TODAY)
+    assert stale_count(plan, date(YEAR, 8, 31)) == 0
+    assert stale_count(plan, date(YEAR, 9, 1)) == COUNT  # August has ended: M08 is due now
+    standing.refresh(plan, date(YEAR, 9, 1))
+    assert_current(plan, date(YEAR, 9, 1))
+
+
+def test_standing_month_is_kept_within_the_plan_year():
+    plan = Plan(fiscal_year=YEAR)
+    assert standing.standing_month(plan, date(YEAR, 8, 20)) == date(YEAR, 8, 1)
+    assert standing.standing_month(plan, date(YEAR - 3, 5, 2)) == date(YEAR - 1, 12, 1)
+    assert standing.standing_month(plan, date(YEAR - 1, 12, 31)) == date(YEAR - 1, 12, 1)
+    assert standing.standing_month(plan, date(YEAR, 1, 1)) == date(YEAR, 1, 1)
+    assert standing.standing_month(plan, date(YEAR + 1, 1, 5)) == date(YEAR + 1, 1, 1)
+    assert standing.standing_month(plan, date(YEAR + 4, 7, 1)) == date(YEAR + 1, 1, 1)
+
+
+def test_a_past_plan_stays_current_as_months_pass(today):
+    plan = mixed_plan()
+    later = date(YEAR + 1, 3, 1)
+    standing.refresh(plan, later)
+    assert stale_count(plan, date(YEAR + 2, 11, 30)) == 0
+    assert_current(plan, date(YEAR + 2, 11, 30))
+
+
+def test_new_thresholds_make_every_standing_outdated(plan):
+    standing.refresh(plan, TODAY)
+    Plan.objects.filter(pk=plan.pk).update(threshold_achieved=Decimal(80))
+    plan.refresh_from_db()
+    assert stale_count(plan) == COUNT
+    standing.refresh(plan, TODAY)
+    assert_current(plan)
+
+
+# ---------------------------------------------------------------- writes outdate
+
+
+def test_saving_a_value_outdates_that_indicator_only(plan):
+    standing.refresh(plan, TODAY)
+    result = Result.objects.filter(indicator__in=plan_indicators(plan)).exclude(value=None)[0]
+    result.value += 7
+    result.save()
+    assert stale_count(plan) == 1
+    assert standing.refresh(plan, TODAY) == 1
+    assert_current(plan)
+
+
+def test_a_review_step_does_not_outdate(plan):
+    standing.refresh(plan, TODAY)
+    result = Result.objects.filter(indicator__in=plan_indicators(plan)).exclude(value=None)[0]
+    result.status = ResultStatus.SUBMITTED
+    result.note = "검토 요청"
+    result.save()
+    assert stale_count(plan) == 0
+
+
+def test_new_and_deleted_results_targets_and_indicator_edits_outdate(plan):
+    standing.refresh(plan, TODAY)
+    first, second, third, fourth = plan_indicators(plan).filter(frequency="quarterly")[:4]
+    Result.objects.filter(indicator=first).delete()  # a queryset delete: one signal per row
+    Result.objects.create(indicator=second, period="Q4", value=Decimal(5))
+    PeriodTarget.objects.create(indicator=third, period="Q1", target=Decimal(1))
+    fourth.annual_target = Decimal(999)
+    fourth.save()
+    assert stale_count(plan) == 4
+    standing.refresh(plan, TODAY)
+    assert_current(plan)
+    PeriodTarget.objects.filter(indicator=third).delete()
+    assert stale_count(plan) == 1
+
+
+def test_moving_a_result_to_another_indicator_outdates_both(plan):
+    standing.refresh(plan, TODAY)
+    one, other = plan_indicators(plan).filter(frequency="yearly")[:2]
+    Result.objects.filter(indicator__in=(one, other)).delete()
+    standing.refresh(plan, TODAY)
+    result = Result.objects.create(indicator=one, period="Y", value=Decimal(3))
+    standing.refresh(plan, TODAY)
+    result.indicator = other
+    result.save()
+    assert stale_count(plan) == 2
+
+
+def test_deleting_indicators_and_goals_takes_their_standings(plan):
+    standing.refresh(plan, TODAY)
+    indicator = plan_indicators(plan).filter(results__isnull=True).first() or (
+        plan_indicators(plan).first()
+    )
+    Result.objects.filter(indicator=indicator).delete()
+    PeriodTarget.objects.create(indicator=indicator, period="Y", target=Decimal(2))
+    indicator.delete()  # its period targets go with it, and no standing is left behind
+    goal = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).last()
+    Result.objects.filter(indicator__policy_goal=goal).delete()
+    goal.delete()
+    remaining = plan_indicators(plan).count()
+    assert IndicatorStanding.objects.count() == remaining
+    standing.refresh(plan, TODAY)
+    assert_current(plan)
+
+
+def test_a_write_during_a_computation_leaves_the_standing_outdated(plan, monkeypatch):
+    """The computation read the data before the write committed: what it stores must not
+    count as current (it is computed again the next time)."""
+    from indicators import services
+
+    target = plan_indicators(plan).filter(frequency="yearly").first()
+    real_rows = services.tracking_rows
+    written = []
+
+    def rows_then_a_write(*args, **kwargs):
+        rows = real_rows(*args, **kwargs)  # read: before the write
+        if not written:
+            Result.objects.update_or_create(
+                indicator=target, period="Y", defaults={"value": Decimal(1234)}
+            )
+            written.append(True)
+        return rows
+
+    monkeypatch.setattr(services, "tracking_rows", rows_then_a_write)
+    standing.refresh(plan, TODAY)
+    assert stale_count(plan) == 1
+    monkeypatch.setattr(services, "tracking_rows", real_rows)
+    assert standing.refresh(plan, TODAY) == 1
+    assert_current(plan)
+
+
+def test_bulk_writers_outdate_what_they_wrote(plan, django_user_model):
+    from goals.tests.factories import csv_bytes
+    from indicators.results_import import import_results_files
+
+    standing.refresh(plan, TODAY)
+    indicator = plan_indicators(plan).filter(frequency="yearly").first()
+    Result.objects.filter(indicator=indicator).delete()
+    standing.refresh(plan, TODAY)
+    department = indicator.policy_goal.strategic_goal.plan_department
+    admin = make_user(django_user_model, "admin", roles.PLAN_ADMIN)
+    data = csv_bytes(
+        [["실국명", "성과지표명", "기간", "실적"], [department.name, indicator.name, "Y", "77"]]
+    )
+    outcome = import_results_files(YEAR, [("실적.csv", data)], user=admin, today=TODAY)
+    assert outcome.ok, outcome.errors
+    assert stale_count(plan) == 1
+    standing.refresh(plan, TODAY)
+    assert_current(plan)
+
+
+# ---------------------------------------------------------------- the overview counts them
+
+
+def _overview(client, query=""):
+    response = client.get(reverse("tracking:overview") + query)
+    assert response.status_code == 200
+    return response.context["data"]
+
+
+def test_the_overview_counts_what_the_rows_say(client, django_user_model, plan):
+    admin = make_user(django_user_model, "admin", roles.PLAN_ADMIN)
+    client.force_login(admin)
+    data = _overview(client)  # the month's first visit computes the standings
+    rows = tracking_rows(plan_indicators(plan), plan, TODAY)
+    expected = summarize(rows)
+    for key in ("total", "by_status", "rated", "completeness", "at_risk"):
+        assert data["summary"][key] == expected[key], key
+    assert data["summary"]["buckets"] == expected["buckets"]
+    for lines, key in ((data["departments"], "department"), (data["goals"], "strategic_goal")):
+        groups = group_by(rows, key)
+        assert [line["key"].pk for line in lines] == [g.key.pk for g in groups]
+        for line, group in zip(lines, groups, strict=True):
+            for name in ("total", "by_status", "completeness", "at_risk", "buckets"):
+                assert line["summary"][name] == group.summary[name], (key, name)
+            rates = [r.rate for r in group.rows if r.rate is not None]
+            mean = sum(rates) / len(rates) if rates else None
+            mean = mean.quantize(Decimal("0.01"), ROUND_HALF_UP) if rates else None
+            assert line["mean_rate"] == mean
+    risky = at_risk_rows(rows)
+    assert [item["indicator"].pk for item in data["at_risk"]] == [r.indicator.pk for r in risky]
+    assert [item["rate_value"] for item in data["at_risk"]] == [r.forecast.rate for r in risky]
+    # a status filter counts the stored statuses
+    behind = _overview(client, "?status=behind")
+    assert behind["summary"]["total"] == expected["by_status"]["behind"] > 0
+    quarterly = _overview(client, "?period=Q2")
+    assert quarterly["summary"]["total"] == sum(
+        1 for r in rows if r.indicator.frequency == "quarterly"
+    )
+
+
+def test_the_overview_follows_a_saved_value(client, django_user_model, plan):
+    admin = make_user(django_user_model, "admin", roles.PLAN_ADMIN)
+    client.force_login(admin)
+    before = _overview(client)["summary"]["by_status"]
+    indicator = plan_indicators(plan).filter(frequency="yearly", direction="higher").first()
+    Result.objects.filter(indicator=indicator).delete()
+    Indicator.objects.filter(pk=indicator.pk).update(annual_target=Decimal(100))
+    indicator.refresh_from_db()
+    indicator.save()  # an edit through the model outdates its standing
+    Result.objects.create(indicator=indicator, period="Y", value=Decimal(40))
+    after = _overview(client)
+    assert after["summary"]["total"] == sum(before.values())
+    rows = tracking_rows(plan_indicators(plan), plan, TODAY)
+    assert after["summary"]["by_status"] == summarize(rows)["by_status"]
+
+
+def test_a_current_overview_writes_nothing(client, django_user_model, plan):
+    admin = make_user(django_user_model, "admin", roles.PLAN_ADMIN)
+    client.force_login(admin)
+    _overview(client)
+    with CaptureQueriesContext(connection) as queries:
+        _overview(client)
+    writes = [q["sql"] for q in queries if q["sql"].split()[0].upper() in ("INSERT", "UPDATE")]
+    assert not [w for w in writes if "indicatorstanding" in w]
+
+
+# ---------------------------------------------------------------- the command
+
+
+def test_refresh_standings_command(plan):
+    out = StringIO()
+    call_command("refresh_standings", stdout=out)
+    assert f"{YEAR}: {COUNT}" in out.getvalue()
+    assert_current(plan)
+    out = StringIO()
+    call_command("refresh_standings", "--year", str(YEAR), stdout=out)
+    assert f"{YEAR}: 0" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("refresh_standings", "--year", "1999")
+
+
+def test_a_plan_import_outdates_the_indicators_it_rewrites(today):
+    from goals.importer import import_plan
+    from goals.tests.factories import synthetic_plan
+
+    plan = make_plan(YEAR, departments=1, goals=1, policy_goals=1, indicators=3)
+    standing.refresh(plan, TODAY)
+    data = synthetic_plan(departments=1, goals=1, policy_goals=1, indicators=3)
+    changed = data.departments[0].strategic_goals[0].policy_goals[0].indicators[1]
+    changed.attributes = {"annual_target": Decimal(55)}
+    result = import_plan(YEAR, data)
+    assert result.ok, result.errors
+    assert stale_count(plan) == 1
+    assert plan_indicators(plan).get(name=changed.name).standing.computed_version == 0
