@@ -31,6 +31,12 @@ requests (a different department or goal each request where the case says so):
                                                                   (--plan-requests times)
   export_grid       my/export/?format=xlsx as an officer         (--export-requests times)
   export_overview   overview/export/?format=xlsx as the plan admin (--export-requests times)
+  standings         not a request: every standing of this year's plan computed from scratch
+                    (indicators.standing), what the first overview of a month does unless
+                    refresh_standings ran ahead; in a transaction rolled back afterwards
+
+The overview counts the indicators' stored standings; before the cases they are made
+current, as refresh_standings leaves them.
 
 The others run --requests times. It prints p50 / p95 / max server time per case (the whole
 Django request: middleware, session, permission checks, the queries and the template or the
@@ -290,6 +296,7 @@ def fill(args, departments, officers, reviewers):
 
     from budgets.models import UnitProgram
     from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
+    from indicators import standing
     from indicators.models import Indicator
     from perfplan.changelog import change_context
     from perfplan.models import Plan
@@ -306,7 +313,8 @@ def fill(args, departments, officers, reviewers):
         with connection.cursor() as cursor:  # a dedicated database: every plan goes
             cursor.execute(
                 "TRUNCATE indicators_evidence, indicators_result, indicators_periodtarget, "
-                "indicators_entryexception, indicators_indicator, budgets_unitprogram, "
+                "indicators_entryexception, indicators_indicatorstanding, "
+                "indicators_indicator, budgets_unitprogram, "
                 "goals_policygoal, goals_strategicgoal, goals_plandepartment, perfplan_plan"
             )
         lagging = set(rng.sample(departments, max(1, len(departments) // 12)))
@@ -400,6 +408,7 @@ def fill(args, departments, officers, reviewers):
                     )
                     owners.append((pd.department_id, pd.department_id in lagging, definition))
             Indicator.objects.bulk_create(indicators, batch_size=5000)
+            standing.link_plan(plan)  # as the plan import does: each indicator's standing row
             counts["indicators"] += len(indicators)
             for indicator, (department_id, is_lagging, definition) in zip(
                 indicators, owners, strict=True
@@ -714,8 +723,40 @@ def profile(case_list, name, clients):
     print(f"{name} {url}: {response.status_code}, {(time.perf_counter() - started) * 1000:.0f} ms")
     for order in ("cumulative", "tottime"):
         stream = io.StringIO()
-        pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(30)
+        pstats.Stats(profiler, stream=stream).sort_stats(order).print_stats(
+            os.environ.get("BENCH_PROFILE_FILTER", ""),
+            int(os.environ.get("BENCH_PROFILE_LINES", "30")),
+        )
         print(stream.getvalue())
+
+
+STANDINGS = "standings"  # the pseudo-case: a whole plan's standings computed from scratch
+
+
+def measure_standings(plan):
+    """Seconds to compute every standing of `plan` (what the first overview of a month, or
+    refresh_standings, does), in a transaction rolled back afterwards."""
+    from django.db import transaction
+
+    from indicators import standing
+    from indicators.models import IndicatorStanding
+
+    class Rollback(Exception):
+        pass
+
+    figures = {}
+    try:
+        with transaction.atomic():
+            IndicatorStanding.objects.filter(plan=plan).update(as_of=None)
+            gc.collect()
+            started = time.perf_counter()
+            figures["computed"] = standing.ensure(plan)
+            figures["seconds"] = round(time.perf_counter() - started, 2)
+            raise Rollback
+    except Rollback:
+        pass
+    figures["per_second"] = round(figures["computed"] / figures["seconds"])
+    return figures
 
 
 def report(results, size, fill_seconds, args):
@@ -746,6 +787,13 @@ def report(results, size, fill_seconds, args):
             f"{name:<17} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['max_ms']:>8} {f['cpu_p95_ms']:>8} "
             f"{f['sql_p95_ms']:>8} {queries:>8} {rows:>6} {f['kb_p50']:>7} {full_gc:>10}  {verdict}"
         )
+    if STANDINGS in args.measured_standings:
+        f = args.measured_standings[STANDINGS]
+        print(
+            f"standings of this year's plan computed from scratch (the month's first overview, "
+            f"or refresh_standings ahead of it): {f['computed']:,} in {f['seconds']} s "
+            f"({f['per_second']:,}/s)"
+        )
     views = [f["p95_ms"] for f in results.values() if f["kind"] in JUDGED]
     worst = max(views) if views else None
     if worst is not None:
@@ -773,6 +821,7 @@ def main():
     from django.db import connection
     from django.test.utils import override_settings
 
+    from indicators import standing
     from indicators.models import Result
     from perfplan.changelog import change_context
     from perfplan.models import Plan
@@ -794,13 +843,19 @@ def main():
     last_plan = next((p for p in plans if p.fiscal_year < plan.fiscal_year), plan)
     rng = random.Random(args.seed + 1)
     case_list = cases(admin, officers, reviewers, plan, last_plan, rng)
+    with change_context(quiet=True):  # current standings, as refresh_standings leaves them
+        for each in (plan, last_plan):
+            standing.refresh(each)
+    args.measured_standings = {}
+    if not args.only or STANDINGS in args.only:
+        args.measured_standings[STANDINGS] = measure_standings(plan)
     if args.only:
-        unknown = set(args.only) - set(case_list)
+        unknown = set(args.only) - set(case_list) - {STANDINGS}
         if unknown:
             sys.exit(
                 f"unknown case(s): {', '.join(sorted(unknown))}; known: {', '.join(case_list)}"
             )
-        case_list = {name: case_list[name] for name in args.only}
+        case_list = {name: case_list[name] for name in args.only if name in case_list}
 
     plain_static = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -846,6 +901,7 @@ def main():
         "target_p95_ms": TARGET_MS,
         "gc": {"freeze": args.gc_freeze, "threshold": list(gc.get_threshold())},
         "results": results,
+        "standings": args.measured_standings.get(STANDINGS),
         "worst_view_p95_ms": worst,
         "meets_target": worst is not None and worst <= TARGET_MS,
     }

@@ -724,8 +724,10 @@ def _apply(work, plan, year, data):
                         obj.policy_goal = obj.policy_goal
             _bulk_update(model, changed, sorted(work.update_fields[model]))
     _delete(work, (PolicyGoal, StrategicGoal, PlanDepartment))
-    # Indicators rewritten without signals: their standings are outdated now.
+    # Written without signals: rewritten indicators' standings are outdated, new ones get
+    # theirs, and every standing is filed where its indicator now is.
     standing.touch(obj.pk for obj in work.update.get(Indicator, []))
+    standing.link_plan(plan)
     return plan
 
 

@@ -13,11 +13,11 @@ import django_filters.fields
 from django import forms
 from django.db.models import Q
 from django.forms.models import ModelChoiceIteratorValue
-from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
+from perfplan.html import escape
 from perfplan.models import Plan
 from perfplan.scoping import restrict
 
@@ -25,6 +25,9 @@ from .models import Direction, Frequency, Indicator, IndicatorType
 
 DEPT = "policy_goal__strategic_goal__plan_department"
 ALL = _("All")
+# A goal list longer than this is offered once a department (or strategic goal) narrows
+# it: a national plan has 750 strategic and 2,500 policy goals, too many for one select.
+LONG_LIST = 300
 
 
 class NameChoiceIterator(django_filters.fields.ModelChoiceIterator):
@@ -80,8 +83,8 @@ class FastSelect(forms.Select):
             selected = not selected_one and option_value in values
             selected_one |= selected
             parts.append(
-                f'\n  <option value="{conditional_escape(option_value)}"'
-                f"{' selected' if selected else ''}>{conditional_escape(label)}</option>\n"
+                f'\n  <option value="{escape(option_value)}"'
+                f"{' selected' if selected else ''}>{escape(label)}</option>\n"
             )
 
         for option_value, label in self.choices:  # iterated once: no COUNT of a queryset
@@ -89,7 +92,7 @@ class FastSelect(forms.Select):
                 option_value = ""
             if isinstance(label, (list, tuple)):  # an option group, as optgroups() reads it
                 if option_value:
-                    parts.append(f'\n  <optgroup label="{conditional_escape(option_value)}">')
+                    parts.append(f'\n  <optgroup label="{escape(option_value)}">')
                 for sub_value, sub_label in label:
                     option(sub_value, sub_label)
                 if option_value:
@@ -97,13 +100,11 @@ class FastSelect(forms.Select):
             else:
                 option(option_value, label)
         attributes = "".join(
-            f" {key}" if item is True else f' {key}="{conditional_escape(str(item))}"'
+            f" {key}" if item is True else f' {key}="{escape(str(item))}"'
             for key, item in self.build_attrs(self.attrs, attrs).items()
             if item is not False
         )
-        return mark_safe(
-            f'<select name="{conditional_escape(name)}"{attributes}>{"".join(parts)}\n</select>'
-        )
+        return mark_safe(f'<select name="{escape(name)}"{attributes}>{"".join(parts)}\n</select>')
 
 
 class TrackingFilter(django_filters.FilterSet):
@@ -169,17 +170,34 @@ class TrackingFilter(django_filters.FilterSet):
         self.filters["department"].queryset = restrict(
             PlanDepartment.objects.filter(plan=plan), user
         ).order_by("position", "id")
-        self.filters["strategic_goal"].queryset = restrict(
-            StrategicGoal.objects.filter(plan_department__plan=plan), user
-        ).order_by("plan_department__position", "position", "id")
-        self.filters["policy_goal"].queryset = restrict(
-            PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan), user
-        ).order_by(
-            "strategic_goal__plan_department__position",
-            "strategic_goal__position",
-            "strategic_goal_id",
-            "position",
-            "id",
+        department, goal = self._chosen("department"), self._chosen("strategic_goal")
+        self._offer(
+            "strategic_goal",
+            restrict(StrategicGoal.objects.filter(plan_department__plan=plan), user).order_by(
+                "plan_department__position", "position", "id"
+            ),
+            Q(plan_department__department_id=department) if department else None,
+            _("All (choose a department to list them)"),
+        )
+        if goal:
+            narrower = Q(strategic_goal_id=goal)
+        elif department:
+            narrower = Q(strategic_goal__plan_department__department_id=department)
+        else:
+            narrower = None
+        self._offer(
+            "policy_goal",
+            restrict(
+                PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan), user
+            ).order_by(
+                "strategic_goal__plan_department__position",
+                "strategic_goal__position",
+                "strategic_goal_id",
+                "position",
+                "id",
+            ),
+            narrower,
+            _("All (choose a department or strategic goal to list them)"),
         )
         self.filters["status"].extra["choices"] = list(STATUS_LABELS.items())
         year = plan.fiscal_year if plan else 2000
@@ -190,6 +208,25 @@ class TrackingFilter(django_filters.FilterSet):
             )
             for frequency in PERIOD_KEYS
         ]
+
+    def _chosen(self, name):
+        """The id given for a filter (not validated yet), or None."""
+        try:
+            return int((self.data or {}).get(name) or 0) or None
+        except (TypeError, ValueError):
+            return None
+
+    def _offer(self, name, goals, narrower, long_label):
+        """Offer `goals` in a goal filter: narrowed by the department or goal chosen, or, when
+        nothing narrows a list longer than LONG_LIST, only the one selected (the label says
+        how to list them). The value a URL gives stays valid whenever `goals` has it."""
+        selected = Q(pk=self._chosen(name))
+        if narrower is not None:
+            goals = goals.filter(narrower | selected)
+        elif len(goals.values_list("pk", flat=True)[: LONG_LIST + 1]) > LONG_LIST:
+            goals = goals.filter(selected)
+            self.filters[name].extra["empty_label"] = long_label
+        self.filters[name].queryset = goals
 
     # -------------------------------------------------------------- queryset filters
 
@@ -245,6 +282,15 @@ class TrackingFilter(django_filters.FilterSet):
         if period:
             rows = [row for row in rows if any(c.period.key == period for c in row.cells)]
         return rows
+
+    def narrows_indicators(self):
+        """A filter besides the year and the status (which apply to computed figures); an
+        invalid filter narrows to nothing."""
+        if not self.is_bound:
+            return False
+        if not self.is_valid():
+            return True
+        return any(v for k, v in self.form.cleaned_data.items() if k not in ("year", "status"))
 
     def is_filtered(self):
         if not self.is_bound or not self.is_valid():

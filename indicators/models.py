@@ -288,10 +288,12 @@ class IndicatorStanding(models.Model):
     indicators.services computes them, kept so that the plan overview counts stored rows
     instead of recomputing thousands of indicators (see indicators.standing).
 
-    Derived data, not a record: not in the change log, not editable. A standing holds for the
-    month it was computed for (`as_of`), the plan's thresholds it used, and the inputs it read:
-    writers of results, period targets and indicators raise `inputs_version`; the standing
-    is current while `computed_version` equals it.
+    Derived data, not a record: not in the change log, not editable. Every indicator has one
+    (created with it), filed under its plan and goals so that a whole plan is counted without
+    walking the hierarchy. A standing holds for the month it was computed for (`as_of`), the
+    plan's thresholds it used and the inputs it read: writers of results, period targets and
+    indicators raise `inputs_version`; the figures are current while `computed_version`
+    equals it.
     """
 
     indicator = models.OneToOneField(
@@ -301,6 +303,16 @@ class IndicatorStanding(models.Model):
         primary_key=True,
         related_name="standing",
     )
+    # Where the indicator is in the plan (kept up to date by indicators.standing.link).
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
+    plan_department = models.ForeignKey(
+        "goals.PlanDepartment", on_delete=models.CASCADE, related_name="+"
+    )
+    strategic_goal = models.ForeignKey(
+        "goals.StrategicGoal", on_delete=models.CASCADE, related_name="+"
+    )
+    policy_goal = models.ForeignKey(PolicyGoal, on_delete=models.CASCADE, related_name="+")
+
     inputs_version = models.PositiveIntegerField(default=0, db_default=0)
     computed_version = models.IntegerField(default=-1, db_default=-1)
     as_of = models.DateField(null=True)
@@ -316,6 +328,7 @@ class IndicatorStanding(models.Model):
     forecast_rate = models.DecimalField(max_digits=30, decimal_places=2, null=True)
     forecast_method = models.CharField(max_length=10, blank=True, db_default="")
     at_risk = models.BooleanField(default=False, db_default=False)
+    # sample results, or a sample definition: the overview marks such figures
     has_sample = models.BooleanField(default=False, db_default=False)
 
     class Meta:

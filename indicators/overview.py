@@ -1,38 +1,34 @@
-"""The plan overview's figures, counted from the indicators' stored standings.
+"""The plan overview's figures, counted by the database from the indicators' standings.
 
-One query reads every shown indicator with its standing (indicators.standing computes the
-outdated ones first); the counts are services.Tally's, the same as summarize()'s; the lines
-follow the plan's order. Nothing is computed per period or per result here, so a whole plan
-of 10,000 indicators costs one pass over 10,000 short rows.
+indicators.standing keeps each indicator's figures, filed under its plan and goals; the
+overview makes the outdated ones current, then counts them grouped by strategic goal (the
+department lines are the sums of their goals' lines), lists the indicators whose last due
+period is missing and the worst at risk. A fixed handful of queries on one table, whatever
+the plan's size; services.Tally holds the counts, as summarize() does for rows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.db.models import Count, Q, Sum
+
 from goals.models import PlanDepartment, StrategicGoal
 
 from . import standing
-from .models import Indicator
 from .periods import FREQUENCY_OF_KEY, get_period
-from .services import Tally
+from .services import BUCKETS, FORECAST_METHOD_TEXT, STATUSES, Tally
 
-DEPT = "policy_goal__strategic_goal__plan_department"
-FIELDS = (
-    f"{DEPT}_id",
-    "policy_goal__strategic_goal_id",
-    "name",
-    "is_sample",
-    "standing__status",
-    "standing__rate",
-    "standing__bucket",
-    "standing__due_count",
-    "standing__entered_due_count",
-    "standing__at_risk",
-    "standing__forecast_rate",
-    "standing__forecast_method",
-    "standing__last_due_missing",
-    "standing__has_sample",
+# The plan's order (as Indicator's), from the standing's own links.
+PLAN_ORDER = (
+    "plan_department__position",
+    "plan_department_id",
+    "strategic_goal__position",
+    "strategic_goal_id",
+    "policy_goal__position",
+    "policy_goal_id",
+    "indicator__position",
+    "indicator_id",
 )
 
 
@@ -57,9 +53,30 @@ class MissingEntry:
 
 @dataclass
 class Line:
+    """A department or strategic goal line: its counts, and (set by the view) the budget
+    and its share of the plan's."""
+
     key: GroupKey | None = None
     tally: Tally = field(default_factory=Tally)
     missing_last: list = field(default_factory=list)
+    share: object = None  # Decimal %, or None
+    budget: object = None  # Decimal 백만원, or None
+
+    @property
+    def summary(self):
+        return self.tally.summary()
+
+    @property
+    def mean_rate(self):
+        return self.tally.mean_rate
+
+    @property
+    def completeness(self):
+        return self.tally.completeness
+
+    @property
+    def at_risk(self):
+        return self.tally.at_risk
 
 
 @dataclass
@@ -67,50 +84,79 @@ class Overview:
     total: Tally
     departments: list  # [Line], in the plan's order
     goals: list  # [Line], in the plan's order
-    at_risk: list  # indicator ids projected to miss their target, worst first
-    methods: set  # the forecast methods of those
+    at_risk: list  # ids of indicators projected to miss their target, worst first
+    methods: list  # the forecast methods of those (FORECAST_METHOD_TEXT keys)
     has_sample: bool
 
 
-def plan_overview(plan, indicators, today, status=None):
-    """The Overview of `indicators` (a scoped, filtered queryset of `plan`'s); only the
-    indicators whose status is `status`, when given."""
+# The counts of one strategic goal's standings, in this order (see plan_overview).
+COUNTS = (
+    ("total", Count("pk")),
+    *((f"status_{s}", Count("pk", filter=Q(status=s))) for s in STATUSES),
+    *((f"bucket_{b[0]}", Count("pk", filter=Q(bucket=b[0]))) for b in BUCKETS),
+    ("due", Sum("due_count")),
+    ("entered", Sum("entered_due_count")),
+    ("risky", Count("pk", filter=Q(at_risk=True))),  # not "at_risk": the field's name
+    ("rate_sum", Sum("rate")),
+    ("rated", Count("rate")),
+    ("sample", Count("pk", filter=Q(has_sample=True))),
+    *(
+        (f"method_{m}", Count("pk", filter=Q(at_risk=True, forecast_method=m)))
+        for m in FORECAST_METHOD_TEXT
+    ),
+)
+_STATUSES = slice(3, 3 + len(STATUSES))  # after the two ids and the total
+_BUCKETS = slice(_STATUSES.stop, _STATUSES.stop + len(BUCKETS))
+_METHODS = tuple(FORECAST_METHOD_TEXT)
+
+
+def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None):
+    """The Overview of `standings` (a queryset of `plan`'s IndicatorStanding, narrowed as
+    the indicators shown are); only the indicators whose status is `status`, when given;
+    at most `at_risk_limit` at-risk ids."""
+    standing.ensure(plan, standings, today)
+    if status:
+        standings = standings.filter(status=status)
     total = Tally()
-    departments, goals = {}, {}
-    risky, methods = [], set()
-    has_sample = False
+    goals, departments = {}, {}
+    methods, sample = set(), 0
+    grouped = (
+        standings.order_by()
+        .values("strategic_goal_id", "plan_department_id")
+        .annotate(**dict(COUNTS))
+        .values_list("strategic_goal_id", "plan_department_id", *(name for name, _c in COUNTS))
+    )
+    for row in grouped:
+        goal = goals[row[0]] = Line()
+        goal.tally.merge(
+            row[2],
+            row[_STATUSES],
+            row[_BUCKETS],
+            *(value or 0 for value in row[_BUCKETS.stop : _BUCKETS.stop + 5]),
+        )
+        departments.setdefault(row[1], Line()).tally.add(goal.tally)
+        sample += row[_BUCKETS.stop + 5]
+        methods.update(m for m, n in zip(_METHODS, row[_BUCKETS.stop + 6 :], strict=True) if n)
+    for line in departments.values():
+        total.add(line.tally)
     year = plan.fiscal_year
-    ordered = indicators.order_by(*Indicator._meta.ordering)
-    for position, row in enumerate(standing.current_values(plan, ordered, FIELDS, today)):
-        (pk, department_id, goal_id, name, is_sample, row_status, rate, bucket, due, entered,
-         at_risk, forecast_rate, method, missing_key, sample_values) = row  # fmt: skip
-        if status and row_status != status:
-            continue
-        counts = (row_status, rate, bucket, due, entered, at_risk)
-        total.add(*counts)
-        department = departments.get(department_id)
-        if department is None:
-            department = departments[department_id] = Line()
-        department.tally.add(*counts)
-        goal = goals.get(goal_id)
-        if goal is None:
-            goal = goals[goal_id] = Line()
-        goal.tally.add(*counts)
-        if missing_key:
-            period = get_period(FREQUENCY_OF_KEY[missing_key], year, missing_key)
-            department.missing_last.append(MissingEntry(pk, name, period))
-        if at_risk:
-            # at_risk_rows()' order: the lowest projected rate first, then the plan's order
-            risky.append((forecast_rate is None, forecast_rate or 0, position, pk))
-            methods.add(method)
-        has_sample = has_sample or is_sample or sample_values
+    for department_id, pk, name, key in (
+        standings.exclude(last_due_missing="")
+        .order_by(*PLAN_ORDER)
+        .values_list("plan_department_id", "indicator_id", "indicator__name", "last_due_missing")
+    ):
+        period = get_period(FREQUENCY_OF_KEY[key], year, key)
+        departments[department_id].missing_last.append(MissingEntry(pk, name, period))
+    risky = standings.filter(at_risk=True).order_by("forecast_rate", *PLAN_ORDER)
+    if at_risk_limit is not None:
+        risky = risky[:at_risk_limit]
     return Overview(
         total=total,
         departments=_department_lines(departments),
         goals=_goal_lines(goals),
-        at_risk=[pk for *_order, pk in sorted(risky)],
-        methods=methods,
-        has_sample=has_sample,
+        at_risk=list(risky.values_list("indicator_id", flat=True)),
+        methods=sorted(methods),
+        has_sample=bool(sample),
     )
 
 

@@ -562,8 +562,13 @@ def standing_values(row):
         "forecast_rate": forecast.rate if forecast else None,
         "forecast_method": forecast.method if forecast else "",
         "at_risk": bool(forecast and forecast.at_risk),
-        "has_sample": row.has_sample,
+        "has_sample": is_sample_row(row),
     }
+
+
+def is_sample_row(row):
+    """Sample data shows in the row: sample results, or a sample definition."""
+    return bool(row.has_sample or row.indicator.is_sample)
 
 
 # ---------------------------------------------------------------- summaries
@@ -596,7 +601,8 @@ class Tally:
         self.buckets = {key: 0 for key, *_rest in BUCKETS}
         self.rate_sum = ZERO
 
-    def add(self, status, rate, bucket, due, entered, at_risk):
+    def count(self, status, rate, bucket, due, entered, at_risk):
+        """Count one indicator."""
         self.total += 1
         self.by_status[status] += 1
         if bucket:
@@ -608,10 +614,44 @@ class Tally:
         self.entered += entered
         self.at_risk += at_risk
 
+    def merge(self, total, by_status, buckets, due, entered, at_risk, rate_sum, rated):
+        """Add counts made elsewhere (the database's, from stored standings): by_status and
+        buckets as counts in the order of STATUSES and BUCKETS."""
+        self.total += total
+        counts = self.by_status
+        for status, count in zip(STATUSES, by_status, strict=True):
+            counts[status] += count
+        counts = self.buckets
+        for (bucket, *_rest), count in zip(BUCKETS, buckets, strict=True):
+            counts[bucket] += count
+        self.due += due
+        self.entered += entered
+        self.at_risk += at_risk
+        self.rate_sum += rate_sum
+        self.rated += rated
+
+    def add(self, other):
+        """Add another Tally's counts (a department's, from its goals')."""
+        self.merge(
+            other.total,
+            other.by_status.values(),
+            other.buckets.values(),
+            other.due,
+            other.entered,
+            other.at_risk,
+            other.rate_sum,
+            other.rated,
+        )
+
     @property
     def mean_rate(self):
         """The mean achievement rate of the indicators that have one (2 decimals)."""
         return _round(self.rate_sum / self.rated) if self.rated else None
+
+    @property
+    def completeness(self):
+        """Of the periods that have ended, the % with a value (None when none has ended)."""
+        return _percent(self.entered, self.due)
 
     def summary(self):
         by_status, buckets = self.by_status, self.buckets
@@ -629,7 +669,7 @@ class Tally:
             "completeness": {
                 "due": self.due,
                 "entered": self.entered,
-                "percent": _percent(self.entered, self.due),
+                "percent": self.completeness,
             },
             "at_risk": self.at_risk,
         }
@@ -643,7 +683,7 @@ def summarize(rows):
     """
     tally = Tally()
     for row in rows:
-        tally.add(
+        tally.count(
             row.status,
             row.rate,
             bucket_of(row.rate),

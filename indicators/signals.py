@@ -1,13 +1,21 @@
-"""Single saves and deletes that change what an indicator's standing is computed from raise
-its inputs_version (indicators.standing.touch); bulk writers call touch themselves."""
+"""Single saves keep the indicators' standings (indicators.standing) true: a write that
+changes what a standing is computed from outdates it (touch); a move in the hierarchy files
+it anew (link). Bulk writers call touch and link themselves."""
 
 from django.db.models.signals import post_delete, post_init, post_save
+
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 
 from . import standing
 from .models import Indicator, PeriodTarget, Result
 
 # What a standing reads of a result: a review step (status, reviewer, times) changes none.
 RESULT_INPUTS = ("indicator_id", "period", "value", "is_sample")
+PLAN_PATH = {
+    PolicyGoal: "policy_goal",
+    StrategicGoal: "policy_goal__strategic_goal",
+    PlanDepartment: "policy_goal__strategic_goal__plan_department",
+}
 
 
 def _result_inputs(instance):
@@ -19,9 +27,7 @@ def _result_loaded(sender, instance, **kwargs):
     instance._standing_inputs = _result_inputs(instance) if instance.pk is not None else None
 
 
-def _result_saved(sender, instance, created, raw=False, **kwargs):
-    if raw:
-        return
+def _result_saved(sender, instance, created, **kwargs):
     now = _result_inputs(instance)
     before = None if created else getattr(instance, "_standing_inputs", None)
     if before != now:
@@ -44,9 +50,8 @@ def _result_deleted(sender, instance, origin=None, **kwargs):
         standing.touch([instance.indicator_id])
 
 
-def _target_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        standing.touch([instance.indicator_id])
+def _target_saved(sender, instance, **kwargs):
+    standing.touch([instance.indicator_id])
 
 
 def _target_deleted(sender, instance, origin=None, **kwargs):
@@ -54,9 +59,14 @@ def _target_deleted(sender, instance, origin=None, **kwargs):
         standing.touch([instance.indicator_id])
 
 
-def _indicator_saved(sender, instance, created, raw=False, **kwargs):
-    if not raw and not created:  # a new indicator has no standing yet
-        standing.touch([instance.pk])
+def _indicator_saved(sender, instance, **kwargs):
+    standing.touch([instance.pk])  # a new indicator gets its row here
+
+
+def _goal_saved(sender, instance, created, **kwargs):
+    if not created:  # a new goal has no indicators yet
+        below = Indicator.objects.filter(**{PLAN_PATH[sender]: instance})
+        standing.link(below.values_list("pk", flat=True))
 
 
 def connect():
@@ -66,3 +76,7 @@ def connect():
     post_save.connect(_target_saved, sender=PeriodTarget, dispatch_uid="standing_target_save")
     post_delete.connect(_target_deleted, sender=PeriodTarget, dispatch_uid="standing_target_delete")
     post_save.connect(_indicator_saved, sender=Indicator, dispatch_uid="standing_indicator")
+    for model in PLAN_PATH:
+        post_save.connect(
+            _goal_saved, sender=model, dispatch_uid=f"standing_{model._meta.model_name}"
+        )

@@ -49,9 +49,11 @@ from .models import (
     Evidence,
     Frequency,
     Indicator,
+    IndicatorStanding,
     Result,
     ResultStatus,
 )
+from .services import is_sample_row
 
 DEPT = "policy_goal__strategic_goal__plan_department"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -146,10 +148,6 @@ def row_summary(row):
         "last_update": fmt_time(row.last_update),
         "sparkline": str(charts.sparkline_svg(chart_data(row))),
     }
-
-
-def is_sample_row(row):
-    return bool(row.has_sample or row.indicator.is_sample)
 
 
 def _download(data, filename, content_type):
@@ -1098,28 +1096,6 @@ def _bucket_bars(summary):
     ]
 
 
-def _group_line(line, share, budget=None):
-    summary = line.tally.summary()
-    mean_rate = line.tally.mean_rate
-    return {
-        "key": line.key,
-        "summary": summary,
-        "mean_rate": mean_rate,
-        "mean_rate_text": fmt_rate(mean_rate),
-        "share": share,
-        "share_text": format_share(share) if share is not None else "",
-        "budget": budget,
-        "budget_text": format_amount(budget) if budget is not None else "",
-        "completeness_text": fmt_rate(summary["completeness"]["percent"]),
-        # bar lengths in px: the share (0–100 %) over 200 px, the rate (capped at 150 %) too
-        "share_width": round(float(share) * 2) if share is not None else 0,
-        "rate_width": round(min(float(mean_rate), 150) * 200 / 150) if mean_rate is not None else 0,
-        "missing_last": line.missing_last,
-        "buckets": _bucket_bars(summary),
-        "at_risk": summary["at_risk"],
-    }
-
-
 def plan_shares(plan, user):
     """Budget shares (비중 %) of strategic goals and departments, over the whole plan.
 
@@ -1159,7 +1135,13 @@ def at_risk_items(indicator_ids):
     """The at-risk list's lines for these indicators (worst first, as given)."""
     from .services import FORECAST_METHOD_TEXT
 
-    found = Indicator.objects.select_related("standing", DEPT).in_bulk(indicator_ids)
+    shown = ("name", "direction", "annual_target", "target_min", "target_max")
+    figures = ("projected", "forecast_rate", "forecast_method", "has_sample")
+    found = (
+        Indicator.objects.select_related("standing", DEPT)
+        .only(*shown, f"{DEPT}__name", *(f"standing__{f}" for f in figures))
+        .in_bulk(indicator_ids)
+    )
     items = []
     for pk in indicator_ids:
         indicator = found[pk]
@@ -1168,7 +1150,7 @@ def at_risk_items(indicator_ids):
             {
                 "indicator": indicator,
                 "department_name": indicator.policy_goal.strategic_goal.plan_department.name,
-                "is_sample": figures.has_sample or indicator.is_sample,
+                "is_sample": figures.has_sample,
                 "projected_value": figures.projected,
                 "rate_value": figures.forecast_rate,
                 "projected": fmt_value(figures.projected),
@@ -1181,38 +1163,44 @@ def at_risk_items(indicator_ids):
 
 
 def overview_data(screen, user, *, all_at_risk=False):
-    """The overview's figures, from the indicators' standings (indicators.overview): a fixed
-    number of queries and nothing computed per result, whatever the plan's size."""
+    """The overview's figures, counted from the indicators' standings (indicators.overview):
+    a fixed number of queries and nothing computed per result, whatever the plan's size."""
     from .overview import plan_overview
     from .services import FORECAST_METHOD_TEXT
 
     if screen.plan is None:
         return None
-    status = screen.filterset.status_value if screen.filterset else None
-    overview = plan_overview(screen.plan, screen.indicators, screen.today, status)
+    standings = IndicatorStanding.objects.filter(plan=screen.plan)
+    if screen.filterset.narrows_indicators() or not sees_all(user):
+        # the shown indicators: restricted to the user's departments and filtered
+        standings = standings.filter(indicator__in=screen.indicators)
+    overview = plan_overview(
+        screen.plan,
+        standings,
+        screen.today,
+        status=screen.filterset.status_value,
+        at_risk_limit=None if all_at_risk else AT_RISK_SHOWN,
+    )
     goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(screen.plan, user)
-    departments = [
-        _group_line(line, dept_shares.get(line.key.pk), dept_budgets.get(line.key.pk))
-        for line in overview.departments
-    ]
-    goals = [
-        _group_line(line, goal_shares.get(line.key.pk), goal_budgets.get(line.key.pk))
-        for line in overview.goals
-    ]
+    for lines, shares, budgets in (
+        (overview.departments, dept_shares, dept_budgets),
+        (overview.goals, goal_shares, goal_budgets),
+    ):
+        for line in lines:
+            line.share, line.budget = shares.get(line.key.pk), budgets.get(line.key.pk)
     summary = overview.total.summary()
-    shown = overview.at_risk if all_at_risk else overview.at_risk[:AT_RISK_SHOWN]
-    methods = sorted(overview.methods) or list(FORECAST_METHOD_TEXT)
+    methods = overview.methods or list(FORECAST_METHOD_TEXT)
     return {
         # The worst first, as many as a page can hold; the exports list them all.
         "at_risk_shown": AT_RISK_SHOWN,
-        "at_risk_more": max(0, len(overview.at_risk) - len(shown)),
+        "at_risk_more": summary["at_risk"] - len(overview.at_risk),
         "summary": summary,
         "buckets": _bucket_bars(summary),
         "completeness_text": fmt_rate(summary["completeness"]["percent"]),
-        "departments": departments,
-        "goals": goals,
-        "at_risk": at_risk_items(shown),
-        "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods if m in FORECAST_METHOD_TEXT],
+        "departments": overview.departments,
+        "goals": overview.goals,
+        "at_risk": at_risk_items(overview.at_risk),
+        "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods],
         "has_sample": overview.has_sample,
     }
 
@@ -1333,17 +1321,17 @@ def overview_tables(screen, data):
     bucket_columns = [Column(b["label"], "count") for b in data["buckets"]] if data else []
 
     def group_cells(line):
-        summary = line["summary"]
+        tally = line.tally
         return [
-            summary["total"],
-            *[summary["by_status"][s] for s in STATUSES],
-            *[b["count"] for b in line["buckets"]],
-            line["mean_rate"],
-            line["budget"],
-            line["share"],
-            summary["completeness"]["percent"],
-            ", ".join(f"{m.name} ({m.period.label})" for m in line["missing_last"]),
-            line["at_risk"],
+            tally.total,
+            *[tally.by_status[s] for s in STATUSES],
+            *tally.buckets.values(),
+            line.mean_rate,
+            line.budget,
+            line.share,
+            line.completeness,
+            ", ".join(f"{m.name} ({m.period.label})" for m in line.missing_last),
+            line.at_risk,
         ]
 
     tail = [
@@ -1364,7 +1352,7 @@ def overview_tables(screen, data):
             *bucket_columns,
             *tail,
         ],
-        [[line["key"].name, *group_cells(line)] for line in (data["departments"] if data else [])],
+        [[line.key.name, *group_cells(line)] for line in (data["departments"] if data else [])],
     )
     goals = SheetTable(
         "goals",
@@ -1378,7 +1366,7 @@ def overview_tables(screen, data):
             *tail,
         ],
         [
-            [line["key"].department_name, line["key"].name, *group_cells(line)]
+            [line.key.department_name, line.key.name, *group_cells(line)]
             for line in (data["goals"] if data else [])
         ],
     )

@@ -6,22 +6,18 @@ exactly what the template wrote for each cell of a GridRow (indicators.views), e
 same way, with the page's CSRF token and address.
 """
 
-import html
-
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from perfplan.html import escape
+
 register = template.Library()
 PAGE = "tracking_grid_page"  # the page's constants, kept in the template's render context
 
 
-def _escape(value):
-    """As the template escapes a variable (django.utils.html.conditional_escape), faster."""
-    if hasattr(value, "__html__"):
-        return value.__html__()
-    return html.escape(str(value))
+_escape = escape  # as the template escapes a variable, faster
 
 
 def _texts():

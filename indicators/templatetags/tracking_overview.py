@@ -2,7 +2,8 @@
 
 A whole plan has some 250 department and 750 goal lines of twenty cells each; through the
 template engine they took most of the page's time (bench/tracking_views.py). The tags write
-what the template wrote for each line, escaped the same way (tracking_grid._escape).
+the markup of each line (indicators.overview.Line) from its counts, escaped as the template
+escapes (perfplan.html.escape).
 """
 
 from django import template
@@ -11,31 +12,37 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .tracking_grid import _escape
+from perfplan.html import escape
+from perfplan.numbers import format_amount, format_share
+
+from ..services import BUCKETS, STATUSES
 
 register = template.Library()
 DASH = "—"
 
 
-def _counts(line):
-    summary = line["summary"]
-    return "".join(
-        f'<td class="num" data-status="{_escape(s["key"])}">{s["count"]}</td>'
-        for s in summary["statuses"]
-    )
+def _rate(value):
+    return DASH if value is None else f"{format_share(value)}%"
 
 
-def _distribution(line, labels):
-    buckets = line["buckets"]
-    title = " · ".join(f"{labels[b['key']]}: {b['count']}" for b in buckets)
+def _counts(tally):
+    counts = tally.by_status
+    return "".join(f'<td class="num" data-status="{s}">{counts[s]}</td>' for s in STATUSES)
+
+
+def _distribution(tally, labels):
+    counts = tally.buckets
+    total = sum(counts.values()) or 1
+    title = " · ".join(f"{labels[key]}: {counts[key]}" for key, *_rest in BUCKETS)
     bars = "".join(
-        f'<span class="b{b["index"]}" style="width: {b["width"]}%"></span>' for b in buckets
+        f'<span class="b{index}" style="width: {round(counts[key] * 100 / total, 1)}%"></span>'
+        for index, (key, *_rest) in enumerate(BUCKETS)
     )
     return f'<td class="bar-cell"><div class="distribution" title="{title}">{bars}</div></td>'
 
 
 def _missing(line, indicator_url):
-    entries = line["missing_last"]
+    entries = line.missing_last
     if not entries:
         return DASH
     count = len(entries)
@@ -43,42 +50,44 @@ def _missing(line, indicator_url):
         "counter": count
     }
     items = "".join(
-        f'<li><a href="{indicator_url % e.indicator_id}">{_escape(e.name)}'
-        f"</a> ({_escape(e.period.label)})</li>"
+        f'<li><a href="{indicator_url % e.indicator_id}">{escape(e.name)}</a> '
+        f"({escape(e.period.label)})</li>"
         for e in entries
     )
-    return f"<details><summary>{_escape(summary)}</summary>\n      <ul>{items}</ul></details>"
+    return f"<details><summary>{escape(summary)}</summary>\n      <ul>{items}</ul></details>"
 
 
-def _text(value):
-    return _escape(value) if value else DASH
+def _share(line):
+    return DASH if line.share is None else format_share(line.share)
 
 
-def _bucket_labels(lines):
-    return {b["key"]: _escape(b["label"]) for b in lines[0]["buckets"]} if lines else {}
+def _indicator_url():
+    """The indicator page's address as a %d pattern (one reverse() for every link)."""
+    head, _sep, tail = reverse("tracking:indicator", args=[0]).rpartition("/0/")
+    return head.replace("%", "%%") + "/%d/" + tail.replace("%", "%%")
 
 
 @register.simple_tag
 def department_lines(lines):
-    """The <tr> of each department line (indicators.views._group_line)."""
+    """The <tr> of each department line."""
     if not lines:
-        return mark_safe(f'<tr><td colspan="13">{_escape(_("No indicators match."))}</td></tr>')
-    labels = _bucket_labels(lines)
+        return mark_safe(f'<tr><td colspan="13">{escape(_("No indicators match."))}</td></tr>')
+    labels = {key: escape(label) for key, label, *_rest in BUCKETS}
     indicator_url = _indicator_url()
     rows = []
     for line in lines:
-        key = line["key"]
+        key, tally = line.key, line.tally
         rows.append(
             f'<tr data-department="{key.department_id}">\n'
-            f'    <th scope="row">{_escape(key.name)}</th>\n'
-            f'    <td class="num">{line["summary"]["total"]}</td>\n'
-            f"    {_counts(line)}\n"
-            f"    {_distribution(line, labels)}\n"
-            f'    <td class="num">{_text(line["mean_rate_text"])}</td>\n'
-            f'    <td class="num">{_text(line["share_text"])}</td>\n'
-            f'    <td class="num">{_text(line["completeness_text"])}</td>\n'
+            f'    <th scope="row">{escape(key.name)}</th>\n'
+            f'    <td class="num">{tally.total}</td>\n'
+            f"    {_counts(tally)}\n"
+            f"    {_distribution(tally, labels)}\n"
+            f'    <td class="num">{_rate(tally.mean_rate)}</td>\n'
+            f'    <td class="num">{_share(line)}</td>\n'
+            f'    <td class="num">{_rate(tally.completeness)}</td>\n'
             f'    <td class="missing-last">{_missing(line, indicator_url)}</td>\n'
-            f'    <td class="num{" at-risk" if line["at_risk"] else ""}">{line["at_risk"]}</td>\n'
+            f'    <td class="num{" at-risk" if tally.at_risk else ""}">{tally.at_risk}</td>\n'
             f"  </tr>"
         )
     return mark_safe("\n  ".join(rows))
@@ -86,42 +95,40 @@ def department_lines(lines):
 
 @register.simple_tag
 def goal_lines(lines):
-    """The <tr> of each strategic goal line (indicators.views._group_line)."""
+    """The <tr> of each strategic goal line: its budget share beside its achievement."""
     if not lines:
-        return mark_safe(f'<tr><td colspan="12">{_escape(_("No indicators match."))}</td></tr>')
-    share_title = _escape(_("budget share (%)"))
-    rate_title = _escape(_("average achievement rate"))
+        return mark_safe(f'<tr><td colspan="12">{escape(_("No indicators match."))}</td></tr>')
+    share_title = escape(_("budget share (%)"))
+    rate_title = escape(_("average achievement rate"))
     rows = []
     for line in lines:
-        key = line["key"]
+        key, tally = line.key, line.tally
+        mean_rate = tally.mean_rate
         bars = ""
-        if line["share"] is not None:
+        if line.share is not None:
+            # bar lengths in px: the share (0–100 %) over 200 px, the rate (capped at 150 %) too
             bars += (
-                f'<span class="hbar share" style="width: {line["share_width"]}px" '
-                f'title="{share_title} {_escape(line["share_text"])}"></span><br>'
+                f'<span class="hbar share" style="width: {round(float(line.share) * 2)}px" '
+                f'title="{share_title} {_share(line)}"></span><br>'
             )
-        if line["mean_rate"] is not None:
+        if mean_rate is not None:
+            width = round(min(float(mean_rate), 150) * 200 / 150)
             bars += (
-                f'<span class="hbar" style="width: {line["rate_width"]}px" '
-                f'title="{rate_title} {_escape(line["mean_rate_text"])}"></span>'
+                f'<span class="hbar" style="width: {width}px" '
+                f'title="{rate_title} {_rate(mean_rate)}"></span>'
             )
+        budget = DASH if line.budget is None else format_amount(line.budget)
         rows.append(
             f'<tr data-goal="{key.pk}">\n'
-            f'    <th scope="row">{_escape(key.name)} <span class="quiet">'
-            f"({_escape(key.department_name)})</span></th>\n"
-            f'    <td class="num">{_text(line["budget_text"])}</td>\n'
-            f'    <td class="num">{_text(line["share_text"])}</td>\n'
-            f'    <td class="num">{_text(line["mean_rate_text"])}</td>\n'
+            f'    <th scope="row">{escape(key.name)} <span class="quiet">'
+            f"({escape(key.department_name)})</span></th>\n"
+            f'    <td class="num">{budget}</td>\n'
+            f'    <td class="num">{_share(line)}</td>\n'
+            f'    <td class="num">{_rate(mean_rate)}</td>\n'
             f'    <td class="bar-cell">{bars}</td>\n'
-            f'    <td class="num">{line["summary"]["total"]}</td>\n'
-            f"    {_counts(line)}\n"
-            f'    <td class="num">{_text(line["completeness_text"])}</td>\n'
+            f'    <td class="num">{tally.total}</td>\n'
+            f"    {_counts(tally)}\n"
+            f'    <td class="num">{_rate(tally.completeness)}</td>\n'
             f"  </tr>"
         )
     return mark_safe("\n  ".join(rows))
-
-
-def _indicator_url():
-    """The indicator page's address as a %d pattern (one reverse() for every link)."""
-    head, sep, tail = reverse("tracking:indicator", args=[0]).rpartition("/0/")
-    return head.replace("%", "%%") + "/%d/" + tail.replace("%", "%%")

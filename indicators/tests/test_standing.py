@@ -106,7 +106,7 @@ def assert_current(plan, today=TODAY):
 
 def stale_count(plan, today=TODAY):
     """How many standings ensure() would compute (without computing them)."""
-    return len(standing.stale_versions(plan, plan_indicators(plan), today))
+    return len(standing.stale_versions(plan, IndicatorStanding.objects.filter(plan=plan), today))
 
 
 @pytest.fixture
@@ -121,6 +121,46 @@ def plan(today):
 
 
 # ---------------------------------------------------------------- computing
+
+
+def assert_filed(plan):
+    """Every indicator of the plan has its standing, filed where the indicator is."""
+    placed = {
+        i.pk: (
+            plan.pk,
+            i.policy_goal.strategic_goal.plan_department_id,
+            i.policy_goal.strategic_goal_id,
+            i.policy_goal_id,
+        )  # fmt: skip
+        for i in plan_indicators(plan).select_related("policy_goal__strategic_goal")
+    }
+    filed = {
+        s.indicator_id: (s.plan_id, s.plan_department_id, s.strategic_goal_id, s.policy_goal_id)
+        for s in IndicatorStanding.objects.filter(indicator__in=placed)
+    }
+    assert filed == placed
+
+
+def test_every_indicator_has_its_standing_from_the_start(plan):
+    assert_filed(plan)
+    assert stale_count(plan) == COUNT  # filed, not computed yet
+    goal = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).first()
+    created = Indicator.objects.create(policy_goal=goal, name="새 지표")
+    assert IndicatorStanding.objects.filter(indicator=created, plan=plan).exists()
+
+
+def test_a_move_in_the_hierarchy_files_the_standing_anew(plan):
+    from goals.models import StrategicGoal
+
+    standing.refresh(plan, TODAY)
+    goals = list(PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan))
+    indicator = plan_indicators(plan).filter(policy_goal=goals[0]).first()
+    indicator.policy_goal = goals[-1]
+    indicator.save()
+    other = StrategicGoal.objects.filter(plan_department__plan=plan).last()
+    goals[1].strategic_goal = other
+    goals[1].save()
+    assert_filed(plan)
 
 
 def test_refresh_stores_what_services_computes(plan):
@@ -300,14 +340,14 @@ def test_the_overview_counts_what_the_rows_say(client, django_user_model, plan):
     assert data["summary"]["buckets"] == expected["buckets"]
     for lines, key in ((data["departments"], "department"), (data["goals"], "strategic_goal")):
         groups = group_by(rows, key)
-        assert [line["key"].pk for line in lines] == [g.key.pk for g in groups]
+        assert [line.key.pk for line in lines] == [g.key.pk for g in groups]
         for line, group in zip(lines, groups, strict=True):
             for name in ("total", "by_status", "completeness", "at_risk", "buckets"):
-                assert line["summary"][name] == group.summary[name], (key, name)
+                assert line.summary[name] == group.summary[name], (key, name)
             rates = [r.rate for r in group.rows if r.rate is not None]
             mean = sum(rates) / len(rates) if rates else None
             mean = mean.quantize(Decimal("0.01"), ROUND_HALF_UP) if rates else None
-            assert line["mean_rate"] == mean
+            assert line.mean_rate == mean
     risky = at_risk_rows(rows)
     assert [item["indicator"].pk for item in data["at_risk"]] == [r.indicator.pk for r in risky]
     assert [item["rate_value"] for item in data["at_risk"]] == [r.forecast.rate for r in risky]
@@ -352,11 +392,11 @@ def test_a_current_overview_writes_nothing(client, django_user_model, plan):
 def test_refresh_standings_command(plan):
     out = StringIO()
     call_command("refresh_standings", stdout=out)
-    assert f"{YEAR}: {COUNT}" in out.getvalue()
+    assert f"{YEAR}년: 성과지표 현황 {COUNT}건 계산" in out.getvalue()
     assert_current(plan)
     out = StringIO()
     call_command("refresh_standings", "--year", str(YEAR), stdout=out)
-    assert f"{YEAR}: 0" in out.getvalue()
+    assert f"{YEAR}년: 성과지표 현황 0건 계산" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("refresh_standings", "--year", "1999")
 

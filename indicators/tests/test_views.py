@@ -575,15 +575,15 @@ def test_overview_by_department_and_goal_with_completeness_and_risk(
     data = response.context["data"]
     assert data["summary"]["by_status"]["achieved"] == 1
     assert data["summary"]["by_status"]["missing"] == 1
-    lines = {line["key"].department_id: line for line in data["departments"]}
-    assert lines[depts[0].pk]["completeness_text"] == "100.00%"
-    assert lines[depts[1].pk]["completeness_text"] == "50.00%"
-    assert [m.indicator_id for m in lines[depts[1].pk]["missing_last"]] == [theirs[1].pk]
-    assert lines[depts[0].pk]["share_text"] == "75.00"
+    lines = {line.key.department_id: line for line in data["departments"]}
+    assert lines[depts[0].pk].completeness == Decimal(100)
+    assert lines[depts[1].pk].completeness == Decimal(50)
+    assert [m.indicator_id for m in lines[depts[1].pk].missing_last] == [theirs[1].pk]
+    assert lines[depts[0].pk].share == Decimal(75)
     shares = budget_shares(
         {g.pk: g.budget for g in StrategicGoal.objects.filter(plan_department__plan=plan)}
     )
-    assert {line["key"].pk: line["share"] for line in data["goals"]} == shares
+    assert {line.key.pk: line.share for line in data["goals"]} == shares
     risky = [item["indicator"] for item in data["at_risk"]]
     assert theirs[0] in risky and mine[0] not in risky
     html = response.content.decode()
@@ -619,7 +619,7 @@ def test_overview_lists_the_worst_at_risk_and_points_to_the_csv_for_the_rest(
 def test_officer_overview_is_their_department_only(client, officer, depts, mine, theirs):
     client.force_login(officer)
     data = client.get(reverse("tracking:overview")).context["data"]
-    assert [line["key"].department_id for line in data["departments"]] == [depts[0].pk]
+    assert [line.key.department_id for line in data["departments"]] == [depts[0].pk]
     assert data["summary"]["total"] == 2
 
 
@@ -739,6 +739,10 @@ OUR_SOURCES = [
         "charts.py",
         "evidence.py",
         "templatetags/tracking_grid.py",
+        "templatetags/tracking_overview.py",
+        "overview.py",
+        "standing.py",
+        "management/commands/refresh_standings.py",
     )
 ]
 

@@ -29,7 +29,7 @@ class Command(BaseCommand):
             plans = plans.filter(fiscal_year__in=year)
             missing = sorted(set(year) - set(plans.values_list("fiscal_year", flat=True)))
             if missing:
-                raise CommandError(_("no plan for the fiscal year %(year)s") % {"year": missing[0]})
+                raise CommandError(_("There is no plan for %(year)s.") % {"year": missing[0]})
         today = timezone.localdate()
         for plan in plans:
             started = time.perf_counter()
