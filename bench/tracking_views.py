@@ -57,7 +57,7 @@ Usage:
     .venv/bin/python bench/tracking_views.py --refill          # empty the plans, fill again
     .venv/bin/python bench/tracking_views.py --profile grid_officer   # cProfile one request
     .venv/bin/python bench/tracking_views.py --gc-threshold 0  # what if: no collector pauses
-    .venv/bin/python bench/tracking_views.py --gc-freeze --gc-threshold 10000   # what if
+    .venv/bin/python bench/tracking_views.py --no-gc-tuning    # what if: Python's GC defaults
     BENCH_DATABASE_URL=postgres://user@host:5432/other .venv/bin/python bench/tracking_views.py
 
 Runs with production settings (DJANGO_DEBUG=0; a throwaway secret key; no SSL redirect,
@@ -138,15 +138,18 @@ def parse_args():
     parser.add_argument("--profile", metavar="CASE", help="cProfile one request of CASE")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="what if the app server called gc.freeze() once the app is loaded",
+        "--no-gc-tuning",
+        dest="gc_tuning",
+        action="store_false",
+        help="what if the app server kept Python's collector settings (perfplan/wsgi.py "
+        "tunes them as perfplan.runtime says; the bench does after its own setup)",
     )
     parser.add_argument(
         "--gc-threshold",
         type=int,
         metavar="N",
-        help="what if the collector's first threshold were N (default 700; 0: no automatic "
+        help="what if the collector's first threshold were N (served: "
+        "perfplan.runtime.YOUNG_THRESHOLD; Python's default 700; 0: no automatic "
         "collection, to see the figures without the collector's pauses)",
     )
     return parser.parse_args()
@@ -807,10 +810,15 @@ def report(results, size, fill_seconds, args):
         f"{load[2]:.1f} (wall times include waiting for a CPU; CPU = this request's own; "
         f"full GC = requests that ran a full garbage collection, its longest pause in ms)"
     )
-    if args.gc_freeze or args.gc_threshold is not None:
+    if not args.gc_tuning or args.gc_threshold is not None:
         print(
-            f"garbage collector as a what-if: freeze={args.gc_freeze}, "
-            f"thresholds={gc.get_threshold()} (default: no freeze, (700, 10, 10))"
+            f"garbage collector as a what-if: tuned={args.gc_tuning}, "
+            f"thresholds={gc.get_threshold()} (as served: perfplan.runtime)"
+        )
+    else:
+        print(
+            f"garbage collector as served (perfplan/wsgi.py, perfplan.runtime; here after "
+            f"the bench's setup): frozen, thresholds {gc.get_threshold()}"
         )
     return worst
 
@@ -825,6 +833,7 @@ def main():
     from indicators.models import Result
     from perfplan.changelog import change_context
     from perfplan.models import Plan
+    from perfplan.runtime import tune_garbage_collector
 
     with change_context(quiet=True):  # the bench's own setup stays out of the log
         departments = ensure_departments(args.departments)
@@ -863,10 +872,10 @@ def main():
     }
     clients = Clients()
     gc.collect()  # an app server process starts without the setup's garbage
+    if args.gc_tuning:
+        tune_garbage_collector()  # as perfplan/wsgi.py does once the app is loaded
     if args.gc_threshold is not None:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
-    if args.gc_freeze:
-        gc.freeze()
     with override_settings(STORAGES=plain_static):
         if args.profile:
             if args.profile not in case_list:
@@ -899,7 +908,7 @@ def main():
         "plan_requests": args.plan_requests,
         "export_requests": args.export_requests,
         "target_p95_ms": TARGET_MS,
-        "gc": {"freeze": args.gc_freeze, "threshold": list(gc.get_threshold())},
+        "gc": {"tuned": args.gc_tuning, "threshold": list(gc.get_threshold())},
         "results": results,
         "standings": args.measured_standings.get(STANDINGS),
         "worst_view_p95_ms": worst,

@@ -19,6 +19,10 @@ from . import standing
 from .periods import FREQUENCY_OF_KEY, get_period
 from .services import BUCKETS, FORECAST_METHOD_TEXT, STATUSES, Tally
 
+# Lines beyond this many are not listed on the page until a filter narrows them (the
+# exports list them all): a national plan has 750 strategic goals, 2,500 policy goals.
+LONG_LIST = 300
+
 # The plan's order (as Indicator's), from the standing's own links.
 PLAN_ORDER = (
     "plan_department__position",
@@ -83,7 +87,8 @@ class Line:
 class Overview:
     total: Tally
     departments: list  # [Line], in the plan's order
-    goals: list  # [Line], in the plan's order
+    goals: list | None  # [Line], in the plan's order; None: more than the goal limit
+    goal_count: int
     at_risk: list  # ids of indicators projected to miss their target, worst first
     methods: list  # the forecast methods of those (FORECAST_METHOD_TEXT keys)
     has_sample: bool
@@ -110,33 +115,40 @@ _BUCKETS = slice(_STATUSES.stop, _STATUSES.stop + len(BUCKETS))
 _METHODS = tuple(FORECAST_METHOD_TEXT)
 
 
-def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None):
+def _grouped(standings, plan, today):
+    counts = {**dict(COUNTS), "stale": Count("pk", filter=standing.outdated(plan, today))}
+    return list(
+        standings.order_by()
+        .values("strategic_goal_id", "plan_department_id")
+        .annotate(**counts)
+        .values_list("strategic_goal_id", "plan_department_id", *counts)
+    )
+
+
+def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, goal_limit=None):
     """The Overview of `standings` (a queryset of `plan`'s IndicatorStanding, narrowed as
     the indicators shown are); only the indicators whose status is `status`, when given;
-    at most `at_risk_limit` at-risk ids."""
-    standing.ensure(plan, standings, today)
+    at most `at_risk_limit` at-risk ids; no goal lines when there are more than
+    `goal_limit` (their counts are in the departments' lines all the same)."""
     if status:
+        standing.ensure(plan, standings, today)  # before a stored status selects any
         standings = standings.filter(status=status)
+    rows = _grouped(standings, plan, today)
+    if not status and any(row[-1] for row in rows):  # outdated: compute, count again
+        standing.ensure(plan, standings, today)
+        rows = _grouped(standings, plan, today)
+    tail = _BUCKETS.stop
     total = Tally()
     goals, departments = {}, {}
     methods, sample = set(), 0
-    grouped = (
-        standings.order_by()
-        .values("strategic_goal_id", "plan_department_id")
-        .annotate(**dict(COUNTS))
-        .values_list("strategic_goal_id", "plan_department_id", *(name for name, _c in COUNTS))
-    )
-    for row in grouped:
+    for row in rows:
         goal = goals[row[0]] = Line()
         goal.tally.merge(
-            row[2],
-            row[_STATUSES],
-            row[_BUCKETS],
-            *(value or 0 for value in row[_BUCKETS.stop : _BUCKETS.stop + 5]),
+            row[2], row[_STATUSES], row[_BUCKETS], *(v or 0 for v in row[tail : tail + 5])
         )
         departments.setdefault(row[1], Line()).tally.add(goal.tally)
-        sample += row[_BUCKETS.stop + 5]
-        methods.update(m for m, n in zip(_METHODS, row[_BUCKETS.stop + 6 :], strict=True) if n)
+        sample += row[tail + 5]
+        methods.update(m for m, n in zip(_METHODS, row[tail + 6 : -1], strict=True) if n)
     for line in departments.values():
         total.add(line.tally)
     year = plan.fiscal_year
@@ -150,10 +162,13 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None):
     risky = standings.filter(at_risk=True).order_by("forecast_rate", *PLAN_ORDER)
     if at_risk_limit is not None:
         risky = risky[:at_risk_limit]
+    department_lines = _department_lines(departments)
+    shown = goal_limit is None or len(goals) <= goal_limit
     return Overview(
         total=total,
-        departments=_department_lines(departments),
-        goals=_goal_lines(goals),
+        departments=department_lines,
+        goals=_goal_lines(goals, department_lines) if shown else None,
+        goal_count=len(goals),
         at_risk=list(risky.values_list("indicator_id", flat=True)),
         methods=sorted(methods),
         has_sample=bool(sample),
@@ -170,13 +185,17 @@ def _department_lines(lines):
     return result
 
 
-def _goal_lines(lines):
-    keyed = StrategicGoal.objects.filter(pk__in=lines).order_by(
-        "plan_department__position", "plan_department_id", "position", "id"
+def _goal_lines(lines, department_lines):
+    order = {line.key.pk: index for index, line in enumerate(department_lines)}
+    names = {line.key.pk: line.key.name for line in department_lines}
+    keyed = StrategicGoal.objects.filter(pk__in=lines).values_list(
+        "pk", "name", "plan_department_id", "position"
     )
     result = []
-    for pk, name, department_name in keyed.values_list("pk", "name", "plan_department__name"):
+    for pk, name, department_id, _position in sorted(
+        keyed, key=lambda goal: (order[goal[2]], goal[3], goal[0])
+    ):
         line = lines[pk]
-        line.key = GroupKey(pk, name, department_name=department_name)
+        line.key = GroupKey(pk, name, department_name=names[department_id])
         result.append(line)
     return result

@@ -74,12 +74,18 @@ def current(plan, today):
     )
 
 
+def outdated(plan, today):
+    """The condition of a standing that is not current `today` (the negation of current():
+    a standing never computed has no month, no thresholds)."""
+    return Q(as_of__isnull=True) | ~current(plan, today)
+
+
 def stale_versions(plan, standings, today=None):
     """{indicator id: inputs_version} of `standings` (a queryset of the plan's) that are not
     current."""
     today = today or timezone.localdate()
     return dict(
-        standings.exclude(current(plan, today))
+        standings.filter(outdated(plan, today))
         .order_by()
         .values_list("indicator_id", "inputs_version")
     )

@@ -1096,20 +1096,16 @@ def _bucket_bars(summary):
     ]
 
 
-def plan_shares(plan, user):
+def plan_shares(plan, goal_ids):
     """Budget shares (비중 %) of strategic goals and departments, over the whole plan.
 
     A share is the plan's own figure (as on the plan page): the denominator is the sum of
-    every strategic goal's budget, but only goals the user may see are returned.
+    every strategic goal's budget; goal figures are returned for `goal_ids` only (the goals
+    shown, already scoped).
     """
     goals = list(
         StrategicGoal.objects.filter(plan_department__plan=plan).values_list(
             "pk", "plan_department_id", "budget"
-        )
-    )
-    visible = set(
-        restrict(StrategicGoal.objects.filter(plan_department__plan=plan), user).values_list(
-            "pk", flat=True
         )
     )
     goal_shares = budget_shares({pk: budget for pk, _d, budget in goals})
@@ -1117,12 +1113,11 @@ def plan_shares(plan, user):
     for _pk, department_id, budget in goals:
         if budget is not None:
             by_department[department_id] = by_department.get(department_id, Decimal(0)) + budget
-    department_shares = budget_shares(by_department)
-    goal_budgets = {pk: budget for pk, _d, budget in goals if pk in visible}
+    shown = set(goal_ids)
     return (
-        {pk: s for pk, s in goal_shares.items() if pk in visible},
-        goal_budgets,
-        department_shares,
+        {pk: s for pk, s in goal_shares.items() if pk in shown},
+        {pk: budget for pk, _d, budget in goals if pk in shown},
+        budget_shares(by_department),
         by_department,
     )
 
@@ -1131,32 +1126,46 @@ def plan_shares(plan, user):
 AT_RISK_SHOWN = 100
 
 
+@dataclass
+class AtRiskIndicator:
+    """What the at-risk list shows of an indicator."""
+
+    pk: int
+    name: str
+    direction: str
+    annual_target: Decimal | None
+    target_min: Decimal | None
+    target_max: Decimal | None
+
+
 def at_risk_items(indicator_ids):
     """The at-risk list's lines for these indicators (worst first, as given)."""
     from .services import FORECAST_METHOD_TEXT
 
-    shown = ("name", "direction", "annual_target", "target_min", "target_max")
+    fields = ("name", "direction", "annual_target", "target_min", "target_max")
     figures = ("projected", "forecast_rate", "forecast_method", "has_sample")
-    found = (
-        Indicator.objects.select_related("standing", DEPT)
-        .only(*shown, f"{DEPT}__name", *(f"standing__{f}" for f in figures))
-        .in_bulk(indicator_ids)
-    )
+    found = {
+        row[0]: row
+        for row in Indicator.objects.filter(pk__in=indicator_ids).values_list(
+            "pk", *fields, f"{DEPT}__name", *(f"standing__{f}" for f in figures)
+        )
+    }
     items = []
     for pk in indicator_ids:
-        indicator = found[pk]
-        figures = indicator.standing
+        (_pk, name, direction, target, low, high, department, projected, rate, method,
+         sample) = found[pk]  # fmt: skip
+        indicator = AtRiskIndicator(pk, name, direction, target, low, high)
         items.append(
             {
                 "indicator": indicator,
-                "department_name": indicator.policy_goal.strategic_goal.plan_department.name,
-                "is_sample": figures.has_sample,
-                "projected_value": figures.projected,
-                "rate_value": figures.forecast_rate,
-                "projected": fmt_value(figures.projected),
-                "rate": fmt_rate(figures.forecast_rate),
+                "department_name": department,
+                "is_sample": sample,
+                "projected_value": projected,
+                "rate_value": rate,
+                "projected": fmt_value(projected),
+                "rate": fmt_rate(rate),
                 "target": annual_target_text(indicator),
-                "method": FORECAST_METHOD_TEXT.get(figures.forecast_method, ""),
+                "method": FORECAST_METHOD_TEXT.get(method, ""),
             }
         )
     return items
@@ -1164,8 +1173,11 @@ def at_risk_items(indicator_ids):
 
 def overview_data(screen, user, *, all_at_risk=False):
     """The overview's figures, counted from the indicators' standings (indicators.overview):
-    a fixed number of queries and nothing computed per result, whatever the plan's size."""
-    from .overview import plan_overview
+    a fixed number of queries and nothing computed per result, whatever the plan's size.
+
+    The page lists the 100 worst at risk and, up to LONG_LIST, the strategic goals; the
+    exports (all_at_risk) list everything."""
+    from .overview import LONG_LIST, plan_overview
     from .services import FORECAST_METHOD_TEXT
 
     if screen.plan is None:
@@ -1180,11 +1192,15 @@ def overview_data(screen, user, *, all_at_risk=False):
         screen.today,
         status=screen.filterset.status_value,
         at_risk_limit=None if all_at_risk else AT_RISK_SHOWN,
+        goal_limit=None if all_at_risk else LONG_LIST,
     )
-    goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(screen.plan, user)
+    goals = overview.goals or []
+    goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(
+        screen.plan, [line.key.pk for line in goals]
+    )
     for lines, shares, budgets in (
         (overview.departments, dept_shares, dept_budgets),
-        (overview.goals, goal_shares, goal_budgets),
+        (goals, goal_shares, goal_budgets),
     ):
         for line in lines:
             line.share, line.budget = shares.get(line.key.pk), budgets.get(line.key.pk)
@@ -1199,6 +1215,8 @@ def overview_data(screen, user, *, all_at_risk=False):
         "completeness_text": fmt_rate(summary["completeness"]["percent"]),
         "departments": overview.departments,
         "goals": overview.goals,
+        "goal_count": overview.goal_count,
+        "long_list": LONG_LIST,
         "at_risk": at_risk_items(overview.at_risk),
         "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods],
         "has_sample": overview.has_sample,

@@ -68,8 +68,8 @@ def _indicator_url():
 
 
 @register.simple_tag
-def department_lines(lines):
-    """The <tr> of each department line."""
+def department_lines(lines, year):
+    """The <tr> of each department line; a department's name opens its own overview."""
     if not lines:
         return mark_safe(f'<tr><td colspan="13">{escape(_("No indicators match."))}</td></tr>')
     labels = {key: escape(label) for key, label, *_rest in BUCKETS}
@@ -79,7 +79,8 @@ def department_lines(lines):
         key, tally = line.key, line.tally
         rows.append(
             f'<tr data-department="{key.department_id}">\n'
-            f'    <th scope="row">{escape(key.name)}</th>\n'
+            f'    <th scope="row"><a href="?year={year}&amp;department={key.department_id}">'
+            f"{escape(key.name)}</a></th>\n"
             f'    <td class="num">{tally.total}</td>\n'
             f"    {_counts(tally)}\n"
             f"    {_distribution(tally, labels)}\n"
@@ -129,6 +130,31 @@ def goal_lines(lines):
             f'    <td class="num">{tally.total}</td>\n'
             f"    {_counts(tally)}\n"
             f'    <td class="num">{_rate(tally.completeness)}</td>\n'
+            f"  </tr>"
+        )
+    return mark_safe("\n  ".join(rows))
+
+
+@register.simple_tag
+def at_risk_lines(items):
+    """The <tr> of each indicator of the at-risk list (indicators.views.at_risk_items)."""
+    if not items:
+        text = escape(_("No indicator is projected to miss its target."))
+        return mark_safe(f'<tr><td colspan="6" id="no-risk">{text}</td></tr>')
+    indicator_url = _indicator_url()
+    badge = f' <span class="sample-badge">{escape(_("Sample data"))}</span>'
+    rows = []
+    for item in items:
+        indicator = item["indicator"]
+        rows.append(
+            f'<tr data-indicator="{indicator.pk}">\n'
+            f"    <td>{escape(item['department_name'])}</td>\n"
+            f'    <td><a href="{indicator_url % indicator.pk}">{escape(indicator.name)}</a>'
+            f"{badge if item['is_sample'] else ''}</td>\n"
+            f'    <td class="num">{escape(item["target"])}</td>\n'
+            f'    <td class="num">{escape(item["projected"])}</td>\n'
+            f'    <td class="num at-risk">{escape(item["rate"])}</td>\n'
+            f'    <td class="quiet">{escape(item["method"])}</td>\n'
             f"  </tr>"
         )
     return mark_safe("\n  ".join(rows))

@@ -414,3 +414,26 @@ def test_a_plan_import_outdates_the_indicators_it_rewrites(today):
     assert result.ok, result.errors
     assert stale_count(plan) == 1
     assert plan_indicators(plan).get(name=changed.name).standing.computed_version == 0
+
+
+def test_a_long_goal_list_waits_for_a_department(client, django_user_model, plan, monkeypatch):
+    from indicators import overview
+
+    monkeypatch.setattr(overview, "LONG_LIST", 5)  # the plan has 6 strategic goals
+    client.force_login(make_user(django_user_model, "admin", roles.PLAN_ADMIN))
+    response = client.get(reverse("tracking:overview"))
+    data = response.context["data"]
+    html = response.content.decode()
+    assert data["goals"] is None and data["goal_count"] == 6
+    assert 'id="goals-long"' in html and 'id="goals"' not in html
+    department = data["departments"][1].key
+    link = f'href="?year={YEAR}&amp;department={department.department_id}"'
+    assert link in html  # the department's name opens its own overview
+    narrowed = client.get(f"{reverse('tracking:overview')}?department={department.department_id}")
+    assert [line.key.department_name for line in narrowed.context["data"]["goals"]] == [
+        department.name
+    ] * 2
+    csv_text = client.get(
+        reverse("tracking:overview_export") + "?format=csv&table=goals"
+    ).content.decode("utf-8-sig")
+    assert len(csv_text.strip().splitlines()) == 1 + 6  # the export lists them all

@@ -584,8 +584,8 @@ def test_overview_by_department_and_goal_with_completeness_and_risk(
         {g.pk: g.budget for g in StrategicGoal.objects.filter(plan_department__plan=plan)}
     )
     assert {line.key.pk: line.share for line in data["goals"]} == shares
-    risky = [item["indicator"] for item in data["at_risk"]]
-    assert theirs[0] in risky and mine[0] not in risky
+    risky = [item["indicator"].pk for item in data["at_risk"]]
+    assert theirs[0].pk in risky and mine[0].pk not in risky
     html = response.content.decode()
     assert 'id="forecast-method"' in html and 'id="at-risk-list"' in html
     with translation.override("ko"):
