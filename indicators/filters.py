@@ -223,7 +223,7 @@ class TrackingFilter(django_filters.FilterSet):
         selected = Q(pk=self._chosen(name))
         if narrower is not None:
             goals = goals.filter(narrower | selected)
-        elif len(goals.values_list("pk", flat=True)[: LONG_LIST + 1]) > LONG_LIST:
+        elif len(goals.order_by().values_list("pk", flat=True)[: LONG_LIST + 1]) > LONG_LIST:
             goals = goals.filter(selected)
             self.filters[name].extra["empty_label"] = long_label
         self.filters[name].queryset = goals

@@ -312,6 +312,12 @@ class IndicatorStanding(models.Model):
         "goals.StrategicGoal", on_delete=models.CASCADE, related_name="+"
     )
     policy_goal = models.ForeignKey(PolicyGoal, on_delete=models.CASCADE, related_name="+")
+    # The positions of the department, goals and indicator: the plan's order, without
+    # joining the hierarchy to sort a plan's standings.
+    department_position = models.PositiveIntegerField(default=0, db_default=0)
+    strategic_goal_position = models.PositiveIntegerField(default=0, db_default=0)
+    policy_goal_position = models.PositiveIntegerField(default=0, db_default=0)
+    position = models.PositiveIntegerField(default=0, db_default=0)
 
     inputs_version = models.PositiveIntegerField(default=0, db_default=0)
     computed_version = models.IntegerField(default=-1, db_default=-1)

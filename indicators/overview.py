@@ -16,6 +16,7 @@ from django.db.models import Count, Q, Sum
 from goals.models import PlanDepartment, StrategicGoal
 
 from . import standing
+from .models import Indicator
 from .periods import FREQUENCY_OF_KEY, get_period
 from .services import BUCKETS, FORECAST_METHOD_TEXT, STATUSES, Tally
 
@@ -23,15 +24,15 @@ from .services import BUCKETS, FORECAST_METHOD_TEXT, STATUSES, Tally
 # exports list them all): a national plan has 750 strategic goals, 2,500 policy goals.
 LONG_LIST = 300
 
-# The plan's order (as Indicator's), from the standing's own links.
+# The plan's order (as Indicator's), from the standing's own columns.
 PLAN_ORDER = (
-    "plan_department__position",
+    "department_position",
     "plan_department_id",
-    "strategic_goal__position",
+    "strategic_goal_position",
     "strategic_goal_id",
-    "policy_goal__position",
+    "policy_goal_position",
     "policy_goal_id",
-    "indicator__position",
+    "position",
     "indicator_id",
 )
 
@@ -152,13 +153,20 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, go
     for line in departments.values():
         total.add(line.tally)
     year = plan.fiscal_year
-    for department_id, pk, name, key in (
+    missing = list(
         standings.exclude(last_due_missing="")
         .order_by(*PLAN_ORDER)
-        .values_list("plan_department_id", "indicator_id", "indicator__name", "last_due_missing")
-    ):
+        .values_list("plan_department_id", "indicator_id", "last_due_missing")
+    )
+    # The names apart: joined in, PostgreSQL reads every plan's indicators to find them.
+    names = dict(
+        Indicator.objects.filter(pk__in=[pk for _d, pk, _k in missing])
+        .order_by()
+        .values_list("pk", "name")
+    )
+    for department_id, pk, key in missing:
         period = get_period(FREQUENCY_OF_KEY[key], year, key)
-        departments[department_id].missing_last.append(MissingEntry(pk, name, period))
+        departments[department_id].missing_last.append(MissingEntry(pk, names[pk], period))
     risky = standings.filter(at_risk=True).order_by("forecast_rate", *PLAN_ORDER)
     if at_risk_limit is not None:
         risky = risky[:at_risk_limit]

@@ -16,7 +16,7 @@ from datetime import date
 
 from django.utils.dates import MONTHS
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Frequency
@@ -35,7 +35,13 @@ _HALF_LABELS = {1: _("First half"), 2: _("Second half")}
 
 
 def _label_text(frequency, index):
-    # Evaluated when rendered, so that one Period shows in the language of each request.
+    # Evaluated when rendered, so that one Period shows in the language of each request;
+    # a grid shows hundreds of labels: each translated once per language.
+    return _label_in(get_language(), frequency, index)
+
+
+@functools.lru_cache(maxsize=128)
+def _label_in(language, frequency, index):
     if frequency == Frequency.MONTHLY:
         return str(MONTHS[index])  # Django's own catalogue: "March" / "3월"
     if frequency == Frequency.QUARTERLY:

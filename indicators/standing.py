@@ -33,7 +33,16 @@ from .models import IndicatorStanding
 COMPUTE_CHUNK = 1000  # indicators computed per batch: bounded memory, a few queries each
 LINK_CHUNK = 2000
 ANALYZE_FROM = 1000  # PostgreSQL: after writing this many, refresh the table's statistics
-PLACEMENT_FIELDS = ("plan", "plan_department", "strategic_goal", "policy_goal")
+PLACEMENT_FIELDS = (
+    "plan",
+    "plan_department",
+    "strategic_goal",
+    "policy_goal",
+    "department_position",
+    "strategic_goal_position",
+    "policy_goal_position",
+    "position",
+)
 COMPUTED_FIELDS = (
     *PLACEMENT_FIELDS,
     "computed_version",
@@ -127,6 +136,10 @@ def compute(plan, versions, today):
                 plan_department_id=row.department.pk,
                 strategic_goal_id=row.strategic_goal.pk,
                 policy_goal_id=row.policy_goal.pk,
+                department_position=row.department.position,
+                strategic_goal_position=row.strategic_goal.position,
+                policy_goal_position=row.policy_goal.position,
+                position=row.indicator.position,
                 computed_version=versions[row.indicator.pk],
                 as_of=as_of,
                 threshold_achieved=plan.threshold_achieved,
@@ -176,7 +189,8 @@ def _upsert_sql(where, bump):
     placement = ", ".join(f"{c} = excluded.{c}" for c in columns.values())
     sql = (
         f"INSERT INTO {table} (indicator_id, inputs_version, {', '.join(columns.values())}) "
-        f"SELECT i.id, {bump}, pd.plan_id, pd.id, sg.id, pg.id "
+        f"SELECT i.id, {bump}, pd.plan_id, pd.id, sg.id, pg.id, "
+        f"pd.position, sg.position, pg.position, i.position "
         f"FROM {_name(Indicator._meta.db_table)} i "
         f"JOIN {_name(PolicyGoal._meta.db_table)} pg ON pg.id = i.policy_goal_id "
         f"JOIN {_name(StrategicGoal._meta.db_table)} sg ON sg.id = pg.strategic_goal_id "

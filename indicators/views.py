@@ -1146,9 +1146,9 @@ def at_risk_items(indicator_ids):
     figures = ("projected", "forecast_rate", "forecast_method", "has_sample")
     found = {
         row[0]: row
-        for row in Indicator.objects.filter(pk__in=indicator_ids).values_list(
-            "pk", *fields, f"{DEPT}__name", *(f"standing__{f}" for f in figures)
-        )
+        for row in Indicator.objects.filter(pk__in=indicator_ids)
+        .order_by()
+        .values_list("pk", *fields, f"{DEPT}__name", *(f"standing__{f}" for f in figures))
     }
     items = []
     for pk in indicator_ids:

@@ -32,6 +32,8 @@ def _texts():
             ("return", _("Return (반려)")),
             ("reason_for", _("Reason for return (the officer sees it)")),
             ("return_with", _("Return with this reason")),
+            ("lower", "↓ " + _("lower is better")),
+            ("range", "↔ " + _("target range")),
         )
     }
 
@@ -108,9 +110,7 @@ def _cell(gc, pk, name, texts, page):
     )
 
 
-@register.simple_tag(takes_context=True)
-def grid_cells(context, line):
-    """The period cells of one grid row (an indicators.views.GridRow)."""
+def _page(context):
     page = context.render_context.get(PAGE)
     if page is None:
         token = context.get("csrf_token")
@@ -123,12 +123,70 @@ def grid_cells(context, line):
             ),
             "next": _escape(context["request"].get_full_path()),
             "cell_url": _cell_url(),
+            "indicator_url": _indicator_url(),
             "texts": _texts(),
         }
+    return page
+
+
+@register.simple_tag(takes_context=True)
+def grid_cells(context, line):
+    """The period cells of one grid row (an indicators.views.GridRow)."""
+    page = _page(context)
     indicator = line.row.indicator
     texts = page["texts"]
     name = _escape(indicator.name)
     return mark_safe("".join(_cell(gc, indicator.pk, name, texts, page) for gc in line.cells))
+
+
+@register.simple_tag(takes_context=True)
+def grid_line(context, line):
+    """One indicator's row of the grid (an indicators.views.GridRow): its name, unit and
+    target, its period cells, and its year-to-date figures as row_summary() gives them."""
+    page = _page(context)
+    texts = page["texts"]
+    row = line.row
+    indicator = row.indicator
+    summary = line.summary
+    pk = indicator.pk
+    name = _escape(indicator.name)
+    direction = DIRECTION_MARKS.get(indicator.direction)
+    mark = f'<span class="direction-mark">{texts[direction]}</span>' if direction else ""
+    sample = f'<span class="sample-badge">{texts["sample"]}</span>' if line.is_sample else ""
+    cells = "".join(_cell(gc, pk, name, texts, page) for gc in line.cells)
+    sample_class = ' class="is-sample"' if line.is_sample else ""
+    return mark_safe(
+        f'<tr id="row-{pk}" data-row data-indicator="{pk}" data-status="{_escape(row.status)}" '
+        f'data-department="{row.department.department_id}"'
+        f"{sample_class}>\n"
+        f'      <th scope="row" class="ind-name">\n'
+        f'        <a href="{page["indicator_url"] % pk}" class="indicator-link">{name}</a>\n'
+        f"        {sample}\n"
+        f"        {mark}\n"
+        f'        <span class="context">{_escape(row.strategic_goal.name)} › '
+        f"{_escape(row.policy_goal.name)}</span>\n"
+        f"      </th>\n"
+        f"      <td>{_escape(indicator.unit)}</td>\n"
+        f'      <td class="num">{_escape(summary["annual_target"])}</td>\n'
+        f"      {cells}\n"
+        f'      <td class="num" data-field="ytd_actual">{_escape(summary["ytd_actual"])}</td>\n'
+        f'      <td class="num" data-field="ytd_target">{_escape(summary["ytd_target"])}</td>\n'
+        f'      <td class="num" data-field="rate">{_escape(summary["rate"])}</td>\n'
+        f'      <td data-field="status"><span class="status-badge status-{_escape(row.status)}">'
+        f"{_escape(summary['status_label'])}</span></td>\n"
+        f'      <td data-field="last_update">{_escape(summary["last_update"])}</td>\n'
+        f'      <td data-field="sparkline" class="no-print">{summary["sparkline"]}</td>\n'
+        f"    </tr>"
+    )
+
+
+DIRECTION_MARKS = {"lower": "lower", "range": "range"}
+
+
+def _indicator_url():
+    """The indicator page's address as a %d pattern (one reverse() for every link)."""
+    head, _sep, tail = reverse("tracking:indicator", args=[0]).rpartition("/0/")
+    return head.replace("%", "%%") + "/%d/" + tail.replace("%", "%%")
 
 
 def _cell_url():

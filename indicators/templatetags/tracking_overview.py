@@ -7,7 +7,6 @@ escapes (perfplan.html.escape).
 """
 
 from django import template
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -16,6 +15,7 @@ from perfplan.html import escape
 from perfplan.numbers import format_amount, format_share
 
 from ..services import BUCKETS, STATUSES
+from .tracking_grid import _indicator_url
 
 register = template.Library()
 DASH = "—"
@@ -59,12 +59,6 @@ def _missing(line, indicator_url):
 
 def _share(line):
     return DASH if line.share is None else format_share(line.share)
-
-
-def _indicator_url():
-    """The indicator page's address as a %d pattern (one reverse() for every link)."""
-    head, _sep, tail = reverse("tracking:indicator", args=[0]).rpartition("/0/")
-    return head.replace("%", "%%") + "/%d/" + tail.replace("%", "%%")
 
 
 @register.simple_tag

@@ -161,6 +161,12 @@ def test_a_move_in_the_hierarchy_files_the_standing_anew(plan):
     goals[1].strategic_goal = other
     goals[1].save()
     assert_filed(plan)
+    other.position = 9  # a goal moved in the plan's order
+    other.save()
+    indicator.position = 7
+    indicator.save()
+    assert_filed(plan)
+    assert stale_count(plan) == 1  # the indicator's save; a move changes no figure
 
 
 def test_refresh_stores_what_services_computes(plan):
