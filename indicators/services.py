@@ -429,27 +429,35 @@ class TrackingRow:
 _RELATED = "policy_goal__strategic_goal__plan_department"
 
 
-# What a row and the grid read of a result; `people` adds who entered and reviewed it.
-ROW_RESULT_FIELDS = (
-    "id",
-    "indicator",
-    "period",
-    "value",
-    "status",
-    "version",
-    "is_sample",
-    "return_reason",
-    "updated_at",
-)
+class ResultFigures:
+    """What a row, the grid and a standing read of a result, without a model instance (a
+    department's grid has some 500 results; a standings batch, 12,000)."""
+
+    FIELDS = (
+        "id",
+        "indicator_id",
+        "period",
+        "value",
+        "status",
+        "version",
+        "is_sample",
+        "return_reason",
+        "updated_at",
+    )
+    __slots__ = ("pk", *FIELDS[1:])
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
 
 
 def tracking_rows(indicators, plan, today=None, *, people=True):
     """One TrackingRow per indicator of `plan` in `indicators` (a queryset, already scoped).
 
     A fixed number of queries whatever the number of indicators: the indicators with their
-    goals and department, their results and their period targets. Without `people` the
-    results are read without who entered them, and only the fields in ROW_RESULT_FIELDS
-    (what the grid and the standings need).
+    goals and department, their results and their period targets. With `people` the
+    results are Result instances with who entered them (the indicator page); without,
+    ResultFigures (the grid, the standings).
     """
     today = today or timezone.localdate()
     if isinstance(today, datetime):
@@ -457,30 +465,56 @@ def tracking_rows(indicators, plan, today=None, *, people=True):
     if not indicators.query.is_sliced:
         indicators = indicators.filter(**{f"{_RELATED}__plan": plan})
     queryset = indicators.select_related(f"{_RELATED}__plan", f"{_RELATED}__department")
+    # Ordered by period alone: the models' ordering (by indicator, i.e. through the whole
+    # plan hierarchy) joins every indicator of every plan to sort a few rows.
     if people:
-        results = Result.objects.select_related("entered_by")
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "results", queryset=Result.objects.select_related("entered_by").order_by("period")
+            ),
+            Prefetch("period_targets", queryset=PeriodTarget.objects.order_by("period")),
+        )
+        indicators = list(queryset)
+        results = {i.pk: i.results.all() for i in indicators}
+        targets = {i.pk: {t.period: t.target for t in i.period_targets.all()} for i in indicators}
     else:
-        results = Result.objects.only(*ROW_RESULT_FIELDS)
-    queryset = queryset.prefetch_related(
-        Prefetch("results", queryset=results.order_by("period")),
-        # Ordered by period alone: the model's ordering (by indicator, i.e. through the
-        # whole plan hierarchy) joins every indicator of every plan to sort a few targets.
-        Prefetch("period_targets", queryset=PeriodTarget.objects.order_by("period")),
-    )
+        indicators = list(queryset)
+        ids = [i.pk for i in indicators]
+        results, targets = defaultdict(list), defaultdict(dict)
+        for values in (
+            Result.objects.filter(indicator_id__in=ids)
+            .order_by("period")
+            .values_list(*ResultFigures.FIELDS)
+        ):
+            results[values[1]].append(ResultFigures(*values))
+        for indicator_id, period, target in (
+            PeriodTarget.objects.filter(indicator_id__in=ids)
+            .order_by()
+            .values_list("indicator_id", "period", "target")
+        ):
+            targets[indicator_id][period] = target
     year = plan.fiscal_year
     periods_cache = {}
     rows = []
-    for indicator in queryset:
+    for indicator in indicators:
         frequency = frequency_of(indicator)
         if frequency not in periods_cache:
             periods_cache[frequency] = periods_for(frequency, year)
-        rows.append(_row(indicator, plan, periods_cache[frequency], today))
+        rows.append(
+            _row(
+                indicator,
+                plan,
+                periods_cache[frequency],
+                today,
+                results[indicator.pk],
+                targets[indicator.pk],
+            )
+        )
     return rows
 
 
-def _row(indicator, plan, periods, today):
-    results = {r.period: r for r in indicator.results.all()}
-    targets = {t.period: t.target for t in indicator.period_targets.all()}
+def _row(indicator, plan, periods, today, results, targets):
+    results = {r.period: r for r in results}
     values = {k: r.value for k, r in results.items() if r.value is not None}
     policy_goal = indicator.policy_goal
     strategic_goal = policy_goal.strategic_goal
