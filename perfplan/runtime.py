@@ -2,8 +2,8 @@
 
 Python's cycle collector pauses whichever request is running when it decides to look at
 every object. In a server process two settings keep those pauses short and rare
-(bench/tracking_views.py, --no-gc-tuning shows the difference: department grids at national
-scale went from p95 ≈ 120–150 ms, with full collections of 60–90 ms, to ≈ 70–90 ms):
+(bench/tracking_views.py, --no-gc-tuning shows the difference: at national scale the
+whole-plan overview's p95 goes from 119 ms, with full collections of 50–75 ms, to 87 ms):
 
 * gc.freeze() once the app is loaded: Django, the apps, their modules and registries live
   as long as the process, so no collection scans them again;
