@@ -296,22 +296,42 @@ class IndicatorStanding(models.Model):
     equals it.
     """
 
+    # Derived rows, written in bulk with every plan import: no foreign-key checks in the
+    # database (one per row and key at commit). The indicator's delete takes its standing
+    # (Django's cascade); a goal's delete takes its indicators, and with them theirs.
     indicator = models.OneToOneField(
         Indicator,
         verbose_name=_("indicator"),
         on_delete=models.CASCADE,
         primary_key=True,
         related_name="standing",
+        db_constraint=False,
     )
     # Where the indicator is in the plan (kept up to date by indicators.standing.link).
-    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        Plan, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     plan_department = models.ForeignKey(
-        "goals.PlanDepartment", on_delete=models.CASCADE, related_name="+"
+        "goals.PlanDepartment",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
     strategic_goal = models.ForeignKey(
-        "goals.StrategicGoal", on_delete=models.CASCADE, related_name="+"
+        "goals.StrategicGoal",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
     )
-    policy_goal = models.ForeignKey(PolicyGoal, on_delete=models.CASCADE, related_name="+")
+    policy_goal = models.ForeignKey(
+        PolicyGoal,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
     # The positions of the department, goals and indicator: the plan's order, without
     # joining the hierarchy to sort a plan's standings.
     department_position = models.PositiveIntegerField(default=0, db_default=0)

@@ -32,7 +32,7 @@ from .models import IndicatorStanding
 
 COMPUTE_CHUNK = 1000  # indicators computed per batch: bounded memory, a few queries each
 LINK_CHUNK = 2000
-ANALYZE_FROM = 1000  # PostgreSQL: after writing this many, refresh the table's statistics
+ANALYZE_FROM = 1000  # PostgreSQL: after computing this many, refresh the table's statistics
 PLACEMENT_FIELDS = (
     "plan",
     "plan_department",
@@ -213,8 +213,6 @@ def _upsert(indicator_ids, bump):
             chunk = ids[start : start + LINK_CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
             cursor.execute(_upsert_sql(f"i.id IN ({marks})", bump), chunk)
-    if len(ids) >= ANALYZE_FROM:
-        _analyze()
 
 
 def touch(indicator_ids):
@@ -238,6 +236,3 @@ def link_plan(plan):
     """link() every indicator of a plan (a plan import; refresh_standings)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_upsert_sql("pd.plan_id = %s", 0), [plan.pk])
-        written = cursor.rowcount
-    if written >= ANALYZE_FROM:
-        _analyze()
