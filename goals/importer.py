@@ -902,6 +902,17 @@ def _log(result, plan, batch):
         )
 
 
+def _plain_new(value, kept):
+    """plain() of a new record's value; a type plain() keeps (a str or int subclass, such
+    as a choice) joins `kept`."""
+    if type(value) is Decimal:
+        return decimal_text(value)
+    text = plain(value)
+    if text is value:
+        kept.add(type(value))
+    return text
+
+
 def _entries(changes, types, department_ids, year):
     """The log entries (ChainWriter.extend tuples) of the written changes."""
     kept = set(_KEPT_AS_THEY_ARE)  # and, once seen, str/int subclasses (choices)
@@ -909,24 +920,18 @@ def _entries(changes, types, department_ids, year):
         action = change.action
         if action == "unchanged":
             continue
-        fields = {}
         if action == "new":
-            # plain() inlined: a national plan's new records bring a million values.
-            for name, value in (change.values or {}).items():
-                kind = type(value)
-                if value is None or (isinstance(value, str) and not value):
-                    continue
-                if kind not in kept:
-                    if kind is Decimal:
-                        value = decimal_text(value)
-                    else:
-                        text = plain(value)
-                        if text is value:
-                            kept.add(kind)
-                        value = text
-                fields[name] = [None, value]
+            # plain() inlined: a national plan's new records bring a million values, most of
+            # them str or int, kept as they are; blanks are not logged.
+            fields = {
+                name: [None, value if type(value) in kept else _plain_new(value, kept)]
+                for name, value in (change.values or {}).items()
+                if value is not None and value != ""
+            }
         elif action == "changed":
             fields = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
+        else:
+            fields = {}
         obj, level, path = change.obj, change.level, change.path
         pk = obj.pk if obj is not None else None
         yield (
