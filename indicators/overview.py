@@ -95,7 +95,7 @@ class Overview:
     has_sample: bool
 
 
-# The counts of one strategic goal's standings, in this order (see plan_overview).
+# The counts of a line's standings, in this order (see _count_lines).
 COUNTS = (
     ("total", Count("pk")),
     *((f"status_{s}", Count("pk", filter=Q(status=s))) for s in STATUSES),
@@ -111,19 +111,29 @@ COUNTS = (
         for m in FORECAST_METHOD_TEXT
     ),
 )
-_STATUSES = slice(3, 3 + len(STATUSES))  # after the two ids and the total
+_STATUSES = slice(2, 2 + len(STATUSES))  # after the line's id and the total
 _BUCKETS = slice(_STATUSES.stop, _STATUSES.stop + len(BUCKETS))
+_SUMS = slice(_BUCKETS.stop, _BUCKETS.stop + 5)  # due, entered, risky, rate_sum, rated
+_SAMPLE = _SUMS.stop
 _METHODS = tuple(FORECAST_METHOD_TEXT)
+_METHOD_COUNTS = slice(_SAMPLE + 1, _SAMPLE + 1 + len(_METHODS))
 
 
-def _grouped(standings, plan, today):
-    counts = {**dict(COUNTS), "stale": Count("pk", filter=standing.outdated(plan, today))}
-    return list(
-        standings.order_by()
-        .values("strategic_goal_id", "plan_department_id")
-        .annotate(**counts)
-        .values_list("strategic_goal_id", "plan_department_id", *counts)
-    )
+def _count_lines(standings, key, **extra):
+    """{line id: Line} of the standings grouped by `key`, each with its Tally, and the
+    rows' `extra` aggregates ({name: [value per line]}) and their forecast methods."""
+    counts = {**dict(COUNTS), **extra}
+    rows = standings.order_by().values(key).annotate(**counts).values_list(key, *counts)
+    lines, extras, methods = {}, {name: [] for name in extra}, set()
+    for row in rows:
+        line = lines[row[0]] = Line()
+        line.tally.merge(
+            row[1], row[_STATUSES], row[_BUCKETS], *(v or 0 for v in row[_SUMS]), row[_SAMPLE]
+        )
+        methods.update(m for m, n in zip(_METHODS, row[_METHOD_COUNTS], strict=True) if n)
+        for name, value in zip(extra, row[len(COUNTS) + 1 :], strict=True):
+            extras[name].append(value)
+    return lines, extras, methods
 
 
 def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, goal_limit=None):
@@ -134,24 +144,21 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, go
     if status:
         standing.ensure(plan, standings, today)  # before a stored status selects any
         standings = standings.filter(status=status)
-    rows = _grouped(standings, plan, today)
-    if not status and any(row[-1] for row in rows):  # outdated: compute, count again
+    extra = {
+        "goals": Count("strategic_goal_id", distinct=True),
+        "stale": Count("pk", filter=standing.outdated(plan, today)),
+    }
+    departments, counted, methods = _count_lines(standings, "plan_department_id", **extra)
+    if not status and any(counted["stale"]):  # outdated: compute, count again
         standing.ensure(plan, standings, today)
-        rows = _grouped(standings, plan, today)
-    tail = _BUCKETS.stop
+        departments, counted, methods = _count_lines(standings, "plan_department_id", **extra)
     total = Tally()
-    goals, departments = {}, {}
-    methods, sample = set(), 0
-    for row in rows:
-        goal = goals[row[0]] = Line()
-        goal.tally.merge(
-            row[2], row[_STATUSES], row[_BUCKETS], *(v or 0 for v in row[tail : tail + 5])
-        )
-        departments.setdefault(row[1], Line()).tally.add(goal.tally)
-        sample += row[tail + 5]
-        methods.update(m for m, n in zip(_METHODS, row[tail + 6 : -1], strict=True) if n)
     for line in departments.values():
         total.add(line.tally)
+    goal_count = sum(counted["goals"])
+    goals = None
+    if goal_limit is None or goal_count <= goal_limit:
+        goals, _extras, _methods = _count_lines(standings, "strategic_goal_id")
     year = plan.fiscal_year
     missing = list(
         standings.exclude(last_due_missing="")
@@ -171,15 +178,14 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, go
     if at_risk_limit is not None:
         risky = risky[:at_risk_limit]
     department_lines = _department_lines(departments)
-    shown = goal_limit is None or len(goals) <= goal_limit
     return Overview(
         total=total,
         departments=department_lines,
-        goals=_goal_lines(goals, department_lines) if shown else None,
-        goal_count=len(goals),
+        goals=None if goals is None else _goal_lines(goals, department_lines),
+        goal_count=goal_count,
         at_risk=list(risky.values_list("indicator_id", flat=True)),
         methods=sorted(methods),
-        has_sample=bool(sample),
+        has_sample=total.sample > 0,
     )
 
 

@@ -627,10 +627,20 @@ def bucket_of(rate):
 class Tally:
     """summarize()'s counts, added one indicator at a time (rows, or stored standings)."""
 
-    __slots__ = ("total", "by_status", "buckets", "due", "entered", "at_risk", "rate_sum", "rated")
+    __slots__ = (
+        "total",
+        "by_status",
+        "buckets",
+        "due",
+        "entered",
+        "at_risk",
+        "rate_sum",
+        "rated",
+        "sample",
+    )
 
     def __init__(self):
-        self.total = self.due = self.entered = self.at_risk = self.rated = 0
+        self.total = self.due = self.entered = self.at_risk = self.rated = self.sample = 0
         self.by_status = dict.fromkeys(STATUSES, 0)
         self.buckets = {key: 0 for key, *_rest in BUCKETS}
         self.rate_sum = ZERO
@@ -648,9 +658,10 @@ class Tally:
         self.entered += entered
         self.at_risk += at_risk
 
-    def merge(self, total, by_status, buckets, due, entered, at_risk, rate_sum, rated):
+    def merge(self, total, by_status, buckets, due, entered, at_risk, rate_sum, rated, sample=0):
         """Add counts made elsewhere (the database's, from stored standings): by_status and
-        buckets as counts in the order of STATUSES and BUCKETS."""
+        buckets as counts in the order of STATUSES and BUCKETS; `sample`: how many show
+        sample data."""
         self.total += total
         counts = self.by_status
         for status, count in zip(STATUSES, by_status, strict=True):
@@ -663,6 +674,7 @@ class Tally:
         self.at_risk += at_risk
         self.rate_sum += rate_sum
         self.rated += rated
+        self.sample += sample
 
     def add(self, other):
         """Add another Tally's counts (a department's, from its goals')."""
@@ -675,6 +687,7 @@ class Tally:
             other.at_risk,
             other.rate_sum,
             other.rated,
+            other.sample,
         )
 
     @property
