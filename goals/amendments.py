@@ -269,10 +269,6 @@ class AmendmentAdminMixin:
         return [*fieldsets, (gettext_lazy("Amendment"), {"fields": [REASON_FIELD]})]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if not self._wants_reason(request, obj):
-            if kwargs.get("fields") is not None:
-                kwargs["fields"] = [f for f in kwargs["fields"] if f != REASON_FIELD]
-            return super().get_form(request, obj, change=change, **kwargs)
         return extra_form_fields_get_form(
             self,
             super().get_form,
@@ -282,6 +278,7 @@ class AmendmentAdminMixin:
             kwargs,
             {REASON_FIELD: (_reason_field, _AmendmentFormMixin)},
             attrs={"amendment_field": self._amendment_field()},
+            wanted=self._wants_reason(request, obj),
         )
 
     def save_model(self, request, obj, form, change):

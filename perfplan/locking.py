@@ -295,15 +295,20 @@ def _loaded_version_field():
 
 
 def extra_form_fields_get_form(
-    admin, super_get_form, request, obj, change, kwargs, extra, attrs=None
+    admin, super_get_form, request, obj, change, kwargs, extra, attrs=None, *, wanted=True
 ):
     """Call `super_get_form` without the non-model `extra` names, then declare them on the form.
 
     Shared by admin mixins that add non-model fields (the loaded version, an amendment
     reason): `extra` is {name: (form field factory, form mixin class or None)}; `attrs` are
     further class attributes of the form. The names may be listed in fieldsets; they are
-    kept out of the model form factory's `fields`.
+    kept out of the model form factory's `fields`. Not `wanted` (this form goes without
+    them): only kept out of `fields`.
     """
+    if not wanted:
+        if kwargs.get("fields") is not None:
+            kwargs["fields"] = [name for name in kwargs["fields"] if name not in extra]
+        return super_get_form(request, obj, change=change, **kwargs)
     if "fields" in kwargs:
         fields = kwargs.pop("fields")
     else:
@@ -325,8 +330,9 @@ class OptimisticLockAdminMixin:
     saves inside one transaction) and compares; save_model() runs the rest of the save
     chain inside versioned() (lock, compare, bump). An admin that overrides save_model()
     calls super().save_model() (or save_versioned()) to keep the check. Inline rows of
-    versioned models are saved with their version bumped (no per-row comparison). A ConcurrentEditError raised later in the save (e.g. by a workflow
-    function) is shown as an error message on the reloaded form, never as a 500.
+    versioned models are saved with their version bumped (no per-row comparison). A
+    ConcurrentEditError raised later in the save (e.g. by a workflow function) is shown as
+    an error message on the reloaded form, never as a 500.
     """
 
     def _uses_optimistic_lock(self, request, obj):
@@ -346,11 +352,6 @@ class OptimisticLockAdminMixin:
         return [*fieldsets, (None, {"fields": [LOADED_VERSION_FIELD], "classes": ["hidden"]})]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if not self._uses_optimistic_lock(request, obj):
-            fields = kwargs.get("fields")
-            if fields is not None:
-                kwargs["fields"] = [f for f in fields if f != LOADED_VERSION_FIELD]
-            return super().get_form(request, obj, change=change, **kwargs)
         return extra_form_fields_get_form(
             self,
             super().get_form,
@@ -359,6 +360,7 @@ class OptimisticLockAdminMixin:
             change,
             kwargs,
             {LOADED_VERSION_FIELD: (_loaded_version_field, _LoadedVersionFormMixin)},
+            wanted=self._uses_optimistic_lock(request, obj),
         )
 
     def loaded_version(self, form):
