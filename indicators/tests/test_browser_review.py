@@ -29,7 +29,7 @@ from indicators.models import Indicator, Result, ResultStatus
 from perfplan import roles
 from perfplan.models import ChangeLogEntry, DepartmentAssignment
 
-from .test_views import departments_of, indicators_of
+from .support import departments_of, indicators_of
 
 PASSWORD = "review-browser-test-1"
 REASON = "증빙자료와 실적값이 다릅니다. 2분기 누계로 다시 입력하세요."

@@ -21,7 +21,7 @@ from indicators.models import Indicator, Result, ResultStatus
 from perfplan import roles
 from perfplan.models import DepartmentAssignment
 
-from .test_views import TODAY, departments_of, freeze_today, indicators_of, tracking_plan
+from .support import TODAY, departments_of, freeze_today, indicators_of, tracking_plan
 
 PASSWORD = "officer-browser-test-1"
 

@@ -18,7 +18,7 @@ from indicators import evidence
 from indicators.models import Evidence, Result, ResultStatus
 from perfplan import roles
 
-from .test_views import (
+from .support import (
     TODAY,
     departments_of,
     freeze_today,

@@ -27,7 +27,7 @@ from indicators.services import (
     summarize,
     tracking_rows,
 )
-from indicators.tests.test_views import freeze_today, make_user
+from indicators.tests.support import freeze_today, make_user
 from perfplan import roles
 from perfplan.models import Plan
 

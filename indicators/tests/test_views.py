@@ -21,102 +21,37 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 
 from budgets.services import budget_shares
-from goals.models import PlanDepartment, StrategicGoal
+from goals.models import StrategicGoal
 from goals.tests.factories import make_plan
 from indicators.models import EntryException, Evidence, Indicator, Result, ResultStatus
 from perfplan import roles
-from perfplan.models import DepartmentAssignment
+
+from .support import (
+    PLAN_DEPT,
+    YEAR,
+    departments_of,
+    freeze_today,
+    indicators_of,
+    korean,
+    make_user,
+    save_json,
+    tracking_plan,
+)
 
 pytestmark = pytest.mark.django_db
 
-YEAR = 2031
-TODAY = date(YEAR, 4, 5)  # Q1 ended on 31 March; its entry deadline is 10 April
-PLAN_DEPT = "policy_goal__strategic_goal__plan_department"
 MESSAGES_FILE = Path(settings.BASE_DIR) / "indicators" / "views_messages_ko.txt"
 PO_FILE = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES" / "django.po"
 PNG = bytes.fromhex("89504E470D0A1A0A") + b"\x00" * 32
 
 
-# ---------------------------------------------------------------- helpers (shared by the
-# evidence and browser tests)
-
-
-def freeze_today(monkeypatch, day):
-    """timezone.localdate() answers `day` (views, workflow and locks all ask it)."""
-    original = timezone.localdate
-
-    def localdate(value=None, timezone=None):
-        if value is None:
-            return day
-        return original(value, timezone)
-
-    monkeypatch.setattr("django.utils.timezone.localdate", localdate)
-
-
-def tracking_plan(year=YEAR, **sizes):
-    """A synthetic plan whose indicators are quarterly running totals with a target of 100."""
-    sizes = {"departments": 2, "goals": 1, "policy_goals": 1, "indicators": 2, **sizes}
-    plan = make_plan(year, **sizes)
-    Indicator.objects.filter(**{f"{PLAN_DEPT}__plan": plan}).update(
-        frequency="quarterly", aggregation="sum", annual_target=Decimal(100)
-    )
-    return plan
-
-
-def departments_of(plan):
-    return [pd.department for pd in PlanDepartment.objects.filter(plan=plan).order_by("position")]
-
-
-def indicators_of(plan, department):
-    return list(
-        Indicator.objects.filter(
-            **{f"{PLAN_DEPT}__plan": plan, f"{PLAN_DEPT}__department": department}
-        ).order_by("policy_goal__strategic_goal__position", "policy_goal__position", "position")
-    )
-
-
-def make_user(django_user_model, username, role=None, departments=()):
-    user = django_user_model.objects.create_user(username, is_staff=True)  # force_login: no hash
-    if role:
-        user.groups.add(Group.objects.get(name=role))
-    for department in departments:
-        DepartmentAssignment.objects.create(user=user, department=department)
-    return user
-
-
-def save_json(client, cells):
-    return client.post(reverse("tracking:save"), {"cells": cells}, content_type="application/json")
-
-
-def korean(text):
-    with translation.override("ko"):
-        return translation.gettext(text)
-
-
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture
-def today(monkeypatch):
-    freeze_today(monkeypatch, TODAY)
-    return TODAY
-
-
-@pytest.fixture
-def plan(today):
-    return tracking_plan()
-
-
-@pytest.fixture
-def depts(plan):
-    return departments_of(plan)
 
 
 @pytest.fixture
@@ -128,31 +63,6 @@ def mine(plan, depts):
     )
     second.refresh_from_db()
     return first, second
-
-
-@pytest.fixture
-def theirs(plan, depts):
-    return indicators_of(plan, depts[1])
-
-
-@pytest.fixture
-def officer(django_user_model, depts):
-    return make_user(django_user_model, "officer", roles.OFFICER, [depts[0]])
-
-
-@pytest.fixture
-def reviewer(django_user_model, depts):
-    return make_user(django_user_model, "reviewer", roles.REVIEWER, [depts[0]])
-
-
-@pytest.fixture
-def auditor(django_user_model):
-    return make_user(django_user_model, "auditor", roles.AUDITOR)
-
-
-@pytest.fixture
-def plan_admin(django_user_model):
-    return make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
 
 
 def grid(client, query=""):

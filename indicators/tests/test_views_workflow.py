@@ -24,19 +24,8 @@ from indicators.models import Result, ResultStatus
 from perfplan import roles
 from perfplan.models import ChangeLogEntry
 
-from .test_views import (
-    TODAY,
-    YEAR,
-    _count,
-    _populate,
-    departments_of,
-    freeze_today,
-    grid,
-    indicators_of,
-    korean,
-    make_user,
-    tracking_plan,
-)
+from .support import YEAR, departments_of, freeze_today, indicators_of, korean, make_user
+from .test_views import _count, _populate, grid
 
 pytestmark = pytest.mark.django_db
 
@@ -48,49 +37,13 @@ PERIOD = reverse("tracking:review_period")
 
 
 @pytest.fixture
-def plan(monkeypatch):
-    freeze_today(monkeypatch, TODAY)
-    return tracking_plan()
-
-
-@pytest.fixture
-def depts(plan):
-    return departments_of(plan)
-
-
-@pytest.fixture
 def mine(plan, depts):
     return indicators_of(plan, depts[0])
 
 
 @pytest.fixture
-def theirs(plan, depts):
-    return indicators_of(plan, depts[1])
-
-
-@pytest.fixture
-def officer(django_user_model, depts):
-    return make_user(django_user_model, "officer", roles.OFFICER, [depts[0]])
-
-
-@pytest.fixture
 def their_officer(django_user_model, depts):
     return make_user(django_user_model, "their-officer", roles.OFFICER, [depts[1]])
-
-
-@pytest.fixture
-def reviewer(django_user_model, depts):
-    return make_user(django_user_model, "reviewer", roles.REVIEWER, [depts[0]])
-
-
-@pytest.fixture
-def auditor(django_user_model):
-    return make_user(django_user_model, "auditor", roles.AUDITOR)
-
-
-@pytest.fixture
-def plan_admin(django_user_model):
-    return make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
 
 
 def enter(user, indicator, value, period="Q1"):
