@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import translation
@@ -18,9 +17,10 @@ from indicators.locks import (
     period_end,
 )
 from indicators.models import EntryException, Frequency, Indicator, Result, ResultStatus
+from indicators.tests.support import make_user
 from indicators.workflow import WorkflowError, approve, return_result, save_result, submit
 from perfplan import roles
-from perfplan.models import ChangeLogEntry, DepartmentAssignment
+from perfplan.models import ChangeLogEntry
 
 YEAR = 2030
 # Q1 2030 ends on 31 March; with the default 10 days its entry deadline is 10 April.
@@ -76,16 +76,6 @@ def test_entry_deadline_is_the_period_end_plus_the_plans_days():
 # ---------------------------------------------------------------- open or closed
 
 
-def make_user(django_user_model, username, role, *departments):
-    if not Group.objects.filter(name=role).exists():
-        roles.sync_role_groups(Group, Permission)
-    user = django_user_model.objects.create_user(username, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    for department in departments:
-        DepartmentAssignment.objects.create(user=user, department=department)
-    return user
-
-
 class World:
     def __init__(self, django_user_model):
         self.plan = make_plan(YEAR, departments=2, goals=1, policy_goals=1, indicators=1)
@@ -97,9 +87,9 @@ class World:
         self.ind_a.refresh_from_db()
         self.ind_b.refresh_from_db()
         u = django_user_model
-        self.officer = make_user(u, "officer_a", roles.OFFICER, self.dept_a)
-        self.officer_b = make_user(u, "officer_b", roles.OFFICER, self.dept_b)
-        self.reviewer = make_user(u, "reviewer_a", roles.REVIEWER, self.dept_a)
+        self.officer = make_user(u, "officer_a", roles.OFFICER, [self.dept_a])
+        self.officer_b = make_user(u, "officer_b", roles.OFFICER, [self.dept_b])
+        self.reviewer = make_user(u, "reviewer_a", roles.REVIEWER, [self.dept_a])
         self.plan_admin = make_user(u, "planadmin", roles.PLAN_ADMIN)
         self.auditor = make_user(u, "auditor", roles.AUDITOR)
 

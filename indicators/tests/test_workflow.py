@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +16,7 @@ from django.utils import translation
 
 from goals.tests.factories import make_plan
 from indicators.models import Frequency, Indicator, Result, ResultStatus
+from indicators.tests.support import make_user
 from indicators.workflow import (
     WorkflowError,
     allowed_actions,
@@ -29,7 +29,7 @@ from indicators.workflow import (
 )
 from perfplan import roles
 from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError
-from perfplan.models import ChangeLogEntry, DepartmentAssignment
+from perfplan.models import ChangeLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -51,17 +51,6 @@ DRAFT, SUBMITTED, APPROVED, RETURNED = (
 )
 
 
-def make_user(django_user_model, username, role, *departments):
-    if not Group.objects.filter(name=role).exists():
-        roles.sync_role_groups(Group, Permission)
-    # No password: tests log in with force_login, and hashing one costs a second.
-    user = django_user_model.objects.create_user(username, is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    for department in departments:
-        DepartmentAssignment.objects.create(user=user, department=department)
-    return user
-
-
 class World:
     """Two departments (A, B) with two indicators each, and one user per role."""
 
@@ -80,10 +69,10 @@ class World:
             )
         )
         u = django_user_model
-        self.officer = make_user(u, "officer_a", roles.OFFICER, self.dept_a)
-        self.officer_b = make_user(u, "officer_b", roles.OFFICER, self.dept_b)
-        self.reviewer = make_user(u, "reviewer_a", roles.REVIEWER, self.dept_a)
-        self.reviewer_b = make_user(u, "reviewer_b", roles.REVIEWER, self.dept_b)
+        self.officer = make_user(u, "officer_a", roles.OFFICER, [self.dept_a])
+        self.officer_b = make_user(u, "officer_b", roles.OFFICER, [self.dept_b])
+        self.reviewer = make_user(u, "reviewer_a", roles.REVIEWER, [self.dept_a])
+        self.reviewer_b = make_user(u, "reviewer_b", roles.REVIEWER, [self.dept_b])
         self.plan_admin = make_user(u, "planadmin", roles.PLAN_ADMIN)
         self.auditor = make_user(u, "auditor", roles.AUDITOR)
 
