@@ -752,3 +752,21 @@ def test_chart_axis_covers_every_value():
         charts.ChartData(["a", "b"], [Decimal(10)] * 2, [Decimal(5), None], False)
     )
     assert str(bars).count('class="bar actual"') == 1
+
+
+def test_an_invalid_filter_shows_no_overview_figures(client, plan_admin, officer, depts, mine):
+    """The whole-plan overview counts the plan's standings directly: an invalid filter (an
+    unknown or another department's id) must still narrow it to nothing."""
+    Result.objects.create(indicator=mine[0], period="Q1", value=30)
+    client.force_login(plan_admin)
+    everything = client.get(reverse("tracking:overview")).context["data"]["summary"]["total"]
+    assert everything == 4
+    for user, query in (
+        (plan_admin, "?department=999999"),
+        (officer, f"?department={depts[1].pk}"),
+    ):
+        client.force_login(user)
+        response = client.get(reverse("tracking:overview") + query)
+        data = response.context["data"]
+        assert data["summary"]["total"] == 0 and data["departments"] == [], (user, query)
+        assert 'id="filter-errors"' in response.content.decode()
