@@ -742,7 +742,10 @@ def summarize(rows):
 
 
 def at_risk_rows(rows):
-    """The early warning: rows projected to miss their annual target, worst first."""
+    """The early warning: rows projected to miss their annual target, worst first.
+
+    The overview lists them from stored standings in SQL (indicators.overview), in this
+    order; its tests compare the two."""
     risky = [r for r in rows if r.forecast and r.forecast.at_risk]
     return sorted(risky, key=lambda r: (r.forecast.rate is None, r.forecast.rate or ZERO))
 
@@ -765,7 +768,8 @@ def group_by(rows, key):
     """Rows grouped by "department", "strategic_goal", "policy_goal" or a callable(row).
 
     Groups keep the order in which they first appear (the plan's order); each carries
-    its summarize() figures.
+    its summarize() figures. The overview counts its lines from stored standings
+    (indicators.overview); its tests compare them with these groups.
     """
     get = GROUP_KEYS[key] if isinstance(key, str) else key
     groups = defaultdict(list)
