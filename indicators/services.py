@@ -1,7 +1,8 @@
 """Indicator tracking through the year: achievement, year to date, status and forecast.
 
 Every rule lives here as a plain function (unit-tested in indicators/tests/test_services.py);
-staff views, exports and the dashboard build their rows with `tracking_rows()`.
+the grid, the indicator page and their exports build their rows with `tracking_rows()`;
+the plan overview counts what `standing_values()` stores of each row (indicators.standing).
 
 Achievement rate (달성률, `achievement_rate`), in % with 2 decimals, never a division by zero:
 
