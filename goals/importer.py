@@ -25,6 +25,7 @@ from indicators import standing
 from indicators.models import Direction, Indicator
 from perfplan.changelog import ChainWriter, change_context, decimal_text, plain
 from perfplan.models import ImportBatch, Plan
+from perfplan.runtime import collector_paused
 
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 from .plan_data import Figures, PlanData
@@ -181,7 +182,7 @@ def import_plan(
     """Preview (dry_run) or apply `data` as the plan of `year`. Atomic: all or nothing."""
     result = ImportResult(year=year, dry_run=dry_run, conflicts=list(conflicts))
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             plan = Plan.objects.select_for_update().filter(fiscal_year=year).first()
             work = _diff(result, plan, year, data)
             _amendments(result, work, plan, reason)

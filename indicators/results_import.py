@@ -55,6 +55,7 @@ from perfplan.changelog import ChainWriter, change_context, plain
 from perfplan.formats import unescape_formula
 from perfplan.models import ImportBatch, Plan
 from perfplan.numbers import NumberFormatError, format_amount, parse_number
+from perfplan.runtime import collector_paused
 from perfplan.scoping import department_ids, restrict, sees_all
 
 from . import standing
@@ -427,7 +428,7 @@ def import_results(
     today = today or timezone.localdate()
     result = ResultsImportResult(year=year, dry_run=dry_run, errors=list(read_errors))
     try:
-        with transaction.atomic():
+        with collector_paused(), transaction.atomic():
             _diff(result, year, rows, user, today)
             result.errors.sort(key=lambda e: (e.file, e.sheet, e.row or 0))
             if result.errors or dry_run:

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from django.conf import settings
 
 from perfplan.runtime import YOUNG_THRESHOLD
@@ -29,3 +30,40 @@ def test_the_wsgi_application_runs_with_the_tuned_collector():
     assert int(threshold) == YOUNG_THRESHOLD > 700
     assert frozen == "True"  # Django and the apps are out of the collector's way
     assert "WSGIHandler" in application
+
+
+def test_the_collector_is_paused_inside_the_block_only():
+    import gc
+
+    from perfplan.runtime import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left as it was found
+    finally:
+        gc.enable()
+
+
+@pytest.mark.django_db
+def test_imports_run_with_the_collector_paused(monkeypatch):
+    import gc
+
+    import goals.importer
+    from goals.tests.factories import make_plan
+
+    seen = []
+    diff = goals.importer._diff
+
+    def watched(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return diff(*args, **kwargs)
+
+    monkeypatch.setattr(goals.importer, "_diff", watched)
+    make_plan(2031, departments=1, goals=1, policy_goals=1, indicators=1)
+    assert seen == [False] and gc.isenabled()
