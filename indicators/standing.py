@@ -112,7 +112,7 @@ def ensure(plan, standings=None, today=None):
 
 
 def refresh(plan, today=None):
-    """Make every standing of `plan` current (the management command, the demo): filed
+    """Make every standing of `plan` current (refresh_standings, the benchmark): filed
     where each indicator is, then computed where outdated."""
     link_plan(plan)
     return ensure(plan, today=today)
