@@ -44,6 +44,17 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
             _("Total row (계) as declared"),
             {"fields": DECLARED_FIGURES},
         ),
+        (
+            _("Tracking and review"),
+            {
+                "fields": (
+                    "threshold_achieved",
+                    "threshold_caution",
+                    "entry_deadline_days",
+                    "allow_self_review",
+                )
+            },
+        ),
     )
 
     def get_queryset(self, request):

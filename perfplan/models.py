@@ -90,6 +90,14 @@ class Plan(DeclaredFigures, VersionedModel):
     entry_deadline_days = models.PositiveSmallIntegerField(
         _("entry deadline (days after the period ends)"), default=10
     )
+    allow_self_review = models.BooleanField(
+        _("allow self-review"),
+        default=False,
+        help_text=_(
+            "For one-person departments: a reviewer may approve or return a result they "
+            "entered or submitted themselves. Every such step is marked in the change log."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
