@@ -7,13 +7,11 @@ department and period, until a date and with a reason — like DHIS2's expiry da
 exceptions. Reviewing (approve, return) and a plan admin's reopen are not entry: they stay
 possible after the deadline.
 
-Period keys within the plan's fiscal year: M01–M12 (months), Q1–Q4 (quarters), H1–H2
-(half-years), Y (the year). The dates are computed here from the key alone.
+A period's keys, dates and labels are indicators.periods'; this module only adds deadlines.
 """
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
 
 from django.db import transaction
@@ -23,19 +21,16 @@ from django.utils.translation import gettext as _
 from perfplan.changelog import change_context, draft_for, record_many
 from perfplan.scoping import can, department_ids, sees_all
 
-from .models import EntryException, Frequency
+from . import periods
+from .models import EntryException
+from .periods import check_period_key, period_end
 
-MONTH_KEYS = tuple(f"M{m:02d}" for m in range(1, 13))
-QUARTER_KEYS = ("Q1", "Q2", "Q3", "Q4")
-HALF_KEYS = ("H1", "H2")
-YEAR_KEYS = ("Y",)
-PERIOD_KEYS = MONTH_KEYS + QUARTER_KEYS + HALF_KEYS + YEAR_KEYS
-KEYS_BY_FREQUENCY = {
-    Frequency.MONTHLY: MONTH_KEYS,
-    Frequency.QUARTERLY: QUARTER_KEYS,
-    Frequency.HALF_YEARLY: HALF_KEYS,
-    Frequency.YEARLY: YEAR_KEYS,
-}
+# Old import paths, kept while indicators.admin, .views and .workflow use them; phase 2 of
+# issue 11 imports these from indicators.periods there and removes them here.
+is_period_key = periods.is_period_key
+keys_for = periods.keys_for
+period_choices = periods.period_choices
+period_label = periods.period_label
 
 
 class LockError(Exception):
@@ -47,57 +42,6 @@ class LockError(Exception):
 
     def __str__(self):
         return self.message
-
-
-def _end_month(key):
-    if key in MONTH_KEYS:
-        return int(key[1:])
-    if key in QUARTER_KEYS:
-        return int(key[1]) * 3
-    if key in HALF_KEYS:
-        return int(key[1]) * 6
-    if key in YEAR_KEYS:
-        return 12
-    raise ValueError(
-        _("“%(key)s” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y.") % {"key": key}
-    )
-
-
-def is_period_key(key):
-    return key in PERIOD_KEYS
-
-
-def keys_for(frequency):
-    """The period keys of a measurement frequency; a blank one is yearly (as in
-    indicators.periods); None (not known yet, e.g. on an empty form): every key."""
-    if frequency is None:
-        return PERIOD_KEYS
-    return KEYS_BY_FREQUENCY.get(frequency or Frequency.YEARLY, YEAR_KEYS)
-
-
-def period_label(key):
-    """How a person reads a key: 3월, 2분기, 상반기, 연간 (through the translations)."""
-    if key in MONTH_KEYS:
-        return _("month %(month)s") % {"month": int(key[1:])}
-    if key in QUARTER_KEYS:
-        return _("quarter %(quarter)s") % {"quarter": key[1]}
-    if key == "H1":
-        return _("first half")
-    if key == "H2":
-        return _("second half")
-    if key in YEAR_KEYS:
-        return _("the year")
-    return key
-
-
-def period_choices(frequency=None):
-    return [(key, f"{key} · {period_label(key)}") for key in keys_for(frequency)]
-
-
-def period_end(plan_year, key) -> date:
-    """The last day of period `key` in fiscal year `plan_year` (M03 → 31 March)."""
-    month = _end_month(key)
-    return date(plan_year, month, calendar.monthrange(plan_year, month)[1])
 
 
 def entry_deadline(plan, key) -> date:
@@ -161,10 +105,10 @@ def check_exception(user, plan, department, period_key, open_until, reason, toda
     """Why an exception may not be opened (LockError), or nothing."""
     if not _may_open_exception(user, department.pk):
         raise LockError(_("Only a plan admin can open an entry exception."))
-    if not is_period_key(period_key):
-        raise LockError(
-            _("“%(key)s” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y.") % {"key": period_key}
-        )
+    try:
+        check_period_key(period_key)
+    except ValueError as exc:
+        raise LockError(str(exc)) from None
     if not (reason or "").strip():
         raise LockError(_("An entry exception needs a reason."))
     if open_until is None:

@@ -140,9 +140,53 @@ def get_period(frequency, year, key):
 def period_of_key(year, key):
     """The period a key names whatever the frequency (keys are unique across frequencies)."""
     key = str(key or "").strip().upper()
-    if key not in FREQUENCY_OF_KEY:
-        raise ValueError(gettext("%(key)s is not a period key") % {"key": key or '""'})
+    check_period_key(key)
     return get_period(FREQUENCY_OF_KEY[key], year, key)
+
+
+# ---------------------------------------------------------------- a key as stored
+
+
+def is_period_key(key):
+    """Whether `key` is a period key exactly as stored on a result ("Q1", not "q1")."""
+    return key in FREQUENCY_OF_KEY
+
+
+def check_period_key(key):
+    """Refuse what is not a stored period key (ValueError, Korean message)."""
+    if not is_period_key(key):
+        raise ValueError(
+            gettext("“%(key)s” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y.")
+            % {"key": key or ""}
+        )
+
+
+def keys_for(frequency):
+    """The period keys of a measurement frequency (blank: yearly); None — not known yet, as
+    on an empty form — gives every key."""
+    if frequency is None:
+        return ALL_PERIOD_KEYS
+    return PERIOD_KEYS[normalize_frequency(frequency)]
+
+
+def period_label(key):
+    """How a person reads a stored key, in the current language: 3월, 2분기, 상반기, 연간;
+    what is not a key is shown as it is."""
+    if not is_period_key(key):
+        return key
+    frequency = FREQUENCY_OF_KEY[key]
+    return _label_text(frequency, PERIOD_KEYS[frequency].index(key) + 1)
+
+
+def period_choices(frequency=None):
+    """Form choices for the periods of `frequency`: ("Q2", "Q2 · 2분기")."""
+    return [(key, f"{key} · {period_label(key)}") for key in keys_for(frequency)]
+
+
+def period_end(year, key) -> date:
+    """The last day of period `key` in fiscal year `year` (M03 → 31 March)."""
+    check_period_key(key)
+    return get_period(FREQUENCY_OF_KEY[key], year, key).end
 
 
 def due_periods(frequency, year, today):

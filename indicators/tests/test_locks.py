@@ -9,13 +9,7 @@ from django.utils import translation
 
 from goals.models import Department
 from goals.tests.factories import make_plan
-from indicators.locks import (
-    LockError,
-    entry_deadline,
-    entry_open,
-    open_exception,
-    period_end,
-)
+from indicators.locks import LockError, entry_deadline, entry_open, open_exception
 from indicators.models import EntryException, Frequency, Indicator, Result, ResultStatus
 from indicators.tests.support import make_user
 from indicators.workflow import WorkflowError, approve, return_result, save_result, submit
@@ -35,33 +29,6 @@ def english():
 
 
 # ---------------------------------------------------------------- dates
-
-
-@pytest.mark.parametrize(
-    ("year", "key", "end"),
-    [
-        (2030, "M01", date(2030, 1, 31)),
-        (2030, "M02", date(2030, 2, 28)),
-        (2028, "M02", date(2028, 2, 29)),  # leap year
-        (2030, "M04", date(2030, 4, 30)),
-        (2030, "M12", date(2030, 12, 31)),
-        (2030, "Q1", date(2030, 3, 31)),
-        (2030, "Q2", date(2030, 6, 30)),
-        (2030, "Q3", date(2030, 9, 30)),
-        (2030, "Q4", date(2030, 12, 31)),
-        (2030, "H1", date(2030, 6, 30)),
-        (2030, "H2", date(2030, 12, 31)),
-        (2030, "Y", date(2030, 12, 31)),
-    ],
-)
-def test_period_end(year, key, end):
-    assert period_end(year, key) == end
-
-
-@pytest.mark.parametrize("key", ["M00", "M13", "Q5", "H3", "y", "", "2030"])
-def test_period_end_refuses_what_is_not_a_period(key):
-    with pytest.raises(ValueError):
-        period_end(2030, key)
 
 
 @pytest.mark.django_db

@@ -11,7 +11,12 @@ from indicators.periods import (
     Period,
     due_periods,
     get_period,
+    is_period_key,
+    keys_for,
     parse_period_key,
+    period_choices,
+    period_end,
+    period_label,
     period_of_key,
     periods_for,
 )
@@ -157,3 +162,72 @@ def test_parse_period_key(text, key):
 def test_parse_period_key_refuses_what_it_cannot_read(text):
     with pytest.raises(ValueError):
         parse_period_key(text)
+
+
+# ---------------------------------------------------------------- a key as stored (deadlines, forms)
+
+
+@pytest.mark.parametrize(
+    ("year", "key", "end"),
+    [
+        (2030, "M01", date(2030, 1, 31)),
+        (2030, "M02", date(2030, 2, 28)),
+        (2028, "M02", date(2028, 2, 29)),  # leap year
+        (2030, "M04", date(2030, 4, 30)),
+        (2030, "M12", date(2030, 12, 31)),
+        (2030, "Q1", date(2030, 3, 31)),
+        (2030, "Q2", date(2030, 6, 30)),
+        (2030, "Q3", date(2030, 9, 30)),
+        (2030, "Q4", date(2030, 12, 31)),
+        (2030, "H1", date(2030, 6, 30)),
+        (2030, "H2", date(2030, 12, 31)),
+        (2030, "Y", date(2030, 12, 31)),
+    ],
+)
+def test_period_end(year, key, end):
+    assert period_end(year, key) == end
+
+
+@pytest.mark.parametrize("key", ["M00", "M13", "Q5", "H3", "y", "", "2030"])
+def test_period_end_refuses_what_is_not_a_period(key):
+    with pytest.raises(ValueError):
+        period_end(2030, key)
+
+
+def test_a_stored_key_is_exact():
+    assert is_period_key("Q1") and is_period_key("M12") and is_period_key("Y")
+    for text in ("q1", " Q1", "M1", "Q5", "", None, "1분기"):
+        assert not is_period_key(text)
+
+
+def test_keys_for_a_frequency():
+    assert keys_for("half_yearly") == ("H1", "H2")
+    assert keys_for("") == ("Y",)  # not defined yet: yearly
+    assert keys_for(None) == ALL_PERIOD_KEYS  # not known yet: every key
+    with pytest.raises(ValueError):
+        keys_for("weekly")
+
+
+def test_one_wording_for_labels_of_keys_and_periods():
+    with translation.override("ko"):
+        assert [period_label(k) for k in ("M01", "Q1", "H1", "H2", "Y")] == [
+            "1월",
+            "1분기",
+            "상반기",
+            "하반기",
+            "연간",
+        ]
+        assert period_label("Q3") == str(get_period("quarterly", 2026, "Q3").label)
+        assert period_label("X9") == "X9"  # not a key: shown as it is
+    with translation.override("en"):
+        assert period_label("M03") == "March"
+        assert period_choices("quarterly")[1] == ("Q2", "Q2 · Quarter 2")
+        assert [key for key, _label in period_choices()] == list(ALL_PERIOD_KEYS)
+
+
+def test_what_is_not_a_key_is_refused_with_one_message():
+    with translation.override("en"):
+        for refuse in (lambda: period_end(2030, "Q9"), lambda: period_of_key(2030, "Q9")):
+            with pytest.raises(ValueError) as caught:
+                refuse()
+            assert str(caught.value) == "“Q9” is not a period: use M01–M12, Q1–Q4, H1, H2 or Y."
