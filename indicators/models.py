@@ -154,6 +154,17 @@ class ResultStatus(models.TextChoices):
     RETURNED = "returned", _("returned (반려)")
 
 
+# The review's groups of states, the one place they are written (an enum's class body cannot
+# refer to its own members). Tuples: ordered for `status__in` filters, and `in` tests.
+# An officer edits and submits a draft or returned result; a submitted one waits for review;
+# submitted and approved results are locked for entry; only an approved one is reopened.
+ResultStatus.EDITABLE = (ResultStatus.DRAFT, ResultStatus.RETURNED)
+ResultStatus.SUBMITTABLE = (ResultStatus.DRAFT, ResultStatus.RETURNED)
+ResultStatus.REVIEWABLE = (ResultStatus.SUBMITTED,)
+ResultStatus.LOCKED = (ResultStatus.SUBMITTED, ResultStatus.APPROVED)
+ResultStatus.REOPENABLE = (ResultStatus.APPROVED,)
+
+
 class Result(VersionedModel):
     """실적: an indicator's actual value for one period, and where it is in the review."""
 
