@@ -1,7 +1,8 @@
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from perfplan.files import check_upload_size
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -44,13 +45,8 @@ class PlanImportForm(forms.Form):
 
     def clean_files(self):
         files = self.cleaned_data["files"]
-        limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
         for upload in files:
-            if upload.size > limit:
-                raise forms.ValidationError(
-                    _("%(file)s is %(size)s bytes; the limit is %(limit)s bytes.")
-                    % {"file": upload.name, "size": f"{upload.size:,}", "limit": f"{limit:,}"}
-                )
+            check_upload_size(upload.name, upload.size)
         return files
 
 

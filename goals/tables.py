@@ -12,11 +12,11 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from indicators.models import Aggregation, Direction, Frequency, IndicatorType, LowerIsBetterMethod
+from perfplan.files import FileTooLarge, check_upload_size, check_xlsx_unpacked
 from perfplan.formats import unescape_formula
 from perfplan.numbers import NumberFormatError, parse_count, parse_number
 
@@ -295,14 +295,17 @@ def decode_text(data: bytes) -> str:
         return data.decode("cp949")
 
 
+def _refused_file(exc):
+    # The message already names the file: no location before it.
+    return TableReadError([RowError("", None, "", None, exc.message)])
+
+
 def check_size(name, data):
-    limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
-    if len(data) > limit:
-        raise TableReadError.of_file(
-            name,
-            _("the file is %(size)s bytes; the limit is %(limit)s bytes")
-            % {"size": f"{len(data):,}", "limit": f"{limit:,}"},
-        )
+    """perfplan.files' upload limit, refused as a TableReadError."""
+    try:
+        check_upload_size(name, len(data))
+    except FileTooLarge as exc:
+        raise _refused_file(exc) from None
 
 
 def _read_csv(name, data):
@@ -337,12 +340,10 @@ def _read_xlsx(name, data):
         unpacked = sum(info.file_size for info in archive.infolist())
     except zipfile.BadZipFile:
         raise TableReadError.of_file(name, _("the file is not a valid xlsx workbook")) from None
-    if unpacked > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES or unpacked > 200 * max(len(data), 1):
-        raise TableReadError.of_file(
-            name,
-            _("the workbook unpacks to %(size)s bytes, too large for a table to upload (zip bomb?)")
-            % {"size": f"{unpacked:,}"},
-        )
+    try:
+        check_xlsx_unpacked(name, len(data), unpacked)
+    except FileTooLarge as exc:
+        raise _refused_file(exc) from None
     import openpyxl
 
     try:

@@ -15,11 +15,11 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-DEFAULT_MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+from perfplan import files
+
 MAX_NAME_LENGTH = 255
 
 PDF_MAGIC = b"%PDF-"
@@ -30,8 +30,9 @@ ZIP_MAGIC = b"PK\x03\x04"
 HWPX_MIMETYPE = b"application/hwp+zip"
 
 
-def max_evidence_bytes():
-    return int(getattr(settings, "PERFPLAN_MAX_EVIDENCE_BYTES", DEFAULT_MAX_EVIDENCE_BYTES))
+# indicators.views shows the limit under these names (perfplan.files has the one definition).
+max_evidence_bytes = files.evidence_limit
+format_size = files.format_size
 
 
 def _zip_names(data):
@@ -124,26 +125,13 @@ def clean_name(name):
     return name
 
 
-def format_size(size):
-    if size >= 1024 * 1024:
-        return f"{size / (1024 * 1024):,.1f} MB"
-    if size >= 1024:
-        return f"{size / 1024:,.0f} KB"
-    return f"{size:,} B"
-
-
 def allowed_kinds_text():
     return ", ".join(kind.label for kind in KINDS)
 
 
 def check_size(name, size):
-    limit = max_evidence_bytes()
-    if size > limit:
-        raise ValidationError(
-            _("%(name)s is %(size)s; an evidence file may be at most %(limit)s.")
-            % {"name": name, "size": format_size(size), "limit": format_size(limit)},
-            code="too_large",
-        )
+    """perfplan.files' check against the evidence limit (FileTooLarge, a ValidationError)."""
+    files.check_upload_size(name, size, files.evidence_limit())
 
 
 def check_evidence(name, data):
@@ -179,8 +167,7 @@ def check_evidence(name, data):
 def read_upload(upload):
     """The bytes of an uploaded file, refusing an oversized one before reading it."""
     check_size(clean_name(upload.name), upload.size or 0)
-    limit = max_evidence_bytes()
-    data = upload.read(limit + 1)
+    data = upload.read(files.evidence_limit() + 1)
     check_size(clean_name(upload.name), len(data))
     return data
 
