@@ -3,19 +3,16 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
 from perfplan.admin_base import PlanDataAdmin
-from perfplan.locking import with_optimistic_lock
 from perfplan.numbers import format_amount
 
 from .models import UnitProgram
 from .resources import UnitProgramResource
 
 DEPT = "policy_goal__strategic_goal__plan_department"
-# Refuses a stale save (perfplan.locking); a no-op once the shared base has it.
-BaseAdmin = with_optimistic_lock(PlanDataAdmin)
 
 
 @admin.register(UnitProgram)
-class UnitProgramAdmin(AmendmentAdminMixin, BaseAdmin):
+class UnitProgramAdmin(AmendmentAdminMixin, PlanDataAdmin):
     resource_classes = [UnitProgramResource]
     list_display = (
         "name",

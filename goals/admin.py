@@ -6,7 +6,6 @@ from budgets.models import UnitProgram
 from budgets.services import share_of
 from indicators.models import Indicator
 from perfplan.admin_base import PlanDataAdmin, count_column
-from perfplan.locking import with_optimistic_lock
 from perfplan.models import DECLARED_FIGURES
 from perfplan.numbers import format_amount, format_share
 
@@ -20,8 +19,6 @@ from .resources import (
 )
 
 PLAN = "plan_department__plan"
-# Every admin here refuses a stale save (perfplan.locking); a no-op once the shared base has it.
-BaseAdmin = with_optimistic_lock(PlanDataAdmin)
 
 
 class PublishedAmountInlineMixin:
@@ -40,7 +37,7 @@ class PublishedAmountInlineMixin:
 
 
 @admin.register(Department)
-class DepartmentAdmin(BaseAdmin):
+class DepartmentAdmin(PlanDataAdmin):
     resource_classes = [DepartmentResource]
     list_display = ("name", "code", "plan_count")
     search_fields = ("name", "code")
@@ -69,7 +66,7 @@ class StrategicGoalInline(PublishedAmountInlineMixin, admin.TabularInline):
 
 
 @admin.register(PlanDepartment)
-class PlanDepartmentAdmin(BaseAdmin):
+class PlanDepartmentAdmin(PlanDataAdmin):
     resource_classes = [PlanDepartmentResource]
     list_display = (
         "name",
@@ -136,7 +133,7 @@ def _plan_budget_total():
 
 
 @admin.register(StrategicGoal)
-class StrategicGoalAdmin(AmendmentAdminMixin, BaseAdmin):
+class StrategicGoalAdmin(AmendmentAdminMixin, PlanDataAdmin):
     resource_classes = [StrategicGoalResource]
     list_display = (
         "name",
@@ -219,7 +216,7 @@ class UnitProgramInline(PublishedAmountInlineMixin, admin.TabularInline):
 
 
 @admin.register(PolicyGoal)
-class PolicyGoalAdmin(BaseAdmin):
+class PolicyGoalAdmin(PlanDataAdmin):
     resource_classes = [PolicyGoalResource]
     list_display = (
         "name",

@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
 from goals.models import Department
 from perfplan.admin_base import PlanDataAdmin
-from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError, with_optimistic_lock
+from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError
 from perfplan.models import Plan
 from perfplan.numbers import format_amount
 
@@ -22,8 +22,6 @@ from .resources import IndicatorResource
 
 DEPT = "policy_goal__strategic_goal__plan_department"
 RESULT_DEPT = f"indicator__{DEPT}"
-# Every admin here refuses a stale save (perfplan.locking); a no-op once the shared base has it.
-BaseAdmin = with_optimistic_lock(PlanDataAdmin)
 # How many refusals an admin action lists one by one.
 MAX_LISTED_REFUSALS = 20
 
@@ -67,7 +65,7 @@ class PeriodTargetInline(admin.TabularInline):
 
 
 @admin.register(Indicator)
-class IndicatorAdmin(AmendmentAdminMixin, BaseAdmin):
+class IndicatorAdmin(AmendmentAdminMixin, PlanDataAdmin):
     resource_classes = [IndicatorResource]
     list_display = (
         "name",
@@ -143,7 +141,7 @@ class IndicatorAdmin(AmendmentAdminMixin, BaseAdmin):
 
 
 @admin.register(PeriodTarget)
-class PeriodTargetAdmin(BaseAdmin):
+class PeriodTargetAdmin(PlanDataAdmin):
     form = PeriodTargetForm
     list_display = ("indicator", "department_name", "fiscal_year", "period", "target")
     list_filter = (f"indicator__{DEPT}__plan", f"indicator__{DEPT}__department", "period")
@@ -207,7 +205,7 @@ RESULT_REVIEW_FIELDS = (
 
 
 @admin.register(Result)
-class ResultAdmin(BaseAdmin):
+class ResultAdmin(PlanDataAdmin):
     """실적: values are entered through indicators.workflow.save_result, steps by actions."""
 
     form = ResultForm
@@ -478,7 +476,7 @@ class EntryExceptionForm(forms.ModelForm):
 
 
 @admin.register(EntryException)
-class EntryExceptionAdmin(BaseAdmin):
+class EntryExceptionAdmin(PlanDataAdmin):
     """Entry kept open after the deadline for one department and period (plan admins)."""
 
     form = EntryExceptionForm

@@ -12,7 +12,7 @@ choices, list filters, autocomplete answers (the related admin's get_queryset) a
   delete_queryset() refuses a bulk delete that reaches outside it.
 - Foreign-key choices and related list filters list only what the user may see.
 - The export action (django-import-export) exports get_queryset() narrowed once more with
-  restrict(), and resources receive the user (perfplan.resources.ScopedModelResource).
+  restrict() (resources only export; the admin has no import through them).
 
 ChangeLogHistoryMixin replaces the admin's "history" page (Django's own LogEntry) with our
 change log for the object, filtered to what the user may see.

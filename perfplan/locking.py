@@ -11,7 +11,6 @@ a stale save comes back as a form error (see its docstring for how to add it).
 
 from __future__ import annotations
 
-import functools
 from contextlib import contextmanager
 
 from django import forms
@@ -395,22 +394,3 @@ class OptimisticLockAdminMixin:
             # The transaction has been rolled back; show the newer state with the reason.
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
-
-
-@functools.cache
-def with_optimistic_lock(admin_class):
-    """`admin_class` with OptimisticLockAdminMixin in front, unless it already has it.
-
-    Lets an admin be locked today and stay consistent (no MRO conflict) once the mixin
-    is part of a shared base class.
-    """
-    if issubclass(admin_class, OptimisticLockAdminMixin):
-        return admin_class
-    return type(
-        admin_class.__name__,
-        (OptimisticLockAdminMixin, admin_class),
-        {
-            "__module__": admin_class.__module__,
-            "__doc__": admin_class.__doc__,
-        },
-    )

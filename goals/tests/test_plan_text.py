@@ -26,7 +26,7 @@ from goals.plan_text import (
     decode_text,
     parse_plan_text,
 )
-from goals.plan_text_render import fill_figures, make_random_plan, render_plan_text, wrap_cell
+from goals.tests.plan_text_render import fill_figures, make_random_plan, render_plan_text, wrap_cell
 from perfplan.numbers import parse_count, parse_number
 
 SEED_NAME = "000_b531d227c4430c07.txt"
