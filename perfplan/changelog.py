@@ -5,27 +5,43 @@ django-reversion: those hook model signals and record nothing for bulk writes, w
 imports write with bulk_create/bulk_update. Here single saves are caught by signals
 (perfplan.signals), and bulk writers (the importer) record their diffs with record_many().
 
-Each entry's hash covers its content and the previous entry's hash; the chain head is one
-locked row, so concurrent writers append one after another. `verify_chain()` recomputes it.
+Sequence, then seal (as transparency logs do): writers append entries without any chain
+lock, numbered by a database sequence, their hashes empty; `seal()` then chains the
+committed entries in short transactions, giving each its chain position, the previous
+entry's hash and its own. A writer never waits on the log; the sealer runs after each commit
+that wrote entries (skipped when another sealer is at work), every minute from cron
+(`manage.py seal_change_log`), so an entry is sealed within about a minute.
+`verify_chain()` recomputes the chain in one snapshot; signed anchors kept outside the
+database (`manage.py change_log_anchor`) catch a log rewritten and rehashed by its owner.
+
+Lock order: a writer takes no log lock; the sealer takes the head row (NOWAIT) and then
+updates only committed entries nobody else writes, so it can neither wait on nor deadlock
+with a writer.
 """
 
 from __future__ import annotations
 
 import contextvars
 import hashlib
+import hmac
 import ipaddress
 import json
+import os
+import re
 import sys
 import uuid
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 
 import orjson
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .models import ChangeLogEntry, ChangeLogHead
 
@@ -67,14 +83,26 @@ class change_context:
         _context.reset(self.token)
 
 
+# A proxy's request id is kept only when it is a plain token: anything else (spaces, markup,
+# control characters, overlong text) would be stored in the log verbatim.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def request_id_from(header):
+    """The proxy's X-Request-ID when it is a plain token, else a new random id."""
+    if header and REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
 class ChangeContextMiddleware:
-    """Every request gets an id (or keeps the proxy's X-Request-ID) and its user and IP."""
+    """Every request gets an id (or keeps the proxy's plain-token X-Request-ID), user and IP."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request_id = (request.headers.get("X-Request-ID") or uuid.uuid4().hex)[:64]
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         ip = request.META.get("REMOTE_ADDR") or None
         user = getattr(request, "user", None)
         with change_context(
@@ -144,7 +172,8 @@ def draft_for(obj, action, changes=None, reason=""):
     )
 
 
-_COLUMNS = (
+# The columns an entry's hash covers, in the order of its hashed text (hash itself excluded).
+_HASHED = (
     "sequence",
     "timestamp",
     "user_id",
@@ -161,16 +190,19 @@ _COLUMNS = (
     "reason",
     "batch_id",
     "prev_hash",
-    "hash",
 )
-_TIMESTAMP, _BATCH = 1, 14
+_COLUMNS = (*_HASHED, "hash")
+_TIMESTAMP, _CHANGES, _BATCH = 1, 12, 14
+# What a writer sends: every column but the chain's (position, prev_hash, hash: the sealer's)
+# and, on PostgreSQL, the sequence (the column's default takes it from the database sequence).
+_WRITTEN = _HASHED[:-1]
+_COPIED = _WRITTEN[1:]
 # The columns' types for a binary COPY (PostgreSQL); changes as the text of its JSON.
 _BINARY_TYPES = (
-    "int8", "timestamptz", "int4", "text", "text", "inet", "text", "int4", "text", "text",
-    "int8", "int2", "text", "text", "uuid", "text", "text",
+    "timestamptz", "int4", "text", "text", "inet", "text", "int4", "text", "text",
+    "int8", "int2", "text", "text", "uuid",
 )  # fmt: skip
 _ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-_encode_text = json.encoder.encode_basestring  # a str as its JSON text (ensure_ascii off)
 
 
 def canonical_json(value):
@@ -185,17 +217,11 @@ def canonical_json(value):
         return _ENCODER.encode(value)
 
 
-def _json_scalar(value):
-    if value is None:
-        return "null"
-    if type(value) is int:
-        return str(value)
-    return canonical_json(value)
+def entry_payload(values):
+    """The hashed text of an entry — the one definition, used by the sealer and the verifier.
 
-
-def _payload(values):
-    """The hashed text of an entry: its columns but the hash, as one JSON array with sorted
-    keys (ChainWriter builds the same text piece by piece)."""
+    `values` are the entry's columns in _HASHED order as read from the database (changes
+    decoded, the timestamp a datetime, the batch a UUID): one JSON array with sorted keys."""
     items = list(values)
     items[_TIMESTAMP] = items[_TIMESTAMP].isoformat()
     items[_BATCH] = str(items[_BATCH]) if items[_BATCH] else None
@@ -203,26 +229,27 @@ def _payload(values):
 
 
 def values_hash(values):
-    """The hash of an entry given its column values in _COLUMNS order, hash excluded."""
-    return hashlib.sha256(_payload(values).encode("utf-8")).hexdigest()
+    """The hash of an entry given its column values in _HASHED order."""
+    return hashlib.sha256(entry_payload(values).encode("utf-8")).hexdigest()
 
 
 def entry_hash(entry):
-    return values_hash([getattr(entry, column) for column in _COLUMNS[:-1]])
+    return values_hash([getattr(entry, column) for column in _HASHED])
 
 
 class ChainWriter:
-    """Appends entries to the chain in one locked step, streaming them to the database.
+    """Appends entries to the log, streaming them to the database; the sealer chains them.
 
         with ChainWriter(batch=batch) as chain:
             chain.append("create", content_type_id, object_id, object_repr, department_id,
                          fiscal_year, changes)
 
     Built for bulk writers: a national-scale import logs tens of thousands of entries. Each
-    is hashed as it comes, its changes encoded to JSON once for the hash and the row alike,
-    and sent at once (one COPY on PostgreSQL, so the server stores entries while the next
-    are made; executemany in chunks on SQLite). The connection is busy with that stream:
-    a query inside the block is refused with an error (PostgreSQL would otherwise wait
+    has its changes encoded to JSON once and is sent at once (one binary COPY on PostgreSQL,
+    so the server stores entries while the next are made; executemany in chunks on SQLite).
+    No lock is taken: the entries' numbers come from a database sequence (PostgreSQL) and
+    their hashes from the sealer, after commit. The connection is busy with that stream: a
+    query inside the block is refused with an error (PostgreSQL would otherwise wait
     forever), so run whatever the entries need before entering it.
     """
 
@@ -238,22 +265,22 @@ class ChainWriter:
         self._writing = False
 
     def __enter__(self):
-        from django.db import connection
-
         self._transaction = transaction.atomic()
         self._transaction.__enter__()
         self._stream = ExitStack()
         try:
-            self.head, _created = ChangeLogHead.objects.select_for_update().get_or_create(pk=1)
-            self.now = timezone.now()  # after the lock: time order is sequence order
-            self.sequence, self.prev_hash = self.head.sequence, self.head.hash
-            self._prepare(connection)
+            self.now = timezone.now()
+            self._prepare()
             self.cursor = self._stream.enter_context(connection.cursor())
             if self.postgresql:
                 # Binary: the server then parses no text (timestamps, ids) for each entry.
-                sql = f"COPY {self.table} ({', '.join(_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+                sql = f"COPY {self.table} ({', '.join(_COPIED)}) FROM STDIN (FORMAT BINARY)"
                 self.copy = self._stream.enter_context(self.cursor.cursor.copy(sql))
                 self.copy.set_types(_BINARY_TYPES)
+            else:
+                # SQLite writes one transaction at a time: the next numbers are free.
+                self.cursor.execute(f"SELECT COALESCE(MAX(sequence), 0) FROM {self.table}")
+                self.sequence = self.cursor.fetchone()[0]
             self._stream.enter_context(connection.execute_wrapper(self._refuse_other_queries))
         except BaseException:
             self._stream.__exit__(*sys.exc_info())
@@ -261,38 +288,28 @@ class ChainWriter:
             raise
         return self
 
-    def _prepare(self, connection):
+    def _prepare(self):
         context = self.context
         self.user_id = getattr(context.user, "pk", None)
         self.username = getattr(context.user, "username", "") or ""
-        self.batch_id = getattr(self.batch, "pk", self.batch)
-        batch_text = str(self.batch_id) if self.batch_id else None
-        # The columns that are the same for every entry of this step, as JSON once.
-        self.shared_json = ",".join(
-            _json_scalar(value)
-            for value in (
-                self.now.isoformat(),
-                self.user_id,
-                self.username,
-                context.request_id,
-                context.ip_address,
-            )
-        )
-        self.batch_json = _json_scalar(batch_text)
+        batch_id = getattr(self.batch, "pk", self.batch)
+        batch_text = str(batch_id) if batch_id else None
         self.table = ChangeLogEntry._meta.db_table
         self.postgresql = connection.vendor == "postgresql"
         if self.postgresql:
-            self.now_value = self.now
-            self.batch_value = uuid.UUID(batch_text) if batch_text else None
-            self.ip_value = ipaddress.ip_address(context.ip_address) if context.ip_address else None
+            now = self.now
+            batch_value = uuid.UUID(batch_text) if batch_text else None
+            ip = ipaddress.ip_address(context.ip_address) if context.ip_address else None
         else:
-            placeholders = ", ".join(["%s"] * len(_COLUMNS))
+            placeholders = ", ".join(["%s"] * len(_WRITTEN))
             self.insert_sql = (
-                f"INSERT INTO {self.table} ({', '.join(_COLUMNS)}) VALUES ({placeholders})"
+                f"INSERT INTO {self.table} ({', '.join(_WRITTEN)}) VALUES ({placeholders})"
             )
-            self.batch_value = getattr(self.batch_id, "hex", self.batch_id)
-            self.ip_value = context.ip_address
-            self.now_value = connection.ops.adapt_datetimefield_value(self.now)
+            batch_value = uuid.UUID(batch_text).hex if batch_text else None
+            ip = context.ip_address
+            now = connection.ops.adapt_datetimefield_value(self.now)
+        self.shared = (now, self.user_id, self.username, context.request_id, ip)
+        self.batch_value = batch_value
 
     def _refuse_other_queries(self, execute, sql, params, many, context):
         if not self._writing:
@@ -331,66 +348,40 @@ class ChainWriter:
     def extend(self, entries):
         """Append entries given as tuples (action, content_type_id, object_id, object_repr,
         department_id, fiscal_year, changes, reason): one tight loop for a bulk writer."""
-        sequence, prev_hash = self.sequence, self.prev_hash
-        shared_json, batch_json = self.shared_json, self.batch_json
-        shared = (
-            self.now_value,
-            self.user_id,
-            self.username,
-            self.context.request_id,
-            self.ip_value,
-        )
-        batch_value, default_reason = self.batch_value, self.default_reason
-        write = self.copy.write_row if self.postgresql else self._queue
-        sha256, text, scalar = hashlib.sha256, _encode_text, _json_scalar
-        try:
-            for (
+        shared, batch_value, default_reason = self.shared, self.batch_value, self.default_reason
+        postgresql = self.postgresql
+        write = self.copy.write_row if postgresql else self._queue
+        encode = canonical_json
+        for (
+            action,
+            type_id,
+            object_id,
+            object_repr,
+            department_id,
+            year,
+            changes,
+            reason,
+        ) in entries:
+            if type(object_id) is not str:
+                object_id = "" if object_id is None else str(object_id)
+            row = (
+                *shared,
                 action,
                 type_id,
                 object_id,
                 object_repr,
                 department_id,
                 year,
-                changes,
-                reason,
-            ) in entries:
-                sequence += 1
-                reason = reason or default_reason
-                if type(object_id) is not str:
-                    object_id = "" if object_id is None else str(object_id)
-                changes_text = canonical_json(changes or {})
-                entry_hash = sha256(
-                    (
-                        f"[{sequence},{shared_json},{text(action)},{scalar(type_id)},"
-                        f"{text(object_id)},{text(object_repr)},{scalar(department_id)},"
-                        f"{scalar(year)},{changes_text},{text(reason)},{batch_json},"
-                        f'"{prev_hash}"]'
-                    ).encode()
-                ).hexdigest()
-                write(
-                    (
-                        sequence,
-                        *shared,
-                        action,
-                        type_id,
-                        object_id,
-                        object_repr,
-                        department_id,
-                        year,
-                        changes_text,
-                        reason,
-                        batch_value,
-                        prev_hash,
-                        entry_hash,
-                    )
-                )
-                prev_hash = entry_hash
-                self.count += 1
-        finally:
-            self.sequence, self.prev_hash = sequence, prev_hash
+                encode(changes or {}),
+                reason or default_reason,
+                batch_value,
+            )
+            write(row)
+            self.count += 1
 
     def _queue(self, row):
-        self.pending.append(row)
+        self.sequence += 1
+        self.pending.append((self.sequence, *row))
         if len(self.pending) >= self.SQLITE_CHUNK:
             self._flush()
 
@@ -409,8 +400,7 @@ class ChainWriter:
                 self._flush()
             self._stream.__exit__(*exc_info)  # ends the COPY, or abandons it on an error
             if exc_info[0] is None and self.count:
-                self.head.sequence, self.head.hash = self.sequence, self.prev_hash
-                self.head.save(update_fields=["sequence", "hash"])
+                transaction.on_commit(partial(seal_after_commit, self.count), robust=True)
         except BaseException:
             exc_info = sys.exc_info()
             self._stream.__exit__(*exc_info)  # a no-op once it has run
@@ -420,13 +410,13 @@ class ChainWriter:
 
 
 def record_many(drafts, *, batch=None, reason=None):
-    """Append entries for `drafts` (EntryDraft) in one locked step; returns how many."""
+    """Append entries for `drafts` (EntryDraft) in one step; returns how many."""
     drafts = list(drafts)
     if not drafts:
         return 0
     with ChainWriter(batch=batch, reason=reason) as chain:
-        for draft in drafts:
-            chain.append(
+        chain.extend(
+            (
                 draft.action,
                 draft.content_type.pk if draft.content_type else None,
                 draft.object_id,
@@ -436,6 +426,8 @@ def record_many(drafts, *, batch=None, reason=None):
                 draft.changes,
                 draft.reason,
             )
+            for draft in drafts
+        )
     return chain.count
 
 
@@ -443,53 +435,332 @@ def record(obj, action, changes=None, reason=""):
     return record_many([draft_for(obj, action, changes, reason)])
 
 
+# ---------------------------------------------------------------- sealing
+
+SEAL_BATCH = 5000  # entries chained per (short) transaction
+# After a commit, the committer seals its own entries and at most this many older ones: an
+# officer's save never pays for sealing a whole import.
+SEAL_AFTER_COMMIT_EXTRA = 500
+# The cron job runs every minute; an entry left unsealed longer than this is worth a warning.
+SEAL_DELAY_BOUND = 300  # seconds
+
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+@dataclass
+class SealReport:
+    sealed: int = 0
+    # Another sealer held the head: this one returned at once (it will seal these entries).
+    busy: bool = False
+    position: int = 0
+    hash: str = GENESIS
+
+
+def seal(*, limit=None, batch_size=SEAL_BATCH):
+    """Chain the committed, unsealed entries in sequence order, `batch_size` per transaction.
+
+    Returns at once (report.busy) when another sealer is at work; stops after `limit`
+    entries when given. Entries of transactions still open (or rolled back) are not seen:
+    they are sealed, in a later position, once committed."""
+    report = SealReport()
+    while limit is None or report.sealed < limit:
+        size = batch_size if limit is None else min(batch_size, limit - report.sealed)
+        try:
+            sealed = _seal_batch(size, report)
+        except _SealerBusy:
+            report.busy = True
+            break
+        report.sealed += sealed
+        if sealed < size:
+            break
+    return report
+
+
+def seal_after_commit(written):
+    seal(limit=written + SEAL_AFTER_COMMIT_EXTRA)
+
+
+class _SealerBusy(Exception):
+    pass
+
+
+def _locked_head():
+    try:
+        with transaction.atomic():
+            head, _created = ChangeLogHead.objects.select_for_update(nowait=True).get_or_create(
+                pk=1
+            )
+    except IntegrityError as error:  # another sealer created it a moment ago
+        raise _SealerBusy from error
+    except DatabaseError as error:
+        if getattr(error.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            raise _SealerBusy from error
+        raise
+    return head
+
+
+def _seal_batch(size, report):
+    with transaction.atomic():
+        head = _locked_head()
+        report.position, report.hash = head.position, head.hash
+        rows = list(
+            ChangeLogEntry.objects.filter(position__isnull=True)
+            .order_by("sequence")
+            .values_list(*_WRITTEN)[:size]
+        )
+        if not rows:
+            return 0
+        position, prev_hash = head.position, head.hash
+        seals = []
+        for row in rows:
+            position += 1
+            entry_hash = values_hash((*row, prev_hash))
+            seals.append((row[0], position, prev_hash, entry_hash))
+            prev_hash = entry_hash
+        _write_seals(seals)
+        head.position, head.hash = position, prev_hash
+        head.save(update_fields=["position", "hash"])
+        report.position, report.hash = position, prev_hash
+        return len(rows)
+
+
+def _write_seals(seals):
+    table = ChangeLogEntry._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sequences, positions, prev_hashes, hashes = zip(*seals, strict=True)
+            cursor.execute(
+                f"UPDATE {table} AS entry SET position = seal.position, "
+                "prev_hash = seal.prev_hash, hash = seal.hash "
+                "FROM unnest(%s::bigint[], %s::bigint[], %s::text[], %s::text[]) "
+                "AS seal(sequence, position, prev_hash, hash) "
+                "WHERE entry.sequence = seal.sequence",
+                [list(sequences), list(positions), list(prev_hashes), list(hashes)],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {table} SET position = %s, prev_hash = %s, hash = %s WHERE sequence = %s",
+                [(position, prev, digest, sequence) for sequence, position, prev, digest in seals],
+            )
+
+
+# ---------------------------------------------------------------- verifying
+
+
 @dataclass
 class ChainReport:
     checked: int
-    broken_at: int | None = None
+    broken_at: int | None = None  # the chain position of the first broken link
     problem: str = ""
+    unsealed: int = 0
+    oldest_unsealed: datetime | None = None
+    anchors_checked: int = 0
+    anchor_problems: list = field(default_factory=list)
 
     @property
     def ok(self):
-        return self.broken_at is None
+        return self.broken_at is None and not self.anchor_problems
+
+    def unsealed_age(self, now=None):
+        if self.oldest_unsealed is None:
+            return None
+        return ((now or timezone.now()) - self.oldest_unsealed).total_seconds()
 
 
-def verify_chain(chunk_size=5000):
-    """Recompute every hash in sequence order; report the first broken link."""
-    from django.utils.translation import gettext as _
+@contextmanager
+def _one_snapshot():
+    """Everything read inside sees the log at one moment (a sealer commits entries and head
+    together, so they agree). Inside a caller's transaction, that transaction is used."""
+    if connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
-    prev_hash, expected_sequence, checked = GENESIS, 1, 0
-    entries = ChangeLogEntry.objects.order_by("sequence").iterator(chunk_size=chunk_size)
-    for entry in entries:
-        if entry.sequence != expected_sequence:
-            return ChainReport(
-                checked,
-                expected_sequence,
-                _("entry #%(sequence)s is missing") % {"sequence": expected_sequence},
+
+def verify_chain(chunk_size=5000, anchors=()):
+    """Recompute every sealed entry's hash in chain order, in one snapshot; report the first
+    broken link, the entries not sealed yet and every anchor (Anchor) the log no longer
+    contains."""
+    with _one_snapshot():
+        report, hashes = _walk_chain(chunk_size, {anchor.position for anchor in anchors})
+        waiting = ChangeLogEntry.objects.filter(position__isnull=True).aggregate(
+            count=Count("sequence"), oldest=Min("timestamp")
+        )
+    report.unsealed, report.oldest_unsealed = waiting["count"], waiting["oldest"]
+    for anchor in anchors:
+        report.anchors_checked += 1
+        problem = anchor.problem_in(hashes, report)
+        if problem:
+            report.anchor_problems.append(problem)
+    return report
+
+
+def _walk_chain(chunk_size, wanted_positions):
+    hashes = {0: GENESIS} if 0 in wanted_positions else {}
+    prev_hash, expected, checked = GENESIS, 1, 0
+    rows = (
+        ChangeLogEntry.objects.filter(position__isnull=False)
+        .order_by("position")
+        .values_list("position", *_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )
+    for position, *values in rows:
+        stored_hash, hashed = values[-1], values[:-1]
+        sequence = hashed[0]
+        where = {"position": position, "sequence": sequence}
+        if position != expected:
+            problem = _("the entry at chain position #%(position)s is missing") % {
+                "position": expected
+            }
+            return ChainReport(checked, expected, problem), hashes
+        if hashed[-1] != prev_hash:
+            problem = (
+                _(
+                    "the entry at chain position #%(position)s (entry #%(sequence)s) does "
+                    "not point to the previous entry's hash"
+                )
+                % where
             )
-        if entry.prev_hash != prev_hash:
-            return ChainReport(
-                checked,
-                entry.sequence,
-                _("entry #%(sequence)s does not point to the previous entry's hash")
-                % {"sequence": entry.sequence},
+            return ChainReport(checked, position, problem), hashes
+        if values_hash(hashed) != stored_hash:
+            problem = (
+                _(
+                    "the entry at chain position #%(position)s (entry #%(sequence)s) was "
+                    "altered: its content does not match its hash"
+                )
+                % where
             )
-        if entry_hash(entry) != entry.hash:
-            return ChainReport(
-                checked,
-                entry.sequence,
-                _("entry #%(sequence)s was altered: its content does not match its hash")
-                % {"sequence": entry.sequence},
-            )
-        prev_hash = entry.hash
-        expected_sequence += 1
+            return ChainReport(checked, position, problem), hashes
+        if position in wanted_positions:
+            hashes[position] = stored_hash
+        prev_hash = stored_hash
+        expected += 1
         checked += 1
     head = ChangeLogHead.objects.filter(pk=1).first()
-    if head is not None and (head.sequence != checked or head.hash != prev_hash):
-        return ChainReport(
-            checked,
-            checked + 1,
-            _("the chain ends at #%(checked)s but its head records #%(head)s: entries were removed")
-            % {"checked": checked, "head": head.sequence},
+    head_position, head_hash = (head.position, head.hash) if head else (0, GENESIS)
+    if head_position != checked or head_hash != prev_hash:
+        problem = _(
+            "the chain ends at position #%(checked)s but its head records #%(head)s: "
+            "sealed entries were removed or the head was altered"
+        ) % {"checked": checked, "head": head_position}
+        return ChainReport(checked, checked + 1, problem), hashes
+    return ChainReport(checked), hashes
+
+
+# ---------------------------------------------------------------- anchors
+
+ANCHOR_KEY_VARIABLE = "PERFPLAN_ANCHOR_KEY"
+
+
+class AnchorKeyMissing(Exception):
+    def __init__(self):
+        super().__init__(
+            _(
+                "The environment variable %(name)s (the key that signs change-log anchors) "
+                "is not set. Set it to a long random secret kept outside the database, e.g. "
+                "in /etc/perfplan.env, and run the command again."
+            )
+            % {"name": ANCHOR_KEY_VARIABLE}
         )
-    return ChainReport(checked)
+
+
+def anchor_key():
+    """The anchors' signing key, from the environment only: never stored in the database."""
+    key = os.environ.get(ANCHOR_KEY_VARIABLE, "")
+    if not key.strip():
+        raise AnchorKeyMissing()
+    return key.encode("utf-8")
+
+
+def _signature(key, position, entry_hash, time):
+    signed = canonical_json({"hash": entry_hash, "position": position, "time": time})
+    return hmac.new(key, signed.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+@dataclass
+class Anchor:
+    """A signed checkpoint: the chain held `hash` at `position` at `time`."""
+
+    position: int
+    hash: str
+    time: str
+    line: int = 0
+
+    def to_line(self, key):
+        mac = _signature(key, self.position, self.hash, self.time)
+        return canonical_json(
+            {"hash": self.hash, "hmac": mac, "position": self.position, "time": self.time}
+        )
+
+    def problem_in(self, hashes, report):
+        """Why the log, as walked (`hashes` at the anchored positions), lacks this checkpoint."""
+        where = {"line": self.line, "position": self.position, "time": self.time}
+        found = hashes.get(self.position)
+        if found == self.hash:
+            return ""
+        if found is not None:
+            return (
+                _(
+                    "anchor line %(line)s (position #%(position)s, %(time)s): the hash at that "
+                    "position is not the anchored one: the log was rewritten"
+                )
+                % where
+            )
+        if report.broken_at is not None and self.position >= report.broken_at:
+            return (
+                _(
+                    "anchor line %(line)s (position #%(position)s, %(time)s): not checked, "
+                    "the chain is broken before it"
+                )
+                % where
+            )
+        return _(
+            "anchor line %(line)s (position #%(position)s, %(time)s): the log ends at "
+            "#%(end)s: anchored entries were removed"
+        ) % {**where, "end": report.checked}
+
+
+def make_anchor(key):
+    """Seal what is committed, then sign the head: position, hash and time."""
+    seal()
+    head = ChangeLogHead.objects.filter(pk=1).first()
+    position, head_hash = (head.position, head.hash) if head else (0, GENESIS)
+    time = timezone.now().isoformat(timespec="seconds")
+    return Anchor(position, head_hash, time).to_line(key)
+
+
+def read_anchors(lines, key):
+    """Parse and check the signature of every anchor line; returns (anchors, problems)."""
+    anchors, problems = [], []
+    for number, line in enumerate(lines, start=1):
+        text = line.strip()
+        if not text:
+            continue
+        try:
+            data = json.loads(text)
+            anchor = Anchor(int(data["position"]), str(data["hash"]), str(data["time"]), number)
+            mac = str(data["hmac"])
+        except (ValueError, TypeError, KeyError):
+            problems.append(
+                _(
+                    "anchor line %(line)s is not a change-log checkpoint (JSON with position, hash, time and hmac)"
+                )
+                % {"line": number}
+            )
+            continue
+        expected = _signature(key, anchor.position, anchor.hash, anchor.time)
+        if not hmac.compare_digest(expected, mac):
+            problems.append(
+                _(
+                    "anchor line %(line)s (position #%(position)s, %(time)s): its signature "
+                    "does not match: signed with another key, or the line was edited"
+                )
+                % {"line": number, "position": anchor.position, "time": anchor.time}
+            )
+            continue
+        anchors.append(anchor)
+    return anchors, problems

@@ -232,8 +232,13 @@ class ChangeLogEntry(models.Model):
         LOCK = "lock", _("entry exception")
         ASSIGN = "assign", _("role assignment")
 
-    # The chain's order is the key: no surrogate id beside it to keep up on every append.
+    # The order of appending, from a database sequence on PostgreSQL (migration 0009): writers
+    # take it without any lock. Values taken by a rolled-back transaction are simply missing.
     sequence = models.BigIntegerField(_("sequence"), primary_key=True)
+    # The place in the hash chain, given by the sealer (perfplan.changelog.seal) once the entry
+    # is committed: entries commit out of sequence order, so the chain keeps its own order.
+    # Empty (with prev_hash and hash) until then.
+    position = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
     timestamp = models.DateTimeField(_("time"), db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -286,8 +291,9 @@ class ChangeLogEntry(models.Model):
         db_index=False,  # no filter reads the log by batch; one index less per append
         related_name="+",
     )
-    prev_hash = models.CharField(_("previous hash"), max_length=64)
-    hash = models.CharField(_("hash"), max_length=64)
+    # Empty until sealed (the database's default: writers do not send them).
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, db_default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["-sequence"]
@@ -298,6 +304,12 @@ class ChangeLogEntry(models.Model):
             models.Index(fields=["user", "-sequence"], name="changelog_user_seq"),
             models.Index(fields=["content_type", "object_id"], name="changelog_object"),
             models.Index(fields=["action", "-sequence"], name="changelog_action_seq"),
+            # Only the entries waiting for the sealer: small, whatever the log's size.
+            models.Index(
+                fields=["sequence"],
+                condition=models.Q(position__isnull=True),
+                name="changelog_unsealed",
+            ),
         ]
 
     def __str__(self):
@@ -305,13 +317,13 @@ class ChangeLogEntry(models.Model):
 
 
 class ChangeLogHead(models.Model):
-    """The chain's head, locked by each writer so that entries chain one after another."""
+    """The chain's last sealed position and hash: one row, locked only by the sealer."""
 
-    sequence = models.BigIntegerField(default=0)
+    position = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
     class Meta:
         verbose_name = _("change log head")
 
     def __str__(self):
-        return f"#{self.sequence} {self.hash[:12]}"
+        return f"#{self.position} {self.hash[:12]}"

@@ -293,7 +293,7 @@ def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch)
     data = synthetic_plan(departments=4, goals=3, policy_goals=4, indicators=25)
     assert 4 * 3 * 4 * 25 > COPY_MIN
     entries_before = ChangeLogEntry.objects.count()
-    head_before = ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first()
+    head_before = ChangeLogHead.objects.filter(pk=1).values_list("position", flat=True).first()
     extend = ChainWriter.extend
 
     def extend_then_fail(self, entries):
@@ -312,7 +312,7 @@ def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch)
     assert not Department.objects.exists() and not ImportBatch.objects.exists()
     assert ChangeLogEntry.objects.count() == entries_before
     assert (
-        ChangeLogHead.objects.filter(pk=1).values_list("sequence", flat=True).first() == head_before
+        ChangeLogHead.objects.filter(pk=1).values_list("position", flat=True).first() == head_before
     )
     monkeypatch.setattr(ChainWriter, "extend", extend)
     assert import_plan(2026, data).ok

@@ -27,6 +27,7 @@ from perfplan.changelog import (
     change_context,
     entry_hash,
     record_many,
+    seal,
     verify_chain,
 )
 from perfplan.models import ChangeLogEntry, ChangeLogHead, DepartmentAssignment, ImportBatch
@@ -94,6 +95,13 @@ def form_data(response):
         for form in formset.forms:
             add_form(form)
     return data
+
+
+def sealed_entries():
+    """Seal what the test wrote (on_commit never runs inside a test's transaction); the
+    entries in chain order."""
+    seal()
+    return list(ChangeLogEntry.objects.filter(position__isnull=False).order_by("position"))
 
 
 def tamper(sql, params):
@@ -196,27 +204,30 @@ def test_deferred_fields_are_not_loaded_to_be_remembered(plan):
 def test_verify_change_log_passes_on_an_intact_chain(plan):
     out = io.StringIO()
     call_command("verify_change_log", stdout=out)
-    checked = ChangeLogEntry.objects.count()
-    assert checked > 10
+    unsealed = ChangeLogEntry.objects.count()
+    assert unsealed > 10
+    assert f"{unsealed} entries" in out.getvalue() or f"{unsealed}건" in out.getvalue()
+    checked = len(sealed_entries())
+    assert checked == unsealed
+    out = io.StringIO()
+    call_command("verify_change_log", stdout=out)
     assert str(checked) in out.getvalue()
 
 
 def test_verify_change_log_finds_an_altered_entry(plan):
-    target = ChangeLogEntry.objects.order_by("sequence")[5].sequence
-    tamper(f"UPDATE {TABLE} SET object_repr = %s WHERE sequence = %s", ["조작됨", target])
+    target = sealed_entries()[5]
+    tamper(f"UPDATE {TABLE} SET object_repr = %s WHERE sequence = %s", ["조작됨", target.pk])
     with pytest.raises(CommandError) as raised:
         call_command("verify_change_log")
     assert raised.value.returncode == 1
-    assert f"#{target}" in str(raised.value)
+    assert f"#{target.position}" in str(raised.value)
     report = verify_chain()
-    assert report.broken_at == target and report.checked == target - 1
+    assert report.broken_at == target.position == 6 and report.checked == 5
 
 
 def test_verify_change_log_finds_a_changed_hash_link(plan):
     """Rewriting an entry's content *and* its hash breaks the next entry's link."""
-    from perfplan.changelog import entry_hash
-
-    entry = ChangeLogEntry.objects.order_by("sequence")[3]
+    entry = sealed_entries()[3]
     entry.object_repr = "조작됨"
     new_hash = entry_hash(entry)
     tamper(
@@ -224,25 +235,25 @@ def test_verify_change_log_finds_a_changed_hash_link(plan):
         ["조작됨", new_hash, entry.sequence],
     )
     report = verify_chain()
-    assert report.broken_at == entry.sequence + 1
+    assert report.broken_at == entry.position + 1
     with pytest.raises(CommandError):
         call_command("verify_change_log")
 
 
 def test_verify_change_log_finds_a_deleted_entry(plan):
-    target = ChangeLogEntry.objects.order_by("sequence")[7].sequence
-    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [target])
+    target = sealed_entries()[7]
+    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [target.pk])
     with pytest.raises(CommandError) as raised:
         call_command("verify_change_log")
     assert raised.value.returncode == 1
-    assert f"#{target}" in str(raised.value)
+    assert f"#{target.position}" in str(raised.value)
 
 
 def test_verify_change_log_finds_removed_last_entries(plan):
-    last = ChangeLogEntry.objects.order_by("-sequence").first().sequence
-    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [last])
+    last = sealed_entries()[-1]
+    tamper(f"DELETE FROM {TABLE} WHERE sequence = %s", [last.pk])
     report = verify_chain()
-    assert not report.ok and report.broken_at == last
+    assert not report.ok and report.broken_at == last.position
     with pytest.raises(CommandError):
         call_command("verify_change_log")
 
@@ -276,6 +287,7 @@ def test_streamed_entries_hash_as_verify_recomputes_them(plan, plan_admin):
                 )
             chain.append("import", changes={})
     assert chain.count == len(AWKWARD_TEXT) + 1
+    seal()
     written = list(ChangeLogEntry.objects.order_by("-sequence")[: chain.count])[::-1]
     for entry in written:
         assert entry.hash == entry_hash(entry)
@@ -350,6 +362,7 @@ def test_a_query_inside_the_writer_is_refused_not_left_waiting(plan):
 
 
 def test_a_failure_inside_the_writer_leaves_neither_entries_nor_a_moved_head(plan):
+    seal()
     head = ChangeLogHead.objects.get(pk=1)
     before = ChangeLogEntry.objects.count()
     with pytest.raises(RuntimeError):
@@ -358,16 +371,19 @@ def test_a_failure_inside_the_writer_leaves_neither_entries_nor_a_moved_head(pla
                 chain.append("create", object_id=str(number), changes={"n": [None, number]})
             raise RuntimeError("중단")
     assert ChangeLogEntry.objects.count() == before
-    assert ChangeLogHead.objects.get(pk=1).sequence == head.sequence
+    assert seal().sealed == 0
+    assert ChangeLogHead.objects.get(pk=1).position == head.position
     assert verify_chain().ok
     # and the chain goes on from the same head
     assert record_many([EntryDraft(action="create", object_id="9")]) == 1
+    assert seal().sealed == 1
+    assert ChangeLogHead.objects.get(pk=1).position == head.position + 1
     assert verify_chain().ok
 
 
 @on_postgres
 def test_postgres_refuses_update_and_delete_of_entries(plan):
-    entry = ChangeLogEntry.objects.order_by("sequence").first()
+    entry = sealed_entries()[0]
     for sql, params in (
         (f"UPDATE {TABLE} SET object_repr = %s WHERE sequence = %s", ["조작됨", entry.pk]),
         (f"DELETE FROM {TABLE} WHERE sequence = %s", [entry.pk]),
@@ -392,7 +408,7 @@ def test_nobody_adds_edits_or_deletes_entries_in_the_admin(client, plan, django_
         "superuser": lambda: make_user(django_user_model, "s", superuser=True),
     }[who]()
     client.force_login(user)
-    entry = ChangeLogEntry.objects.order_by("sequence").first()
+    entry = sealed_entries()[0]
     before = (entry.object_repr, entry.changes, entry.hash)
     change_url = reverse("admin:perfplan_changelogentry_change", args=[entry.pk])
 
@@ -526,7 +542,8 @@ def test_log_list_pages_forward_and_back_without_counting(client, auditor):
     cl = third.context["cl"]
     assert len(cl.result_list) == total - 2 * PER_PAGE
     assert not cl.page.has_next() and cl.page.has_previous()
-    assert cl.result_list[-1].sequence == 1
+    oldest = ChangeLogEntry.objects.order_by("sequence").values_list("sequence", flat=True)[0]
+    assert cl.result_list[-1].sequence == oldest
     assert 'rel="prev"' in third.content.decode() and 'rel="next"' not in third.content.decode()
     assert client.get(url + "?p=9").status_code == 302  # past the end: Django's ?e=1
     # "Show all" would load the whole log: not offered, not honoured.
