@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.urls import path
 
+from perfplan.http import json_endpoint
+
 from . import views
 
 app_name = "tracking"
@@ -19,11 +21,19 @@ urlpatterns = [
     path("overview/", _staff(views.overview_view), name="overview"),
     path("overview/export/", _staff(views.overview_export_view), name="overview_export"),
     path("indicator/<int:pk>/", _staff(views.indicator_view), name="indicator"),
-    path("save/", _staff(views.save_view), name="save"),
+    path("save/", json_endpoint(_staff(views.save_view)), name="save"),
     path("review/", _staff(views.review_cells_view), name="review_cells"),
     path("review/period/", _staff(views.review_period_view), name="review_period"),
     path("cell/<int:indicator_id>/<str:period>/", _staff(views.cell_view), name="cell"),
-    path("evidence/upload/", _staff(views.evidence_upload_view), name="evidence_upload"),
+    path(
+        "evidence/upload/",
+        json_endpoint(_staff(views.evidence_upload_view)),
+        name="evidence_upload",
+    ),
     path("evidence/<int:pk>/", _staff(views.evidence_download_view), name="evidence_download"),
-    path("evidence/<int:pk>/delete/", _staff(views.evidence_delete_view), name="evidence_delete"),
+    path(
+        "evidence/<int:pk>/delete/",
+        json_endpoint(_staff(views.evidence_delete_view)),
+        name="evidence_delete",
+    ),
 ]

@@ -74,9 +74,11 @@ TEMPLATES = [
     },
 ]
 
+# Persistent connections (60 s), each checked before its first use in a request
+# (CONN_HEALTH_CHECKS): after a database restart a worker reconnects instead of answering 500.
 DATABASES = {
     "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
@@ -162,6 +164,38 @@ CSRF_TRUSTED_ORIGINS = [
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# ---------------------------------------------------------------- operations
+# Errors with their tracebacks to stderr, which the service's journal keeps (README: Running
+# in production): Django's own failures (a 500, a refused host) and our apps' warnings.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "journal": {"format": "%(levelname)s %(name)s %(process)d: %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "formatter": "journal",
+        },
+    },
+    "loggers": {
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "django.security": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        **{
+            app: {
+                "handlers": ["stderr"],
+                "level": os.environ.get("PERFPLAN_LOG_LEVEL", "WARNING"),
+                "propagate": False,
+            }
+            for app in ("perfplan", "goals", "budgets", "indicators")
+        },
+    },
+}
+# A JSON endpoint's CSRF failure answers JSON (perfplan.http); other pages Django's page.
+CSRF_FAILURE_VIEW = "perfplan.http.csrf_failure"
 
 if not DEBUG:
     # Static files from STATIC_ROOT by the app server itself, right after SecurityMiddleware
