@@ -9,27 +9,29 @@ left alone.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+import orjson
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, IntegrityError, connections, router, transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.db.models import NOT_PROVIDED, AutoField
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from indicators import standing
 from indicators.models import Direction, Indicator
-from perfplan.changelog import ChainWriter, change_context, decimal_text, plain
-from perfplan.models import ImportBatch, Plan
-from perfplan.runtime import collector_paused
+from perfplan import imports
+from perfplan.changelog import ChainWriter, current_context, decimal_text, plain
+from perfplan.models import Plan
 
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 from .plan_data import Figures, PlanData
-from .tables import RowError, name_key
+from .sources import ReadSources, read_sources
+from .tables import RowError, TableReadError, name_key, read_plan_files
 
 BULK_BATCH = 2000
 LOWER_MARKERS = ("하양지표", "하향지표")
@@ -96,7 +98,9 @@ class ImportResult:
     applied: bool = False
     dry_run: bool = False
     plan: Plan | None = None
-    batch: ImportBatch | None = None
+    batch: object = None  # perfplan.models.ImportBatch, once applied
+    source_kind: str = "tables"  # or "text"
+    data: PlanData | None = None  # what was read (the preview reconciles its table 가)
 
     @property
     def ok(self):
@@ -179,49 +183,122 @@ def import_plan(
     conflicts=(),
     reason="",
 ):
-    """Preview (dry_run) or apply `data` as the plan of `year`. Atomic: all or nothing."""
-    result = ImportResult(year=year, dry_run=dry_run, conflicts=list(conflicts))
+    """Preview (dry_run) or apply `data` as the plan of `year`, in one step, through the
+    import runner (perfplan.imports.run). Atomic: all or nothing."""
+    return imports.run(
+        PLAN_TABLES,
+        year,
+        parsed=ReadSources(data, list(conflicts)),
+        files=files,
+        user=user,
+        reason=reason,
+        dry_run=dry_run,
+        source=source,
+        batch=batch,
+    )
+
+
+# ---------------------------------------------------------------- the import kinds
+
+
+def _new_result(year, dry_run):
+    return ImportResult(year=year, dry_run=dry_run)
+
+
+def _read_tables(files, year):
     try:
-        with collector_paused(), transaction.atomic():
-            plan = Plan.objects.select_for_update().filter(fiscal_year=year).first()
-            work = _diff(result, plan, year, data)
-            _amendments(result, work, plan, reason)
-            if result.errors or dry_run:
-                return result
-            if batch is None:
-                batch = ImportBatch.objects.create(
-                    fiscal_year=year,
-                    source=source,
-                    created_by=user if getattr(user, "pk", None) else None,
-                )
-                for name, content in files:
-                    batch.files.create(name=name, content=content, size=len(content))
-            context = {"batch": batch, "quiet": True, "reason": reason}
-            if user is not None and getattr(user, "pk", None):
-                context["user"] = user
-            with change_context(**context):
-                plan = _apply(work, plan, year, data)
-                result.plan = plan
-                result.applied = True
-                batch.status = ImportBatch.Status.APPLIED
-                batch.applied_at = timezone.now()
-                batch.summary = {
-                    **batch.summary,
-                    "counts": result.counts(),
-                    "conflicts": result.conflicts,
-                    "reason": reason,
-                }
-                batch.save(update_fields=["status", "applied_at", "summary"])
-                result.batch = batch
-                _log(result, plan, batch)
-    except IntegrityError as exc:
-        result.applied = False
-        result.errors.append(
-            RowError(
-                "", None, "", None, _("the database refused the change: %(error)s") % {"error": exc}
+        return ReadSources(read_plan_files(files)), []
+    except TableReadError as exc:
+        return None, list(exc.errors)
+
+
+def _read_text(files, year):
+    """The text of a published plan, alone (read_sources tells it by its name)."""
+    try:
+        sources = read_sources(files)
+    except TableReadError as exc:
+        return None, list(exc.errors)
+    if sources.kind != "text":
+        name = files[0][0] if files else ""
+        error = _("expected the text of a published plan (.txt)")
+        return None, [RowError(name, None, "", None, error)]
+    return sources, []
+
+
+def _diff_step(result, sources, job):
+    """The runner's diff: lock the plan, compare, check amendments; nothing written."""
+    result.conflicts = list(sources.conflicts)
+    result.source_kind = sources.kind
+    result.data = sources.data
+    plan = Plan.objects.select_for_update().filter(fiscal_year=job.year).first()
+    work = _diff(result, plan, job.year, sources.data)
+    _amendments(result, work, plan, job.reason)
+    work.existing_plan = plan
+    work.data = sources.data
+    return work
+
+
+def _apply_step(result, work, job):
+    """The runner's apply: write, then one change-log entry per written record."""
+    batch = current_context().batch
+    plan = _apply(work, work.existing_plan, job.year, work.data)
+    result.plan = plan
+    _log(result, plan, batch)
+
+
+def fingerprint(result):
+    """What the import would write, old and new values included: the confirmation must
+    write exactly what the preview showed (any change of the file or of the plan since
+    then changes it)."""
+    digest = hashlib.sha256()
+    for change in result.changes:
+        if change.action == "unchanged":
+            continue
+        if change.action == "new":
+            values = sorted((change.values or {}).items())
+        else:
+            values = [(f.field, f.old, f.new) for f in change.fields]
+        digest.update(
+            orjson.dumps(
+                [change.action, change.level, change.path, values],
+                default=_fingerprint_value,
             )
         )
-    return result
+    return digest.hexdigest()
+
+
+def _fingerprint_value(value):
+    if hasattr(value, "pk"):
+        return value.pk
+    return str(value)
+
+
+def _summary(result, job):
+    return {"counts": result.counts(), "conflicts": result.conflicts}
+
+
+PLAN_TABLES = imports.register(
+    imports.ImportKind(
+        name="plan",
+        read=_read_tables,
+        new_result=_new_result,
+        diff=_diff_step,
+        apply=_apply_step,
+        fingerprint=fingerprint,
+        summary=_summary,
+    )
+)
+PLAN_TEXT = imports.register(
+    imports.ImportKind(
+        name="plan_text",
+        read=_read_text,
+        new_result=_new_result,
+        diff=_diff_step,
+        apply=_apply_step,
+        fingerprint=fingerprint,
+        summary=_summary,
+    )
+)
 
 
 # ---------------------------------------------------------------- diff
@@ -873,7 +950,7 @@ def _plain(value):
 
 
 def _log(result, plan, batch):
-    """One change-log entry per written record, and one for the import itself.
+    """One change-log entry per written record (the runner adds the import's own).
 
     Department and year come from the change's path, not from walking relations, so a
     national-scale import logs without a query per row; entries stream to the log as they
@@ -886,21 +963,8 @@ def _log(result, plan, batch):
         if change.level == "department" and change.action == "deleted":
             department_ids.setdefault(change.path[0], change.obj.department_id)
     types = {level: ContentType.objects.get_for_model(m).pk for level, m in LEVEL_MODELS.items()}
-    batch_type = ContentType.objects.get_for_model(ImportBatch).pk
-    batch_repr = str(batch)[:300]
-    year = plan.fiscal_year
-    totals = result.totals()
     with ChainWriter(batch=batch) as chain:
-        chain.extend(_entries(result.changes, types, department_ids, year))
-        chain.append(
-            "import",
-            batch_type,
-            str(batch.pk),
-            batch_repr,
-            None,
-            year,
-            {k: [None, v] for k, v in totals.items()},
-        )
+        chain.extend(_entries(result.changes, types, department_ids, plan.fiscal_year))
 
 
 def _plain_new(value, kept):

@@ -12,15 +12,15 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from perfplan.models import ImportBatch, Plan
+from perfplan import imports
+from perfplan.models import Plan
 from perfplan.scoping import sees_all
 
 from .exports import plan_tables, table_by_key, template_tables, write_csv, write_xlsx
 from .forms import ExportForm, PlanImportForm
-from .importer import ACTIONS, LEVEL_LABELS, LEVELS, import_plan
+from .importer import ACTIONS, LEVEL_LABELS, LEVELS, PLAN_TABLES, PLAN_TEXT
 from .services import hierarchy, plan_as_json, reconcile_plan, reconcile_plan_data
-from .sources import read_sources
-from .tables import TableReadError
+from .sources import is_plan_text
 
 PREVIEW_LIMIT = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -131,10 +131,11 @@ def import_template_view(request, admin_site):
     return _download(write_xlsx(tables), "성과계획_양식.xlsx", XLSX_TYPE)
 
 
-def _preview_context(result, sources):
+def _preview_context(result):
     counts = result.counts()
     listed = [c for c in result.changes if c.action != "unchanged"]
     unchanged = [c for c in result.changes if c.action == "unchanged"]
+    data = result.data
     return {
         "result": result,
         "count_rows": [
@@ -147,51 +148,50 @@ def _preview_context(result, sources):
         "listed_more": max(0, len(listed) - PREVIEW_LIMIT),
         "unchanged": unchanged[:PREVIEW_LIMIT],
         "unchanged_more": max(0, len(unchanged) - PREVIEW_LIMIT),
-        "file_reconciliation": reconcile_plan_data(sources.data)
-        if sources.data.has_summary
+        "file_reconciliation": reconcile_plan_data(data)
+        if data is not None and data.has_summary
         else None,
-        "source_kind": sources.kind,
+        "source_kind": result.source_kind,
     }
+
+
+def _import_context(request, admin_site, **extra):
+    return {
+        **admin_site.each_context(request),
+        "opts": Plan._meta,
+        "title": _("Import plan tables"),
+        **extra,
+    }
+
+
+def _plan_kind(files):
+    """The text of a published plan, or plan tables (goals.importer's import kinds)."""
+    return PLAN_TEXT if any(is_plan_text(name) for name, _content in files) else PLAN_TABLES
 
 
 def plan_import_view(request, admin_site):
     if not can_import(request.user):
         raise PermissionDenied
-    context = {
-        **admin_site.each_context(request),
-        "opts": Plan._meta,
-        "title": _("Import plan tables"),
-    }
+    context = _import_context(request, admin_site)
     year = request.GET.get("year", "")
     initial = {"fiscal_year": int(year)} if year.isdigit() else {}
     form = PlanImportForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["fiscal_year"]
         files = [(f.name, f.read()) for f in form.cleaned_data["files"]]
-        try:
-            sources = read_sources(files)
-        except TableReadError as exc:
-            context.update(form=form, errors=exc.errors)
-            return TemplateResponse(request, "goals/plan_import.html", context)
-        reason = form.cleaned_data["reason"]
-        result = import_plan(
-            year, sources.data, dry_run=True, conflicts=sources.conflicts, reason=reason
+        # Stored with the upload: the confirmation applies with this reason.
+        result = imports.preview(
+            _plan_kind(files),
+            year,
+            files,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            source="admin",
         )
-        batch = None
-        if result.ok:
-            # Kept in the database so the confirm step works on any app server.
-            batch = ImportBatch.objects.create(
-                fiscal_year=year, source="admin", created_by=request.user
-            )
-            for name, content in files:
-                batch.files.create(name=name, content=content, size=len(content))
-        context.update(
-            form=form,
-            errors=result.errors,
-            batch=batch,
-            year=year,
-            **_preview_context(result, sources),
-        )
+        context.update(form=form, errors=result.errors, batch=result.batch, year=year)
+        if result.data is not None:
+            context.update(_preview_context(result))
+        context["reason"] = (result.batch.summary["reason"] if result.batch else "") or ""
         return TemplateResponse(request, "goals/plan_import.html", context)
     context["form"] = form
     return TemplateResponse(request, "goals/plan_import.html", context)
@@ -200,28 +200,21 @@ def plan_import_view(request, admin_site):
 def plan_import_confirm_view(request, admin_site, batch_id):
     if not can_import(request.user):
         raise PermissionDenied
+    # Only the user's own previews exist here, whatever the method: another id is a 404.
+    batch = imports.previewed_batch(request.user, batch_id, (PLAN_TABLES, PLAN_TEXT))
     if request.method != "POST":
         return redirect(reverse("admin:perfplan_plan_import"))
-    batch = get_object_or_404(
-        ImportBatch, pk=batch_id, status=ImportBatch.Status.PREVIEWED, created_by=request.user
-    )
-    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
-    try:
-        sources = read_sources(files)
-    except TableReadError as exc:
-        messages.error(request, "; ".join(str(e) for e in exc.errors))
-        return redirect(reverse("admin:perfplan_plan_import"))
-    result = import_plan(
-        batch.fiscal_year, sources.data, user=request.user, batch=batch, conflicts=sources.conflicts
-    )
+    result = imports.confirm(batch, user=request.user)
     if not result.ok:
-        context = {
-            **admin_site.each_context(request),
-            "opts": Plan._meta,
-            "title": _("Import plan tables"),
-            "form": PlanImportForm(),
-            "errors": result.errors,
-        }
+        # Nothing was written; this preview cannot be confirmed again (upload anew).
+        context = _import_context(
+            request,
+            admin_site,
+            form=PlanImportForm(
+                initial={"fiscal_year": batch.fiscal_year, "reason": batch.summary.get("reason")}
+            ),
+            errors=result.errors,
+        )
         return TemplateResponse(request, "goals/plan_import.html", context)
     totals = result.totals()
     messages.success(

@@ -35,7 +35,6 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,11 +50,11 @@ from goals.tables import (
     name_key,
     read_sheets,
 )
-from perfplan.changelog import ChainWriter, change_context, plain
+from perfplan import imports
+from perfplan.changelog import ChainWriter, current_context, plain
 from perfplan.formats import unescape_formula
 from perfplan.models import ImportBatch, Plan
 from perfplan.numbers import NumberFormatError, format_amount, parse_number
-from perfplan.runtime import collector_paused
 from perfplan.scoping import department_ids, restrict, sees_all
 
 from . import standing
@@ -389,20 +388,16 @@ class ResultsImportResult:
 
 
 def import_results_files(year, files, *, user, dry_run=False, batch=None, today=None, **kwargs):
-    """Read `files` and import them (see import_results); reading errors come back listed."""
-    try:
-        rows, errors = read_results_files(files, year=year)
-    except TableReadError as exc:
-        return ResultsImportResult(year=year, dry_run=dry_run, errors=list(exc.errors))
-    return import_results(
+    """Read `files` and import them in one step (see import_results)."""
+    return imports.run(
+        RESULTS,
         year,
-        rows,
+        files=files,
         user=user,
         dry_run=dry_run,
         batch=batch,
+        source=SOURCE,
         today=today,
-        read_errors=errors,
-        files=files,
         **kwargs,
     )
 
@@ -418,61 +413,56 @@ def import_results(
     read_errors=(),
     files=(),
     via="admin",
-    expected_fingerprint=None,
 ):
-    """Preview (dry_run) or apply result rows for the plan of `year`, as `user`. Atomic.
+    """Preview (dry_run) or apply result rows for the plan of `year`, as `user`, in one
+    step through the import runner (perfplan.imports.run). Atomic: all or nothing."""
+    return imports.run(
+        RESULTS,
+        year,
+        parsed=rows,
+        read_errors=read_errors,
+        files=files,
+        user=user,
+        dry_run=dry_run,
+        batch=batch,
+        source=SOURCE,
+        today=today,
+        via=via,
+    )
 
-    `expected_fingerprint`: the preview's fingerprint(); when the data changed since the
-    preview so that the import would write something else, nothing is written.
-    """
-    today = today or timezone.localdate()
-    result = ResultsImportResult(year=year, dry_run=dry_run, errors=list(read_errors))
+
+def _read_step(files, year):
     try:
-        with collector_paused(), transaction.atomic():
-            _diff(result, year, rows, user, today)
-            result.errors.sort(key=lambda e: (e.file, e.sheet, e.row or 0))
-            if result.errors or dry_run:
-                return result
-            if expected_fingerprint is not None and result.fingerprint() != expected_fingerprint:
-                result.errors.append(
-                    RowError(
-                        "",
-                        None,
-                        "",
-                        None,
-                        _(
-                            "the results changed since the preview; nothing was written. "
-                            "Upload the file again to see the new preview."
-                        ),
-                    )
-                )
-                return result
-            if batch is None:
-                batch = ImportBatch.objects.create(
-                    fiscal_year=year, source=SOURCE, created_by=_user_or_none(user)
-                )
-                for name, content in files:
-                    batch.files.create(name=name, content=content, size=len(content))
-            context = {"batch": batch, "quiet": True}
-            if _user_or_none(user) is not None:
-                context["user"] = user
-            with change_context(**context):
-                _apply(result, user, result.department_pks)
-                batch.status = ImportBatch.Status.APPLIED
-                batch.applied_at = timezone.now()
-                batch.summary = {**(batch.summary or {}), "counts": result.totals(), "via": via}
-                batch.save(update_fields=["status", "applied_at", "summary"])
-                _log(result, batch, user)
-            result.applied = True
-            result.batch = batch
-    except IntegrityError as exc:
-        result.applied = False
-        result.errors.append(
-            RowError(
-                "", None, "", None, _("the database refused the change: %(error)s") % {"error": exc}
-            )
-        )
-    return result
+        return read_results_files(files, year=year)
+    except TableReadError as exc:
+        return None, list(exc.errors)
+
+
+def _diff_step(result, rows, job):
+    today = job.options.get("today") or timezone.localdate()
+    _diff(result, job.year, rows, job.user, today)
+    result.errors.sort(key=lambda e: (e.file, e.sheet, e.row or 0))
+
+
+def _apply_step(result, _pending, job):
+    _apply(result, job.user, result.department_pks)
+    _log(result, current_context().batch, job.user)
+
+
+RESULTS = imports.register(
+    imports.ImportKind(
+        name="results",
+        read=_read_step,
+        new_result=lambda year, dry_run: ResultsImportResult(year=year, dry_run=dry_run),
+        diff=_diff_step,
+        apply=_apply_step,
+        fingerprint=lambda result: result.fingerprint(),
+        summary=lambda result, job: {
+            "counts": result.totals(),
+            "via": job.options.get("via") or "admin",
+        },
+    )
+)
 
 
 def _user_or_none(user):
@@ -927,16 +917,14 @@ def _update_results(rows, entered_by_id, now):
 
 
 def _log(result, batch, user):
-    """One entry per created or changed result (old → new), and one for the import.
+    """One entry per created or changed result (old → new); the import runner
+    (perfplan.imports) adds the import's own.
 
     Department and year come from what the import matched, not from walking relations; the
     entries stream to the log as they are made (ChainWriter).
     """
     content_type_id = ContentType.objects.get_for_model(Result).pk
-    batch_type_id = ContentType.objects.get_for_model(ImportBatch).pk
-    batch_repr = str(batch)[:300]
     entered_by_id = getattr(_user_or_none(user), "pk", None)
-    totals = result.totals()
     with ChainWriter(batch=batch) as chain:
         for change in result.changes:
             if change.action == "new":
@@ -969,15 +957,6 @@ def _log(result, batch, user):
                 result.year,
                 changes,
             )
-        chain.append(
-            "import",
-            batch_type_id,
-            str(batch.pk),
-            batch_repr,
-            None,
-            result.year,
-            {k: [None, v] for k, v in totals.items()},
-        )
 
 
 def describe(result):

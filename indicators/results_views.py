@@ -1,9 +1,9 @@
 """Results import in the admin shell: upload → preview → confirm, and the blank template.
 
-The uploaded file is kept in the database (ImportBatch + ImportFile, source "results")
-between preview and confirm, so the confirmation may land on any app server. The confirm
-step re-reads the stored file as the same user and writes only if the import would write
-exactly what the preview showed.
+Through the import runner (perfplan.imports), as every import: the uploaded file is kept in
+the database (ImportBatch + ImportFile, source "results") between preview and confirm, so
+the confirmation may land on any app server; the confirm step re-reads the stored file as
+the same user and writes only if the import would write exactly what the preview showed.
 """
 
 from __future__ import annotations
@@ -21,15 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from goals.exports import write_csv, write_xlsx
-from perfplan.models import ImportBatch, Plan
+from perfplan import imports
+from perfplan.models import Plan
 from perfplan.scoping import restrict
 
 from .models import Result
 from .results_import import (
     FILE_STEM,
+    RESULTS,
     SOURCE,
     filled_table,
-    import_results_files,
     template_table,
 )
 
@@ -99,19 +100,11 @@ def results_import_view(request):
         year = form.cleaned_data["fiscal_year"]
         upload = form.cleaned_data["file"]
         files = [(upload.name, upload.read())]
-        result = import_results_files(year, files, user=request.user, dry_run=True)
-        batch = None
-        if result.ok:
-            # Kept in the database so the confirm step works on any app server.
-            batch = ImportBatch.objects.create(
-                fiscal_year=year,
-                source=SOURCE,
-                created_by=request.user,
-                summary={"fingerprint": result.fingerprint(), "counts": result.totals()},
-            )
-            for name, content in files:
-                batch.files.create(name=name, content=content, size=len(content))
-        context.update(errors=result.errors, batch=batch, year=year, **_preview_context(result))
+        # Kept in the database (with its fingerprint) so the confirm works on any app server.
+        result = imports.preview(RESULTS, year, files, user=request.user, source=SOURCE)
+        context.update(
+            errors=result.errors, batch=result.batch, year=year, **_preview_context(result)
+        )
     return TemplateResponse(request, TEMPLATE, context)
 
 
@@ -119,27 +112,12 @@ def results_import_confirm_view(request, batch_id):
     if not can_import_results(request.user):
         raise PermissionDenied
     # Only the user's own previews exist here, whatever the method: another id is a 404.
-    batch = get_object_or_404(
-        ImportBatch,
-        pk=batch_id,
-        source=SOURCE,
-        status=ImportBatch.Status.PREVIEWED,
-        created_by=request.user,
-    )
+    batch = imports.previewed_batch(request.user, batch_id, (RESULTS,))
     if request.method != "POST":
         return redirect(reverse("results:import"))
-    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
-    result = import_results_files(
-        batch.fiscal_year,
-        files,
-        user=request.user,
-        batch=batch,
-        expected_fingerprint=(batch.summary or {}).get("fingerprint"),
-    )
+    result = imports.confirm(batch, user=request.user)
     if not result.ok:
         # Nothing was written; this preview cannot be confirmed again (upload anew).
-        batch.status = ImportBatch.Status.REJECTED
-        batch.save(update_fields=["status"])
         context = _context(request, form=ResultsImportForm(), errors=result.errors)
         return TemplateResponse(request, TEMPLATE, context)
     messages.success(

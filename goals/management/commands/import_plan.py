@@ -3,8 +3,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from goals.importer import describe, import_plan
-from goals.tables import TableReadError, read_plan_files
+from goals.importer import PLAN_TABLES, describe
+from perfplan import imports
 from perfplan.commands import report_done, report_lines
 
 
@@ -33,16 +33,15 @@ class Command(BaseCommand):
             if not path.is_file():
                 raise CommandError(_("%(file)s: no such file") % {"file": name})
             contents.append((path.name, path.read_bytes()))
-        try:
-            data = read_plan_files(contents)
-        except TableReadError as exc:
-            for error in exc.errors:
-                self.stderr.write(_("Error: %(error)s") % {"error": error})
-            raise CommandError(
-                _("Nothing was imported: %(count)s error(s).") % {"count": len(exc.errors)}
-            ) from None
-        result = import_plan(
-            year, data, dry_run=dry_run, source="command", files=contents, reason=reason
+        # The import runner: the files are stored with the batch; diff and writes are one
+        # transaction, so what is written is what was previewed.
+        result = imports.run(
+            PLAN_TABLES,
+            year,
+            files=contents,
+            dry_run=dry_run,
+            reason=reason,
+            source="command",
         )
         report_lines(self, describe(result), len(result.errors))
         if note and result.plan:
