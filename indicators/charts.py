@@ -69,6 +69,36 @@ def _fmt(x):
     return f"{x:.1f}"
 
 
+def _axes(data, labels, ticks, x, y, plot_w):
+    """The grid with the y axis's ticks, the unit, the target range's band and the x labels."""
+    parts = []
+    for tick in ticks:
+        ty = y(tick)
+        parts.append(
+            f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{_fmt(ty)}" '
+            f'y2="{_fmt(ty)}" stroke="#e5e7eb" stroke-width="1"/>'
+            f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{_fmt(ty + 4)}" text-anchor="end" '
+            f'font-size="11" fill="#4b5563">{escape(_number(Decimal(str(tick))))}</text>'
+        )
+    if data.unit:
+        parts.append(
+            f'<text class="unit" x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP - 12}" text-anchor="end" '
+            f'font-size="11" fill="#4b5563">({escape(data.unit)})</text>'
+        )
+    if data.band and all(v is not None for v in data.band):
+        top, bottom = y(max(data.band)), y(min(data.band))
+        parts.append(
+            f'<rect class="band" x="{MARGIN_LEFT}" y="{_fmt(top)}" width="{plot_w}" '
+            f'height="{_fmt(max(bottom - top, 1))}" fill="{BAND_COLOUR}"/>'
+        )
+    for i, label in enumerate(labels):
+        parts.append(
+            f'<text class="period" x="{_fmt(x(i))}" y="{HEIGHT - MARGIN_BOTTOM + 16}" '
+            f'text-anchor="middle" font-size="11" fill="#374151">{escape(label)}</text>'
+        )
+    return parts
+
+
 def chart_svg(data: ChartData, *, css_id="", title=""):
     """A full chart: axes, ticks, target (dashed line) and actual (bars or a line)."""
     labels = list(data.labels)
@@ -102,32 +132,7 @@ def chart_svg(data: ChartData, *, css_id="", title=""):
         f'aria-label="{escape(aria)}">',
         f"<title>{escape(aria)}</title>",
     ]
-    # grid and y axis
-    for tick in ticks:
-        ty = y(tick)
-        parts.append(
-            f'<line class="grid" x1="{MARGIN_LEFT}" x2="{WIDTH - MARGIN_RIGHT}" y1="{_fmt(ty)}" '
-            f'y2="{_fmt(ty)}" stroke="#e5e7eb" stroke-width="1"/>'
-            f'<text class="tick" x="{MARGIN_LEFT - 6}" y="{_fmt(ty + 4)}" text-anchor="end" '
-            f'font-size="11" fill="#4b5563">{escape(_number(Decimal(str(tick))))}</text>'
-        )
-    if data.unit:
-        parts.append(
-            f'<text class="unit" x="{MARGIN_LEFT - 6}" y="{MARGIN_TOP - 12}" text-anchor="end" '
-            f'font-size="11" fill="#4b5563">({escape(data.unit)})</text>'
-        )
-    if data.band and all(v is not None for v in data.band):
-        top, bottom = y(max(data.band)), y(min(data.band))
-        parts.append(
-            f'<rect class="band" x="{MARGIN_LEFT}" y="{_fmt(top)}" width="{plot_w}" '
-            f'height="{_fmt(max(bottom - top, 1))}" fill="{BAND_COLOUR}"/>'
-        )
-    # x labels
-    for i, label in enumerate(labels):
-        parts.append(
-            f'<text class="period" x="{_fmt(x(i))}" y="{HEIGHT - MARGIN_BOTTOM + 16}" '
-            f'text-anchor="middle" font-size="11" fill="#374151">{escape(label)}</text>'
-        )
+    parts.extend(_axes(data, labels, ticks, x, y, plot_w))
     target_word, actual_word = _("target"), _("actual")
     # actual: bars per period, a line when cumulative
     if data.cumulative:

@@ -419,20 +419,8 @@ def matrix():
 
 def url_for(case, world):
     """(url, label of the object it names or None); None when the case cannot be built."""
-    obj = world.objects.get((case.label, case.which)) if case.which != "-" else None
     if case.kind in ("changelist", "search", "dept_filter", "add", "change", "history", "delete"):
-        app, model = case.label.split(".")
-        if case.kind in ("changelist", "search", "dept_filter"):
-            url = reverse(f"admin:{app}_{model}_changelist")
-            if case.kind == "search":
-                term = SEARCH_TERMS.get(case.label, DEFAULT_SEARCH_TERM)
-                url += f"?q={term}"
-            if case.kind == "dept_filter":
-                url += f"?{case.extra}={world.departments['other'].pk}"
-            return url
-        if case.kind == "add":
-            return reverse(f"admin:{app}_{model}_add")
-        return reverse(f"admin:{app}_{model}_{case.kind}", args=[obj.pk])
+        return model_page_url(case, world)
     if case.kind == "autocomplete":
         app, model = case.label.split(".")
         return (
@@ -461,6 +449,23 @@ def url_for(case, world):
     if case.kind == "staff":
         return staff_url(case, world)
     raise AssertionError(case)
+
+
+def model_page_url(case, world):
+    """A model admin's list (searched or filtered), add, change, history or delete page."""
+    app, model = case.label.split(".")
+    if case.kind in ("changelist", "search", "dept_filter"):
+        url = reverse(f"admin:{app}_{model}_changelist")
+        if case.kind == "search":
+            term = SEARCH_TERMS.get(case.label, DEFAULT_SEARCH_TERM)
+            url += f"?q={term}"
+        if case.kind == "dept_filter":
+            url += f"?{case.extra}={world.departments['other'].pk}"
+        return url
+    if case.kind == "add":
+        return reverse(f"admin:{app}_{model}_add")
+    obj = world.objects.get((case.label, case.which)) if case.which != "-" else None
+    return reverse(f"admin:{app}_{model}_{case.kind}", args=[obj.pk])
 
 
 def staff_url(case, world):
