@@ -198,6 +198,15 @@ class Result(VersionedModel):
     )
     updated_at = models.DateTimeField(_("last update"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # Who submitted it: separation of duties refuses their own approval (indicators.workflow).
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("reviewed by"),
@@ -223,6 +232,31 @@ class Result(VersionedModel):
 
     def __str__(self):
         return f"{self.indicator} {self.period}"
+
+
+class SaveReceipt(models.Model):
+    """The outcome of one save request, under the idempotency key its page sent.
+
+    Written in the save's own transaction, so a retry after a lost response (same user, same
+    key) gets the first outcome back instead of a "stale" refusal against its own value.
+    Receipts expire (indicators.workflow.RECEIPT_LIFETIME) and are cleared as users save.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", db_constraint=True
+    )
+    key = models.CharField(max_length=64)
+    outcome = models.JSONField(default=dict)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="uniq_save_receipt"),
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.key}"
 
 
 class Evidence(models.Model):

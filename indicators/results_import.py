@@ -12,8 +12,13 @@ For offices that collect results in spreadsheets. The same rules as the plan imp
   departments and indicators restrict() gives them; a row for any other department is an
   error naming the row (the admin import of django-import-export ignores
   ModelAdmin.get_queryset; this one cannot write outside the user's departments);
-* an approved result is never overwritten (a reviewer reopens it first); a period whose
-  entry deadline has passed is refused (indicators.locks), as is a period not yet begun;
+* every row is decided by indicators.workflow, as a save in the grid is (write_refusals: the
+  user's departments, a submitted or approved result is never overwritten, a period whose
+  entry deadline has passed is refused unless an exception keeps it open); a period not yet
+  begun is refused too; a changed value of a result approved once (reopened since) is
+  marked "edited after approval", as the grid marks it; the fast bulk writers below write
+  only what the workflow allowed, and the fingerprint of the preview covers the versions
+  the rows were read at;
 * the change log gets one entry per created or changed result, old → new, and one for
   the import, all under the import's ImportBatch (source "results").
 
@@ -55,9 +60,9 @@ from perfplan.changelog import ChainWriter, current_context, plain
 from perfplan.formats import unescape_formula
 from perfplan.models import ImportBatch, Plan
 from perfplan.numbers import NumberFormatError, format_amount, parse_number
-from perfplan.scoping import department_ids, restrict, sees_all
+from perfplan.scoping import restrict
 
-from . import standing
+from . import standing, workflow
 from .models import Frequency, Indicator, Result, ResultStatus
 from .periods import PERIOD_KEYS, get_period, parse_period_key
 from .services import frequency_of
@@ -295,6 +300,8 @@ class Current(NamedTuple):
     note: str
     status: str
     entered_by_id: int | None
+    version: int
+    edited_after_approval: bool
 
 
 CURRENT_FIELDS = Current._fields
@@ -312,6 +319,8 @@ class ResultChange:
     new_note: str = ""
     current: Current | None = None  # the result as it is (None: a new one)
     result_id: int | None = None  # known for a new result once written
+    # A value changed over a result approved once (reopened since): marked as the grid does.
+    marks_edited_after_approval: bool = False
 
     @property
     def pk(self):
@@ -380,6 +389,7 @@ class ResultsImportResult:
                 plain(c.new_value),
                 c.old_note,
                 c.new_note,
+                c.current.version if c.current is not None else 0,  # what the write is based on
             )
             for c in self.changes
             if c.action != "unchanged"
@@ -469,30 +479,6 @@ def _user_or_none(user):
     return user if user is not None and getattr(user, "pk", None) else None
 
 
-def may_add_results(user, department_id):
-    """restrict()'s rule for adding a Result row under `department_id` (a goals.Department).
-
-    perfplan.scoping decides on rows that exist; a new result has none yet, so the same
-    rule is asked of its parts: the model permission, then every department or this one.
-    """
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if not user.has_perm("indicators.add_result"):
-        return False
-    return sees_all(user, "add") or department_id in department_ids(user)
-
-
-def _entry_check():
-    """indicators.locks.entry_open (and its message), or None while that module is missing."""
-    try:
-        from . import locks
-    except ModuleNotFoundError as exc:
-        if exc.name in ("indicators.locks", f"{__package__}.locks"):
-            return None, None
-        raise
-    return getattr(locks, "entry_open", None), getattr(locks, "closed_message", None)
-
-
 _PLAN_PATH = "policy_goal__strategic_goal__plan_department__plan"
 
 
@@ -523,11 +509,8 @@ def _diff(result, year, rows, user, today):
         current = Current(*values)
         if current.indicator_id in indicator_by_id:
             existing[(current.indicator_id, current.period)] = current
-    changeable = set(restrict(plan_results, user, "change").values_list("pk", flat=True))
-    entry_open, closed_message = _entry_check()
-    open_cache = {}
-
-    for row, indicator, pd, period in matched:
+    candidates = []
+    for row, indicator, _pd, period in matched:
         current = existing.get((indicator.pk, period.key))
         new_note = row.note if row.note else (current.note if current else "")
         change = ResultChange(
@@ -541,56 +524,43 @@ def _diff(result, year, rows, user, today):
             new_note,
             current,
         )
-        if current is not None:
-            if current.value == row.value and current.note == new_note:
-                change.action = "unchanged"
-                result.changes.append(change)
-                continue
-            if current.pk not in changeable:
-                errors.append(
-                    row.error(
-                        "department",
-                        row.department or row.department_code,
-                        _("you may not change the results of %(department)s")
-                        % {"department": pd.name},
-                    )
-                )
-                continue
-            if current.status == ResultStatus.APPROVED:
-                errors.append(
-                    row.error(
-                        "value",
-                        row.value_raw,
-                        _(
-                            "the result of %(period)s is approved (%(value)s) and cannot be "
-                            "overwritten by an import; a reviewer must reopen it first"
-                        )
-                        % {"period": period.label, "value": plain(current.value)},
-                    )
-                )
-                continue
-        elif not may_add_results(user, pd.department_id):
-            errors.append(
-                row.error(
-                    "department",
-                    row.department or row.department_code,
-                    _("you may not enter results of %(department)s") % {"department": pd.name},
-                )
-            )
+        if current is not None and current.value == row.value and current.note == new_note:
+            change.action = "unchanged"
+            result.changes.append(change)
             continue
-        if entry_open is not None:
-            lock_key = (pd.department_id, period.key)
-            if lock_key not in open_cache:
-                open_cache[lock_key] = entry_open(plan, pd.department_id, period.key, today=today)
-            if not open_cache[lock_key]:
-                message = (
-                    closed_message(plan, pd.name, period.key)
-                    if closed_message
-                    else _("entry of %(period)s is closed") % {"period": period.label}
-                )
-                errors.append(row.error("period", row.period_raw, message))
-                continue
-        result.changes.append(change)
+        candidates.append(change)
+
+    # The rules are indicators.workflow's, as for every other way in (one decision per row).
+    refused = workflow.write_refusals(
+        user,
+        [(c.indicator, c.period.key, c.current) for c in candidates],
+        today=today,
+        within=plan_results,
+    )
+    for index, change in enumerate(candidates):
+        message = refused.get(index)
+        if message is None:
+            result.changes.append(change)
+            continue
+        row = change.row
+        column, value = _REFUSED_COLUMN.get(message.concerns, ("value", row.value_raw))
+        if column == "department":
+            value = row.department or row.department_code
+        elif column == "period":
+            value = row.period_raw
+        errors.append(row.error(column, value, str(message)))
+    approved_once = workflow.ever_approved(
+        c.current.pk
+        for c in result.changes
+        if c.value_changed and not c.current.edited_after_approval
+    )
+    for change in result.changes:
+        if change.value_changed and change.current.pk in approved_once:
+            change.marks_edited_after_approval = True
+
+
+# Which column a refusal of indicators.workflow points at in the file.
+_REFUSED_COLUMN = {"scope": ("department", None), "period": ("period", None)}
 
 
 def _match_rows(result, plan, rows, user, today):
@@ -791,6 +761,11 @@ def _apply(result, user, department_pks):
             change.result_id = ids[(change.indicator.pk, change.period.key)]
     if updated:
         _update_results(updated, entered_by_id, now)
+        marked = [c.pk for c in result.changes if c.marks_edited_after_approval]
+        for start in range(0, len(marked), BULK_BATCH):
+            Result.objects.filter(pk__in=marked[start : start + BULK_BATCH]).update(
+                edited_after_approval=True
+            )
     # Written without signals: the indicators' standings are outdated now.
     standing.touch(c.indicator.pk for c in result.changes if c.action in ("new", "changed"))
 
@@ -854,7 +829,8 @@ def _update_results(rows, entered_by_id, now):
     batch. PostgreSQL joins the new values (UPDATE … FROM), COPYed into a temporary table
     for large imports, else a VALUES list; elsewhere one statement is run for every row
     (executemany, a loop in the driver). The new version
-    makes any open edit form of these results stale.
+    makes any open edit form of these results stale; a value over sample data makes the
+    result real (as workflow.save_results does).
     """
     from django.db import connection
 
@@ -863,7 +839,7 @@ def _update_results(rows, entered_by_id, now):
     table = quote(meta.db_table)
     column = {
         name: quote(meta.get_field(name).column)
-        for name in ("value", "note", "entered_by", "updated_at", "version")
+        for name in ("value", "note", "entered_by", "updated_at", "version", "is_sample")
     }
     pk = quote(meta.pk.column)
     value_field = meta.get_field("value")
@@ -885,6 +861,7 @@ def _update_results(rows, entered_by_id, now):
             cursor.execute(
                 f"UPDATE {table} SET {column['value']} = v.value, {column['note']} = v.note, "
                 f"{column['entered_by']} = %s, {column['updated_at']} = %s, "
+                f"{column['is_sample']} = false, "
                 f"{column['version']} = {table}.{column['version']} + 1 "
                 f"FROM {temp} AS v WHERE {table}.{pk} = v.id",
                 [entered_by_id, updated_at],
@@ -899,6 +876,7 @@ def _update_results(rows, entered_by_id, now):
                 cursor.execute(
                     f"UPDATE {table} SET {column['value']} = v.value, {column['note']} = v.note, "
                     f"{column['entered_by']} = %s, {column['updated_at']} = %s, "
+                    f"{column['is_sample']} = false, "
                     f"{column['version']} = {table}.{column['version']} + 1 "
                     f"FROM (VALUES {values}) AS v(id, value, note) WHERE {table}.{pk} = v.id",
                     [entered_by_id, updated_at, *(v for row in chunk for v in row)],
@@ -907,6 +885,7 @@ def _update_results(rows, entered_by_id, now):
         sql = (
             f"UPDATE {table} SET {column['value']} = %s, {column['note']} = %s, "
             f"{column['entered_by']} = %s, {column['updated_at']} = %s, "
+            f"{column['is_sample']} = 0, "
             f"{column['version']} = {column['version']} + 1 WHERE {pk} = %s"
         )
         params = [
@@ -946,6 +925,8 @@ def _log(result, batch, user):
                     changes["note"] = [change.old_note, change.new_note]
                 if current.entered_by_id != entered_by_id:
                     changes["entered_by_id"] = [current.entered_by_id, entered_by_id]
+                if change.marks_edited_after_approval:
+                    changes["edited_after_approval"] = [False, True]
             else:
                 continue
             chain.append(

@@ -14,6 +14,7 @@ results allow.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -549,14 +550,13 @@ def _as_int(value):
 
 
 def save_cells(user, cells):
-    """Save each cell through workflow.save_result, which decides.
+    """Save the cells through workflow.save_results, which decides: all of them, or none.
 
-    Returns one outcome per cell ({indicator, period, ok, value, version, …} or {…, error,
-    and for a stale copy the newer value and version}) and the indicators the user may see.
+    Returns one outcome per cell ({indicator, period, ok, value, version, …}, or {…, error,
+    and for a stale copy the newer value and version}; when any cell is refused, the others
+    say they were not saved either) and the indicators the user may see.
     """
-    from perfplan.locking import ConcurrentEditError
-
-    from .workflow import WorkflowError, save_result
+    from .workflow import CellsRefused, CellWrite, save_results
 
     ids = {_as_int(c.get("indicator")) for c in cells} - {None}
     indicators = {
@@ -565,60 +565,73 @@ def save_cells(user, cells):
             f"{DEPT}__plan", f"{DEPT}__department"
         )
     }
-    keys = {_period_key(c) for c in cells}
-    existing = {
-        (r.indicator_id, r.period): r
-        for r in restrict(
-            Result.objects.filter(indicator_id__in=indicators.keys(), period__in=keys),
-            user,
-        )
-    }
-    outcomes = []
-    for cell in cells:
-        indicator_id = _as_int(cell.get("indicator"))
-        period = _period_key(cell)
-        out = {"indicator": indicator_id, "period": period, "ok": False}
-        outcomes.append(out)
-        indicator = indicators.get(indicator_id)
+    outcomes = [
+        {"indicator": _as_int(c.get("indicator")), "period": _period_key(c), "ok": False}
+        for c in cells
+    ]
+    writes, written = [], []
+    for cell, out in zip(cells, outcomes, strict=True):
+        indicator = indicators.get(out["indicator"])
         if indicator is None:
             out["error"] = _("This indicator does not exist or is not one you may see.")
             continue
-        current = existing.get((indicator_id, period))
         value = cell.get("value")
         value = value.strip() if isinstance(value, str) else value
-        # The grid edits values only: a result's note is kept unless the note is sent.
-        note = cell["note"] if "note" in cell else (current.note if current else "")
         version = cell.get("version")
-        expected = _as_int(version) if version not in (None, "") else None
-        try:
-            result = save_result(
-                user,
+        writes.append(
+            CellWrite(
                 indicator,
-                period,
-                value=None if value == "" else value,
-                note=note or "",
-                expected_version=expected,
+                out["period"],
+                None if value == "" else value,
+                # The grid edits values only: a result's note is kept unless the note is sent.
+                note=(cell.get("note") or "") if "note" in cell else None,
+                expected_version=_as_int(version) if version not in (None, "") else None,
             )
-        except ConcurrentEditError as exc:
-            newer = exc.current
-            out.update(
-                error=exc.message,
-                current=fmt_value(getattr(newer, "value", None)),
-                version=getattr(newer, "version", None),
-            )
-        except WorkflowError as exc:
-            out["error"] = exc.message
-        else:
-            out.update(
-                ok=True,
-                value=fmt_value(result.value),
-                version=result.version,
-                state=result.status,
-                state_label=result.get_status_display(),
-                note=result.note,
-                is_sample=result.is_sample,
-            )
+        )
+        written.append(out)
+    if any(o.get("error") for o in outcomes):
+        return _none_saved(outcomes), indicators
+    try:
+        results = save_results(user, writes)
+    except CellsRefused as exc:
+        for out, refused in zip(written, exc.outcomes, strict=True):
+            if refused.error:
+                out["error"] = refused.error
+            if refused.conflict is not None:
+                newer = refused.conflict.current
+                out.update(
+                    current=fmt_value(getattr(newer, "value", None)),
+                    version=getattr(newer, "version", None),
+                )
+        return _none_saved(outcomes), indicators
+    for out, saved in zip(written, results, strict=True):
+        result = saved.result
+        out.update(
+            ok=True,
+            value=fmt_value(result.value),
+            version=result.version,
+            state=result.status,
+            state_label=str(result.get_status_display()),
+            note=result.note,
+            is_sample=result.is_sample,
+        )
     return outcomes, indicators
+
+
+def _none_saved(outcomes):
+    """A save is all or nothing: the cells not refused themselves say why they were not saved."""
+    refused = sum(1 for o in outcomes if o.get("error"))
+    for out in outcomes:
+        if not out.get("error"):
+            out["error"] = ngettext(
+                "Not saved: %(count)s other cell of this save was refused, and a save is "
+                "all or nothing.",
+                "Not saved: %(count)s other cells of this save were refused, and a save is "
+                "all or nothing.",
+                refused,
+            ) % {"count": refused}
+            out["held_back"] = True
+    return outcomes
 
 
 def _rows_for(user, indicator_ids):
@@ -637,30 +650,51 @@ def _rows_for(user, indicator_ids):
     return rows
 
 
+IDEMPOTENCY_HEADER = "X-Idempotency-Key"
+
+
 def save_view(request):
-    """POST cells (JSON from the grid, or one cell from a form); each saved or refused."""
+    """POST cells (JSON from the grid, or one cell from a form): all saved, or none.
+
+    The page sends an idempotency key with each save (header X-Idempotency-Key, or the field
+    idempotency_key) and the same key when it retries: the outcome is stored with the save,
+    and a retry gets it back (workflow.answered_once) instead of being refused as stale.
+    """
+    from .workflow import answered_once, is_idempotency_key
+
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     require_view(request.user)
     cells = _cells_from_request(request)
-    if cells is None or len(cells) > MAX_CELLS_PER_SAVE:
+    key = request.headers.get(IDEMPOTENCY_HEADER) or request.POST.get("idempotency_key") or ""
+    if cells is None or len(cells) > MAX_CELLS_PER_SAVE or (key and not is_idempotency_key(key)):
         message = _("The request could not be read; reload the page and try again.")
         if _wants_json(request):
             return JsonResponse({"ok": False, "error": message}, status=400)
         messages.error(request, message)
         return redirect(_safe_next(request, reverse("tracking:my_department")))
-    outcomes, indicators = save_cells(request.user, cells)
-    touched = {o["indicator"] for o in outcomes if o["indicator"] in indicators}
+
+    def run():
+        outcomes, _indicators = save_cells(request.user, cells)
+        return {"ok": all(o["ok"] for o in outcomes), "cells": outcomes}
+
+    if key:
+        answer, replayed = answered_once(request.user, key, run)
+    else:
+        answer, replayed = run(), False
+    outcomes, ok = answer["cells"], answer["ok"]
+    touched = {o["indicator"] for o in outcomes if o["indicator"] is not None}
     rows = {row.indicator.pk: row_summary(row) for row in _rows_for(request.user, touched)}
-    ok = all(o["ok"] for o in outcomes)
     if _wants_json(request):
-        body = {"ok": ok, "cells": outcomes, "rows": rows}
+        body = {"ok": ok, "cells": outcomes, "rows": rows, "replayed": replayed}
         if len(outcomes) == 1:
             body["row"] = rows.get(outcomes[0]["indicator"])
             if ok:
                 body["message"] = _("Saved.")
             else:
                 body["error"] = outcomes[0].get("error")
+        elif not ok:
+            body["error"] = _("Nothing was saved: a save is all or nothing, see the cells marked.")
         return JsonResponse(body)
     for outcome in outcomes:
         if outcome["ok"]:
@@ -922,6 +956,8 @@ def cell_context(request, indicator, period):
         "value_text": fmt_value(result.value if result else None),
         "target_text": fmt_value(cell.period_target if cell else None),
         "version": result.version if result else 0,
+        # The form's save, answered once however often it is sent (workflow.answered_once).
+        "save_key": uuid.uuid4().hex,
         "cell_url": reverse("tracking:cell", args=[indicator.pk, period.key]),
     }
 

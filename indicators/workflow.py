@@ -19,10 +19,14 @@ name and reason (perfplan.changelog.change_context).
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +38,7 @@ from perfplan.numbers import NumberFormatError, parse_number
 from perfplan.scoping import can, department_ids, restrict, sees_all
 
 from . import locks
-from .models import Result, ResultStatus
+from .models import Indicator, Result, ResultStatus, SaveReceipt
 
 EDIT = "edit"
 SUBMIT = "submit"
@@ -133,37 +137,92 @@ def _ids(results):
     return [r.pk if isinstance(r, Result) else int(r) for r in results]
 
 
-def _was_ever_approved(result):
-    return ChangeLogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(Result),
-        object_id=str(result.pk),
-        action=ChangeLogEntry.Action.APPROVE,
-    ).exists()
+class Refusal(str):
+    """Why a write is refused, and what it concerns: "scope" (the user's role or
+    departments), "status" (submitted or approved), "period" (entry is closed) — so that an
+    import points at the column of its file that the refusal is about."""
+
+    concerns = ""
+
+
+def _refusal(message, concerns):
+    refusal = Refusal(message)
+    refusal.concerns = concerns
+    return refusal
 
 
 class _Checker:
-    """Refusal reasons for many results with a constant number of queries."""
+    """Refusal reasons for many results with a constant number of queries.
 
-    def __init__(self, user, results, today=None):
+    The one place that decides who may take which step on a result in which status: every
+    way in (grid, paste, admin form and actions, results import, commands) asks it. A
+    "result" here is anything with `pk` and `status` (a Result, or the import's plain rows);
+    a write names its indicator and period, so that a result not created yet is decided too.
+    `within`: a Result queryset that holds every result asked about (the import asks about
+    thousands: its scope is read per department rather than as a list of ids).
+    """
+
+    def __init__(self, user, results, today=None, *, within=None):
         self.user = user
         self.today = today
-        ids = [r.pk for r in results]
+        if within is None:
+            within = Result.objects.filter(pk__in=[r.pk for r in results if r is not None])
         self.in_scope = {}
         for action in ("view", "change"):
-            allowed = restrict(Result.objects.filter(pk__in=ids), user, action)
+            allowed = restrict(within, user, action)
             self.in_scope[action] = set(allowed.values_list("pk", flat=True))
         self._open = {}
+        self._may_add = {}
+
+    def _entry_open(self, pd, period):
+        key = (pd.plan_id, pd.department_id, period)
+        if key not in self._open:
+            self._open[key] = locks.entry_open(pd.plan, pd.department_id, period, self.today)
+        return self._open[key]
 
     def entry_open(self, result):
-        pd = _department(result)
-        key = (pd.plan_id, pd.department_id, result.period)
-        if key not in self._open:
-            self._open[key] = locks.entry_open(pd.plan, pd.department_id, result.period, self.today)
-        return self._open[key]
+        return self._entry_open(_department(result), result.period)
 
     def closed(self, result):
         pd = _department(result)
         return locks.closed_message(pd.plan, pd.name, result.period)
+
+    def write_refusal(self, indicator, period, current):
+        """Why `user` may not enter (create or change) the result of `indicator` for
+        `period`, whose row is `current` (None: there is none yet), or None (a Refusal)."""
+        user = self.user
+        label = f"{indicator} {period}"
+        if not _active(user):
+            return _refusal(_("%(result)s: you are not signed in.") % {"result": label}, "scope")
+        pd = _department(indicator)
+        if current is None:
+            if pd.department_id not in self._may_add:
+                self._may_add[pd.department_id] = _may_add_result(user, pd.department_id)
+            in_scope = self._may_add[pd.department_id]
+        else:
+            in_scope = current.pk in self.in_scope["change"]
+        if not in_scope:
+            message = _("%(result)s: you may not enter results of this department.")
+            return _refusal(message % {"result": label}, "scope")
+        if current is not None and current.status == ResultStatus.SUBMITTED:
+            message = _(
+                "%(result)s is submitted and waits for review: it cannot be edited "
+                "unless the reviewer returns it."
+            )
+            return _refusal(message % {"result": label}, "status")
+        if current is not None and current.status == ResultStatus.APPROVED:
+            message = _("%(result)s is approved and locked: only a plan admin can reopen it.")
+            return _refusal(message % {"result": label}, "status")
+        if not self._entry_open(pd, period):
+            return _refusal(f"{label}: {locks.closed_message(pd.plan, pd.name, period)}", "period")
+        return None
+
+    def self_review(self, result):
+        """Whether the reviewer entered or submitted `result` themselves."""
+        return self.user.pk is not None and self.user.pk in (
+            result.entered_by_id,
+            result.submitted_by_id,
+        )
 
     def refusal(self, result, action, reason=None):
         """Why `user` may not take `action` on `result` now, or None."""
@@ -172,22 +231,7 @@ class _Checker:
         if not _active(user):
             return _("%(result)s: you are not signed in.") % {"result": label}
         if action == EDIT:
-            if result.pk not in self.in_scope["change"]:
-                return _("%(result)s: you may not enter results of this department.") % {
-                    "result": label
-                }
-            if status == ResultStatus.SUBMITTED:
-                return _(
-                    "%(result)s is submitted and waits for review: it cannot be edited "
-                    "unless the reviewer returns it."
-                ) % {"result": label}
-            if status == ResultStatus.APPROVED:
-                return _("%(result)s is approved and locked: only a plan admin can reopen it.") % {
-                    "result": label
-                }
-            if not self.entry_open(result):
-                return f"{label}: {self.closed(result)}"
-            return None
+            return self.write_refusal(result.indicator, result.period, result)
         if action == SUBMIT:
             if not may_submit(user) or result.pk not in self.in_scope["change"]:
                 return _("%(result)s: you may not submit results of this department.") % {
@@ -220,6 +264,11 @@ class _Checker:
                         "%(result)s: only a submitted result can be returned (it is %(status)s)."
                     )
                 return message % {"result": label, "status": _status(result)}
+            if self.self_review(result) and not _department(result).plan.allow_self_review:
+                return _(
+                    "%(result)s: you entered or submitted this result yourself; another "
+                    "reviewer approves or returns it (separation of duties)."
+                ) % {"result": label}
             if action == RETURN and reason is not None and not reason.strip():
                 return _("%(result)s: a result is returned with a reason.") % {"result": label}
             return None
@@ -282,9 +331,17 @@ def _step(user, results, action, apply, *, reason="", today=None):
         now = timezone.now()
         with change_context(user=user, action=action, reason=reason):
             for result in locked:
+                own = action in (APPROVE, RETURN) and checker.self_review(result)
                 apply(result, now)
-                _save_step(result)
+                # Allowed by the plan's setting (else refused above): the entry says so.
+                with change_context(reason=_self_review_reason(reason) if own else reason):
+                    _save_step(result)
     return locked
+
+
+def _self_review_reason(reason):
+    mark = _("self-review (the plan allows it: allow_self_review)")
+    return f"{reason} · {mark}" if reason else mark
 
 
 # ---------------------------------------------------------------- entering
@@ -338,21 +395,215 @@ def check_entry(user, indicator, period_key, result=None, today=None):
             _("%(indicator)s: you may not enter results of this department.")
             % {"indicator": indicator}
         )
-    if result is not None and result.pk is not None:
-        message = _Checker(user, [result], today).refusal(result, EDIT)
+    current = result if result is not None and result.pk is not None else None
+    message = _Checker(user, [current] if current else [], today).write_refusal(
+        indicator, period_key, current
+    )
+    if message:
+        raise WorkflowError(message)
+
+
+def write_refusals(user, writes, *, today=None, within=None):
+    """{index: why} for the refused ones of `writes`, given as (indicator, period key, the
+    result's row or None): the rules of save_results for writers that write in bulk
+    themselves (the results import), read-only. The caller has locked the rows."""
+    writes = list(writes)
+    checker = _Checker(user, [current for _i, _p, current in writes], today, within=within)
+    found = {}
+    for index, (indicator, period, current) in enumerate(writes):
+        message = checker.write_refusal(indicator, period, current)
         if message:
-            raise WorkflowError(message)
-        return
-    pd = _department(indicator)
-    if not _may_add_result(user, pd.department_id):
-        raise WorkflowError(
-            _("%(indicator)s: you may not enter results of this department.")
-            % {"indicator": indicator}
+            found[index] = message
+    return found
+
+
+def ever_approved(result_ids):
+    """The ids among `result_ids` of results that were approved once (the change log says):
+    a change of their value after reopening marks them `edited_after_approval`."""
+    ids = [str(pk) for pk in result_ids]
+    found = set()
+    content_type = ContentType.objects.get_for_model(Result)
+    for start in range(0, len(ids), 900):  # SQLite's limit of parameters per statement
+        found.update(
+            int(object_id)
+            for object_id in ChangeLogEntry.objects.filter(
+                content_type=content_type,
+                object_id__in=ids[start : start + 900],
+                action=ChangeLogEntry.Action.APPROVE,
+            ).values_list("object_id", flat=True)
         )
-    if not locks.entry_open(pd.plan, pd.department_id, period_key, today):
-        raise WorkflowError(
-            f"{indicator} {period_key}: {locks.closed_message(pd.plan, pd.name, period_key)}"
+    return found
+
+
+def version_refusal(label, expected_version):
+    """Why a write without the version it was based on is refused, or None."""
+    if expected_version is None or expected_version == "":
+        return _(
+            "%(result)s: the save did not say which version of the result it was based on; "
+            "reload the page and enter the value again."
+        ) % {"result": label}
+    return None
+
+
+NO_RESULT = 0  # the version a write names when there was no result yet
+CONFLICT_FIELDS = ["value", "note", "status"]
+
+
+@dataclass
+class CellWrite:
+    """One result to write: `note=None` keeps the note; `expected_version` is the version
+    the writer's copy was loaded at (NO_RESULT: there was none) and is required."""
+
+    indicator: object  # an Indicator
+    period: str
+    value: object
+    note: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass
+class CellOutcome:
+    indicator_id: int
+    period: str
+    ok: bool = False
+    error: str = ""
+    conflict: ConcurrentEditError | None = None  # a stale copy: the newer row is in it
+    result: Result | None = None  # as saved (or as it was, when nothing changed)
+    changed: bool = False
+
+
+class CellsRefused(WorkflowError):
+    """One or more cells of a save were refused: nothing was written. `outcomes` has every
+    cell (the refused ones with their reason)."""
+
+    def __init__(self, outcomes):
+        self.outcomes = outcomes
+        super().__init__([o.error for o in outcomes if o.error])
+
+
+def _lock_cells(keys):
+    """The existing results of (indicator id, period) `keys`, locked in one fixed order."""
+    if not keys:
+        return {}
+    wanted = Q(pk__in=[])
+    for indicator_id, period in keys:
+        wanted |= Q(indicator_id=indicator_id, period=period)
+    queryset = Result.objects.select_related(*_RELATED).filter(wanted).order_by("pk")
+    if connection.features.has_select_for_update_of:
+        queryset = queryset.select_for_update(of=("self",))
+    else:
+        queryset = queryset.select_for_update()
+    return {(r.indicator_id, r.period): r for r in queryset}
+
+
+def save_results(user, writes, *, today=None) -> list[CellOutcome]:
+    """Write many results in one transaction: all of them, or none (CellsRefused).
+
+    Every cell is decided before anything is written: its number, its period, its version
+    (required), then _Checker.write_refusal (department, status, deadline). A value equal
+    to the stored one writes nothing. A changed value of a result approved once marks it
+    `edited_after_approval`; a value over sample data makes it real. One change-log entry
+    per written result.
+    """
+    writes = list(writes)
+    outcomes = [CellOutcome(w.indicator.pk, w.period) for w in writes]
+    values = [None] * len(writes)
+    visible = set(
+        restrict(
+            Indicator.objects.filter(pk__in={w.indicator.pk for w in writes}), user, "view"
+        ).values_list("pk", flat=True)
+    )
+    seen = set()
+    for index, (write, out) in enumerate(zip(writes, outcomes, strict=True)):
+        key = (write.indicator.pk, write.period)
+        label = f"{write.indicator} {write.period}"
+        try:
+            values[index] = _parse_value(write.value, write.indicator)
+            check_period(write.indicator, write.period)
+        except WorkflowError as exc:
+            out.error = exc.message
+            continue
+        if write.indicator.pk not in visible:
+            out.error = _("%(indicator)s: you may not enter results of this department.") % {
+                "indicator": write.indicator
+            }
+        elif key in seen:
+            out.error = _("%(result)s is twice in one save.") % {"result": label}
+        else:
+            out.error = version_refusal(label, write.expected_version) or ""
+        seen.add(key)
+    if any(o.error for o in outcomes):
+        raise CellsRefused(outcomes)
+
+    with transaction.atomic(), change_context(user=user):
+        locked = _lock_cells([(w.indicator.pk, w.period) for w in writes])
+        checker = _Checker(user, list(locked.values()), today)
+        for index, (write, out) in enumerate(zip(writes, outcomes, strict=True)):
+            current = locked.get((write.indicator.pk, write.period))
+            note = write.note if write.note is not None else (current.note if current else "")
+            expected = int(write.expected_version)
+            attempted = {"value": values[index], "note": note}
+            if current is None and expected != NO_RESULT:
+                out.error = _(
+                    "%(indicator)s %(period)s: the result was deleted by someone else."
+                ) % {
+                    "indicator": write.indicator,
+                    "period": write.period,
+                }
+                continue
+            if current is not None and current.version != expected:
+                out.conflict = ConcurrentEditError(current, expected, attempted, CONFLICT_FIELDS)
+                out.error = out.conflict.message
+                continue
+            if current is not None and current.value == values[index] and current.note == note:
+                out.ok, out.result = True, current  # nothing to write
+                continue
+            out.error = checker.write_refusal(write.indicator, write.period, current) or ""
+        if any(o.error for o in outcomes):
+            raise CellsRefused(outcomes)
+
+        approved_once = ever_approved(r.pk for r in locked.values() if not r.edited_after_approval)
+        for index, (write, out) in enumerate(zip(writes, outcomes, strict=True)):
+            if out.ok:
+                continue
+            current = locked.get((write.indicator.pk, write.period))
+            note = write.note if write.note is not None else (current.note if current else "")
+            out.result = _write_cell(user, write, current, values[index], note, approved_once)
+            out.ok = out.changed = True
+    return outcomes
+
+
+def _write_cell(user, write, current, value, note, approved_once):
+    """Write one decided cell (inside save_results' transaction)."""
+    if current is not None:
+        if current.value != value and current.pk in approved_once:
+            current.edited_after_approval = True
+        current.value, current.note = value, note
+        current.entered_by = user
+        current.is_sample = False
+        _save_step(current)
+        return current
+    result = Result(
+        indicator=write.indicator,
+        period=write.period,
+        value=value,
+        note=note,
+        entered_by=user,
+        status=ResultStatus.DRAFT,
+    )
+    try:
+        with transaction.atomic():
+            result.save()
+    except IntegrityError:
+        # Someone created it between our look and our insert: this copy is stale.
+        newer = Result.objects.get(indicator=write.indicator, period=write.period)
+        out = CellOutcome(write.indicator.pk, write.period)
+        out.conflict = ConcurrentEditError(
+            newer, NO_RESULT, {"value": value, "note": note}, CONFLICT_FIELDS
         )
+        out.error = out.conflict.message
+        raise CellsRefused([out]) from None
+    return result
 
 
 def save_result(
@@ -360,71 +611,51 @@ def save_result(
 ) -> Result:
     """Create or update the result of `indicator` for `period_key`; returns it.
 
-    `expected_version` is the version the caller's copy was loaded at (0: "there was no
-    result yet"); a newer row raises ConcurrentEditError. Without it, the row is still
-    locked and its version bumped. Nothing changed: nothing is written. `note=None` keeps
-    the note as it is. A value entered over sample data makes the result real.
+    save_results for one cell: a stale copy raises ConcurrentEditError, any other refusal
+    WorkflowError. `expected_version` is required (NO_RESULT: "there was no result yet").
     """
-    keep_note = note is None
-    note = note or ""
-    value = _parse_value(value, indicator)
-    check_period(indicator, period_key)
-    if not can(user, "view", indicator):
-        raise WorkflowError(
-            _("%(indicator)s: you may not enter results of this department.")
-            % {"indicator": indicator}
-        )
-    with transaction.atomic(), change_context(user=user):
-        existing = _lock_one(indicator, period_key)
-        if existing is not None and keep_note:
-            note = existing.note
-        attempted = {"value": value, "note": note}
-        if existing is not None:
-            if expected_version is not None and existing.version != int(expected_version):
-                raise ConcurrentEditError(
-                    existing, expected_version, attempted, ["value", "note", "status"]
-                )
-            if existing.value == value and existing.note == note:
-                if not can(user, "view", existing):
-                    raise WorkflowError(
-                        _("%(indicator)s: you may not enter results of this department.")
-                        % {"indicator": indicator}
-                    )
-                return existing
-            check_entry(user, indicator, period_key, existing, today)
-            value_changed = existing.value != value
-            existing.value = value
-            existing.note = note
-            existing.entered_by = user
-            existing.is_sample = False
-            if value_changed and not existing.edited_after_approval:
-                existing.edited_after_approval = _was_ever_approved(existing)
-            _save_step(existing)
-            return existing
-        if expected_version not in (None, 0):
-            raise WorkflowError(
-                _("%(indicator)s %(period)s: the result was deleted by someone else.")
-                % {"indicator": indicator, "period": period_key}
-            )
-        check_entry(user, indicator, period_key, None, today)
-        result = Result(
-            indicator=indicator,
-            period=period_key,
-            value=value,
-            note=note,
-            entered_by=user,
-            status=ResultStatus.DRAFT,
-        )
+    write = CellWrite(indicator, period_key, value, note, expected_version)
+    try:
+        (outcome,) = save_results(user, [write], today=today)
+    except CellsRefused as exc:
+        refused = next(o for o in exc.outcomes if o.error)
+        if refused.conflict is not None:
+            raise refused.conflict from None
+        raise WorkflowError(refused.error) from None
+    return outcome.result
+
+
+# ---------------------------------------------------------------- saves answered once
+
+RECEIPT_LIFETIME = timedelta(days=1)
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def is_idempotency_key(key):
+    return bool(key) and bool(IDEMPOTENCY_KEY.match(key))
+
+
+def answered_once(user, key, run):
+    """run()'s outcome (JSON-able), stored under `key` in run()'s own transaction: a retry
+    with the same key (after a lost response) gets the first outcome back, not a refusal of
+    a now "stale" copy. Returns (outcome, replayed). Receipts older than RECEIPT_LIFETIME
+    are removed as the user saves."""
+    now = timezone.now()
+    with transaction.atomic():
+        SaveReceipt.objects.filter(user=user, created_at__lt=now - RECEIPT_LIFETIME).delete()
+        found = SaveReceipt.objects.filter(user=user, key=key).first()
+        if found is not None:
+            return found.outcome, True
         try:
             with transaction.atomic():
-                result.save()
+                # Taken first: the same key sent twice at once waits here for the first.
+                receipt = SaveReceipt.objects.create(user=user, key=key, created_at=now)
         except IntegrityError:
-            # Someone created it between our look and our insert.
-            current = Result.objects.get(indicator=indicator, period=period_key)
-            raise ConcurrentEditError(
-                current, expected_version, attempted, ["value", "note", "status"]
-            ) from None
-        return result
+            return SaveReceipt.objects.get(user=user, key=key).outcome, True
+        outcome = run()
+        receipt.outcome = outcome
+        receipt.save(update_fields=["outcome"])
+    return outcome, False
 
 
 # ---------------------------------------------------------------- the steps
@@ -436,6 +667,7 @@ def submit(user, results, today=None):
     def apply(result, now):
         result.status = ResultStatus.SUBMITTED
         result.submitted_at = now
+        result.submitted_by = user
         result.return_reason = ""
 
     return _step(user, results, SUBMIT, apply, today=today)

@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 
 from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
-from indicators.models import Indicator
+from indicators.models import Indicator, Result
 from perfplan.models import DepartmentAssignment
 
 YEAR = 2031
@@ -61,6 +61,19 @@ def make_user(django_user_model, username, role=None, departments=()):
     for department in departments:
         DepartmentAssignment.objects.create(user=user, department=department)
     return user
+
+
+def enter(user, indicator, period, **values):
+    """workflow.save_result based on the result as it is now: the version a page that loaded
+    it would send (every write names the version it is based on; 0: no result yet)."""
+    from indicators.workflow import save_result
+
+    version = (
+        Result.objects.filter(indicator=indicator, period=period)
+        .values_list("version", flat=True)
+        .first()
+    )
+    return save_result(user, indicator, period, expected_version=version or 0, **values)
 
 
 def save_json(client, cells):

@@ -11,8 +11,8 @@ from goals.models import Department
 from goals.tests.factories import make_plan
 from indicators.locks import LockError, entry_deadline, entry_open, open_exception
 from indicators.models import EntryException, Frequency, Indicator, Result, ResultStatus
-from indicators.tests.support import make_user
-from indicators.workflow import WorkflowError, approve, return_result, save_result, submit
+from indicators.tests.support import enter, make_user
+from indicators.workflow import WorkflowError, approve, return_result, submit
 from perfplan import roles
 from perfplan.models import ChangeLogEntry
 
@@ -166,40 +166,40 @@ def test_an_exception_is_for_a_department_of_the_plan(w):
 
 
 def test_after_the_deadline_entry_and_submission_are_refused(w):
-    result = save_result(w.officer, w.ind_a, "Q1", value="1", today=ON)
+    result = enter(w.officer, w.ind_a, "Q1", value="1", today=ON)
     with pytest.raises(WorkflowError, match="entry is closed") as caught:
-        save_result(w.officer, w.ind_a, "Q1", value="2", today=AFTER)
+        enter(w.officer, w.ind_a, "Q1", value="2", today=AFTER)
     assert "2030-04-10" in caught.value.message
     with pytest.raises(WorkflowError, match="entry is closed"):
         submit(w.officer, [result], today=AFTER)
     with pytest.raises(WorkflowError, match="entry is closed"):  # creating one, too
-        save_result(w.officer_b, w.ind_b, "Q1", value="2", today=AFTER)
+        enter(w.officer_b, w.ind_b, "Q1", value="2", today=AFTER)
     with pytest.raises(WorkflowError, match="entry is closed"):  # plan admins, too
-        save_result(w.plan_admin, w.ind_a, "Q1", value="3", today=AFTER)
+        enter(w.plan_admin, w.ind_a, "Q1", value="3", today=AFTER)
     stored = Result.objects.get(pk=result.pk)
     assert stored.value == 1 and stored.status == ResultStatus.DRAFT
 
 
 def test_review_is_not_entry_it_goes_on_after_the_deadline(w):
-    result = save_result(w.officer, w.ind_a, "Q1", value="1", today=ON)
+    result = enter(w.officer, w.ind_a, "Q1", value="1", today=ON)
     submit(w.officer, [result], today=ON)
     approve(w.reviewer, [result], today=AFTER)
     assert Result.objects.get(pk=result.pk).status == ResultStatus.APPROVED
 
 
 def test_an_exception_reopens_entry_for_its_department_until_it_expires(w):
-    result = save_result(w.officer, w.ind_a, "Q1", value="1", today=ON)
+    result = enter(w.officer, w.ind_a, "Q1", value="1", today=ON)
     submit(w.officer, [result], today=ON)
     return_result(w.reviewer, result, "수정 필요", today=AFTER)
     with pytest.raises(WorkflowError, match="entry is closed"):
-        save_result(w.officer, w.ind_a, "Q1", value="2", today=AFTER)
+        enter(w.officer, w.ind_a, "Q1", value="2", today=AFTER)
     until = AFTER + timedelta(days=2)
     open_exception(w.plan_admin, w.plan, w.dept_a, "Q1", until, "반려 후 보완", AFTER)
-    save_result(w.officer, w.ind_a, "Q1", value="2", today=until)
+    enter(w.officer, w.ind_a, "Q1", value="2", today=until)
     with pytest.raises(WorkflowError, match="entry is closed"):  # not for department B
-        save_result(w.officer_b, w.ind_b, "Q1", value="2", today=until)
+        enter(w.officer_b, w.ind_b, "Q1", value="2", today=until)
     with pytest.raises(WorkflowError, match="entry is closed"):  # expired
-        save_result(w.officer, w.ind_a, "Q1", value="3", today=until + timedelta(days=1))
+        enter(w.officer, w.ind_a, "Q1", value="3", today=until + timedelta(days=1))
     with pytest.raises(WorkflowError, match="entry is closed"):
         submit(w.officer, [result], today=until + timedelta(days=1))
     submit(w.officer, [result], today=until)

@@ -358,15 +358,6 @@ def test_periods_past_their_entry_deadline_are_refused(officer):
     assert Result.objects.count() == 2
 
 
-def test_without_the_locks_module_the_deadline_is_not_checked(officer):
-    quarterly = indicator("지표 0-0-0-0")
-    quarterly.frequency = "quarterly"
-    quarterly.save()
-    with mock.patch.object(results_import, "_entry_check", return_value=(None, None)):
-        result = run([["부서000", "지표 0-0-0-0", "Q1", "1", ""]], officer)
-    assert result.ok, result.errors
-
-
 # ---------------------------------------------------------------- the change log
 
 

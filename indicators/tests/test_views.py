@@ -123,7 +123,9 @@ def test_reviewer_sees_their_department_read_only(client, reviewer, mine, theirs
     assert shown_indicators(response) == [i.pk for i in mine]
     assert "readonly" in input_tag(html, mine[0], "Q1")
     assert 'id="keys-help"' not in html
-    outcome = save_json(client, [{"indicator": mine[0].pk, "period": "Q1", "value": "5"}])
+    outcome = save_json(
+        client, [{"indicator": mine[0].pk, "period": "Q1", "value": "5", "version": 0}]
+    )
     assert outcome.json()["cells"][0]["ok"] is False
     assert not Result.objects.exists()
 
@@ -133,7 +135,9 @@ def test_auditor_sees_every_department_and_changes_nothing(client, auditor, mine
     response, html = grid(client)
     assert set(shown_indicators(response)) == {i.pk for i in [*mine, *theirs]}
     assert "readonly" in input_tag(html, theirs[0], "Q1")
-    outcome = save_json(client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "5"}])
+    outcome = save_json(
+        client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "5", "version": 0}]
+    )
     assert outcome.json()["cells"][0]["ok"] is False
     assert not Result.objects.exists()
 
@@ -143,7 +147,9 @@ def test_plan_admin_enters_any_department(client, plan_admin, mine, theirs):
     response, html = grid(client)
     assert set(shown_indicators(response)) == {i.pk for i in [*mine, *theirs]}
     assert "readonly" not in input_tag(html, theirs[0], "Q1")
-    outcome = save_json(client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "5"}])
+    outcome = save_json(
+        client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "5", "version": 0}]
+    )
     assert outcome.json()["cells"][0]["ok"] is True
 
 
@@ -189,7 +195,9 @@ def test_values_are_read_as_korean_documents_write_them(client, officer, mine):
         client, [{"indicator": mine[0].pk, "period": "Q1", "value": "1,234.5", "version": 0}]
     ).json()
     assert body["cells"][0]["value"] == "1,234.5"
-    body = save_json(client, [{"indicator": mine[0].pk, "period": "Q2", "value": "열둘"}]).json()
+    body = save_json(
+        client, [{"indicator": mine[0].pk, "period": "Q2", "value": "열둘", "version": 0}]
+    ).json()
     assert body["cells"][0]["ok"] is False and "열둘" in body["cells"][0]["error"]
     assert not Result.objects.filter(period="Q2").exists()
 
@@ -214,7 +222,9 @@ def test_a_closed_period_is_refused_inline(client, officer, mine, monkeypatch):
     _response, html = grid(client)
     tag = input_tag(html, mine[0], "Q1")
     assert "readonly" in tag and "2031-04-10" in tag
-    body = save_json(client, [{"indicator": mine[0].pk, "period": "Q1", "value": "30"}]).json()
+    body = save_json(
+        client, [{"indicator": mine[0].pk, "period": "Q1", "value": "30", "version": 0}]
+    ).json()
     assert body["cells"][0]["ok"] is False and "2031-04-10" in body["cells"][0]["error"]
     assert not Result.objects.exists()
     # an exception opens it again
@@ -227,13 +237,17 @@ def test_a_closed_period_is_refused_inline(client, officer, mine, monkeypatch):
     )
     _response, html = grid(client)
     assert "readonly" not in input_tag(html, mine[0], "Q1")
-    body = save_json(client, [{"indicator": mine[0].pk, "period": "Q1", "value": "30"}]).json()
+    body = save_json(
+        client, [{"indicator": mine[0].pk, "period": "Q1", "value": "30", "version": 0}]
+    ).json()
     assert body["cells"][0]["ok"] is True
 
 
 def test_another_departments_indicator_cannot_be_saved(client, officer, theirs):
     client.force_login(officer)
-    body = save_json(client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "1"}]).json()
+    body = save_json(
+        client, [{"indicator": theirs[0].pk, "period": "Q1", "value": "1", "version": 0}]
+    ).json()
     assert body["cells"][0]["ok"] is False
     assert not Result.objects.exists()
 
@@ -264,7 +278,9 @@ def test_submitted_results_are_read_only_in_the_grid(client, officer, mine):
     client.force_login(officer)
     _response, html = grid(client)
     assert "readonly" in input_tag(html, mine[0], "Q1")
-    body = save_json(client, [{"indicator": mine[0].pk, "period": "Q1", "value": "31"}]).json()
+    body = save_json(
+        client, [{"indicator": mine[0].pk, "period": "Q1", "value": "31", "version": 1}]
+    ).json()
     assert body["cells"][0]["ok"] is False
 
 

@@ -25,6 +25,7 @@ from perfplan import roles
 from perfplan.models import ChangeLogEntry
 
 from .support import YEAR, departments_of, freeze_today, indicators_of, korean, make_user
+from .support import enter as support_enter
 from .test_views import _count, _populate, grid
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +48,7 @@ def their_officer(django_user_model, depts):
 
 
 def enter(user, indicator, value, period="Q1"):
-    return workflow.save_result(user, indicator, period, value=value)
+    return support_enter(user, indicator, period, value=value)
 
 
 def submitted(user, indicator, value=30, period="Q1"):
@@ -131,7 +132,7 @@ def test_a_changed_id_among_own_cells_changes_nothing(client, officer, their_off
 
 def test_a_result_without_a_value_is_refused_in_korean(client, officer, mine):
     result = enter(officer, mine[0], 30)
-    workflow.save_result(officer, mine[0], "Q1", value="")  # emptied again
+    support_enter(officer, mine[0], "Q1", value="")  # emptied again
     client.force_login(officer)
     response = post_cells(client, "submit", cell(mine[0]))
     with_label = korean("%(result)s: a result without a value cannot be submitted.") % {

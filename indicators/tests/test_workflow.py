@@ -16,7 +16,7 @@ from django.utils import translation
 
 from goals.tests.factories import make_plan
 from indicators.models import Frequency, Indicator, Result, ResultStatus
-from indicators.tests.support import make_user
+from indicators.tests.support import enter, make_user
 from indicators.workflow import (
     WorkflowError,
     allowed_actions,
@@ -79,7 +79,7 @@ class World:
     def result(self, status=DRAFT, indicator=None, period="Y", value="10"):
         """A result of department A in `status`, reached through the workflow itself."""
         indicator = indicator or self.ind_a[0]
-        result = save_result(self.officer, indicator, period, value=value)
+        result = enter(self.officer, indicator, period, value=value)
         if status in (SUBMITTED, APPROVED, RETURNED):
             submit(self.officer, [result])
         if status == APPROVED:
@@ -107,7 +107,7 @@ def log_entries(result, action=None):
 
 
 def test_officer_enters_a_draft_of_their_department(w):
-    result = save_result(w.officer, w.ind_a[0], "Y", value="1,234.5", note="1차 입력")
+    result = enter(w.officer, w.ind_a[0], "Y", value="1,234.5", note="1차 입력")
     stored = Result.objects.get(pk=result.pk)
     assert stored.status == DRAFT and stored.value == Decimal("1234.5")
     assert stored.entered_by == w.officer and stored.version == 1 and stored.note == "1차 입력"
@@ -116,14 +116,14 @@ def test_officer_enters_a_draft_of_their_department(w):
 
 
 def test_saving_unchanged_values_writes_nothing(w):
-    result = save_result(w.officer, w.ind_a[0], "Y", value="5")
-    again = save_result(w.officer, w.ind_a[0], "Y", value=Decimal("5.0000"), note="")
+    result = enter(w.officer, w.ind_a[0], "Y", value="5")
+    again = enter(w.officer, w.ind_a[0], "Y", value=Decimal("5.0000"), note="")
     assert again.pk == result.pk and Result.objects.get(pk=result.pk).version == 1
     assert len(log_entries(result)) == 1
 
 
 def test_editing_a_draft_bumps_the_version_and_logs_old_and_new(w):
-    result = save_result(w.officer, w.ind_a[0], "Y", value="5")
+    result = enter(w.officer, w.ind_a[0], "Y", value="5")
     save_result(w.officer, w.ind_a[0], "Y", value="6", expected_version=1)
     stored = Result.objects.get(pk=result.pk)
     assert (stored.value, stored.version) == (Decimal("6"), 2)
@@ -135,14 +135,14 @@ def test_editing_a_draft_bumps_the_version_and_logs_old_and_new(w):
 def test_entering_is_refused_outside_the_officers_departments(w, who):
     user = {"officer_b": w.officer_b, "reviewer": w.reviewer, "auditor": w.auditor}[who]
     with pytest.raises(WorkflowError, match="may not enter results"):
-        save_result(user, w.ind_a[0], "Y", value="1")
+        enter(user, w.ind_a[0], "Y", value="1")
     assert not Result.objects.exists()
 
 
 def test_editing_someone_elses_department_result_is_refused(w):
     result = w.result()
     with pytest.raises(WorkflowError, match="may not enter results"):
-        save_result(w.officer_b, w.ind_a[0], "Y", value="2")
+        enter(w.officer_b, w.ind_a[0], "Y", value="2")
     assert Result.objects.get(pk=result.pk).value == Decimal("10")
 
 
@@ -150,7 +150,7 @@ def test_submitted_results_cannot_be_edited_until_returned(w):
     result = w.result(SUBMITTED)
     for user in (w.officer, w.plan_admin):
         with pytest.raises(WorkflowError, match="submitted and waits for review"):
-            save_result(user, w.ind_a[0], "Y", value="11")
+            enter(user, w.ind_a[0], "Y", value="11")
     assert Result.objects.get(pk=result.pk).value == Decimal("10")
 
 
@@ -158,7 +158,7 @@ def test_approved_results_are_locked_even_for_plan_admins(w):
     result = w.result(APPROVED)
     for user in (w.officer, w.plan_admin):
         with pytest.raises(WorkflowError, match="approved and locked"):
-            save_result(user, w.ind_a[0], "Y", value="11")
+            enter(user, w.ind_a[0], "Y", value="11")
     assert Result.objects.get(pk=result.pk).value == Decimal("10")
 
 
@@ -191,10 +191,10 @@ def test_the_period_must_be_one_of_the_indicators(w, frequency, period, ok):
     indicator.frequency = frequency
     indicator.save()
     if ok:
-        assert save_result(w.officer, indicator, period, value="1").period == period
+        assert enter(w.officer, indicator, period, value="1").period == period
     else:
         with pytest.raises(WorkflowError, match="not one of its periods"):
-            save_result(w.officer, indicator, period, value="1")
+            enter(w.officer, indicator, period, value="1")
 
 
 @pytest.mark.parametrize(
@@ -207,7 +207,7 @@ def test_the_period_must_be_one_of_the_indicators(w, frequency, period, ok):
 )
 def test_bad_values_are_refused(w, value, message):
     with pytest.raises(WorkflowError, match=message):
-        save_result(w.officer, w.ind_a[0], "Y", value=value)
+        enter(w.officer, w.ind_a[0], "Y", value=value)
     assert not Result.objects.exists()
 
 
@@ -242,7 +242,7 @@ def test_submit_is_refused_from_the_wrong_state(w, status):
 
 
 def test_a_result_without_a_value_cannot_be_submitted(w):
-    result = save_result(w.officer, w.ind_a[0], "Y", value=None, note="아직 집계 중")
+    result = enter(w.officer, w.ind_a[0], "Y", value=None, note="아직 집계 중")
     with pytest.raises(WorkflowError, match="without a value"):
         submit(w.officer, [result])
 
@@ -305,7 +305,7 @@ def test_returned_then_edited_then_resubmitted(w):
     assert stored.status == RETURNED and stored.return_reason == "근거 자료를 보완하세요"
     [entry] = log_entries(result, "return")
     assert entry.reason == "근거 자료를 보완하세요"
-    save_result(w.officer, w.ind_a[0], "Y", value="12")
+    enter(w.officer, w.ind_a[0], "Y", value="12")
     stored = Result.objects.get(pk=result.pk)
     assert stored.status == RETURNED and stored.value == Decimal("12")  # edited, still returned
     submit(w.officer, [stored])
@@ -324,9 +324,9 @@ def test_plan_admin_reopens_with_a_reason_and_an_edit_after_approval_shows(w):
     assert stored.status == DRAFT and not stored.edited_after_approval
     [entry] = log_entries(result, "reopen")
     assert entry.reason == "감사 지적으로 재검토" and entry.username == "planadmin"
-    save_result(w.officer, w.ind_a[0], "Y", value="10", note="비고만 고침")
+    enter(w.officer, w.ind_a[0], "Y", value="10", note="비고만 고침")
     assert not Result.objects.get(pk=result.pk).edited_after_approval  # the value is the same
-    save_result(w.officer, w.ind_a[0], "Y", value="9.5", note="비고만 고침")
+    enter(w.officer, w.ind_a[0], "Y", value="9.5", note="비고만 고침")
     stored = Result.objects.get(pk=result.pk)
     assert stored.edited_after_approval and stored.value == Decimal("9.5")
     submit(w.officer, [stored])
@@ -336,7 +336,7 @@ def test_plan_admin_reopens_with_a_reason_and_an_edit_after_approval_shows(w):
 
 def test_a_draft_never_approved_is_not_marked_as_edited_after_approval(w):
     result = w.result(RETURNED)
-    save_result(w.officer, w.ind_a[0], "Y", value="99")
+    enter(w.officer, w.ind_a[0], "Y", value="99")
     assert not Result.objects.get(pk=result.pk).edited_after_approval
 
 
@@ -361,11 +361,18 @@ def test_reopen_needs_a_reason_and_an_approved_result(w):
 
 
 def test_plan_admin_may_take_every_step_in_any_department(w):
+    # Separation of duties: the admin reviews a result someone else entered and submitted.
     admin = w.plan_admin
-    result = save_result(admin, w.ind_b[0], "Y", value="3")
-    submit(admin, [result])
+    result = enter(w.officer_b, w.ind_b[0], "Y", value="3")
+    submit(w.officer_b, [result])
     return_result(admin, result, "다시")
+    enter(admin, w.ind_b[0], "Y", value="4")
     submit(admin, [result])
+    with pytest.raises(WorkflowError, match="separation of duties"):
+        approve(admin, [result])  # they entered and submitted it themselves
+    assert Result.objects.get(pk=result.pk).status == SUBMITTED
+    w.plan.allow_self_review = True  # a one-person department's plan
+    w.plan.save()
     approve(admin, [result])
     reopen(admin, result, "재개")
     assert Result.objects.get(pk=result.pk).status == DRAFT
@@ -384,7 +391,7 @@ def test_bulk_approve_approves_a_departments_submitted_results_of_one_period(w):
     q2 = w.result(SUBMITTED, indicator=w.ind_a[0], period="Q2")
     w.ind_b[0].frequency = Frequency.QUARTERLY
     w.ind_b[0].save()
-    other_department = save_result(w.officer_b, w.ind_b[0], "Q1", value="1")
+    other_department = enter(w.officer_b, w.ind_b[0], "Q1", value="1")
     submit(w.officer_b, [other_department])
 
     # A plan admin sees every department: the department, not the scope, limits it.
@@ -449,7 +456,7 @@ def test_result_list_has_no_per_row_queries(client, w):
     for indicator in Indicator.objects.filter(
         policy_goal__strategic_goal__plan_department__plan=big
     ):
-        save_result(w.plan_admin, indicator, "Y", value="1")
+        enter(w.plan_admin, indicator, "Y", value="1")
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
     assert response.context["cl"].result_count == 31
@@ -458,7 +465,7 @@ def test_result_list_has_no_per_row_queries(client, w):
 
 def test_result_list_shows_only_the_officers_departments(client, w):
     mine = w.result(indicator=w.ind_a[0])
-    theirs = save_result(w.officer_b, w.ind_b[0], "Y", value="1")
+    theirs = enter(w.officer_b, w.ind_b[0], "Y", value="1")
     client.force_login(w.officer)
     response = client.get(reverse("admin:indicators_result_changelist"))
     shown = {r.pk for r in response.context["cl"].result_list}

@@ -4,8 +4,11 @@
  * text), Enter saves and moves down, Shift+Enter up, Tab / Shift+Tab save and move right /
  * left (wrapping to the next / previous row), Escape puts back the saved value, F2 edits
  * without selecting. Pasting cells copied from Excel fills the cells to the right and below.
- * A changed cell is saved when it is left; pasted cells are saved row by row. The server
- * (workflow.save_result) decides; its refusal is shown under the cell.
+ * A changed cell is saved when it is left; a pasted block is saved as one request, all of it
+ * or none (workflow.save_results decides; a refusal is shown under its cell, and the other
+ * cells say they were held back). Every save sends the version each cell was loaded at and
+ * an idempotency key; when the answer is lost (network error, gateway timeout) the same
+ * request is sent again with the same key, and the server answers what it did the first time.
  *
  * Review steps (제출, 승인, 반려, a department's whole period) are plain form posts; a typed
  * value is saved first, and a cell's 제출 button appears once it holds a saved value.
@@ -94,7 +97,8 @@
       indicator: Number(input.getAttribute("data-indicator")),
       period: input.getAttribute("data-period"),
       value: input.value.trim(),
-      version: input.getAttribute("data-version") || null
+      // Always sent: 0 means "there was no result yet"; the server refuses a save without it.
+      version: input.hasAttribute("data-version") ? Number(input.getAttribute("data-version")) : null
     };
   }
 
@@ -113,20 +117,50 @@
     return request;
   }
 
+  var RETRIES = 3;
+  var RETRY_AFTER_MS = 800;
+
+  function newKey() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // One save request, sent again with the same key while its answer is lost: the server
+  // stores the outcome with the key, so a retry never saves twice nor reads as "stale".
+  function post(body, key, attempt) {
+    return fetch(saveUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json",
+        "X-Idempotency-Key": key
+      },
+      body: body
+    }).then(function (response) {
+      if ([502, 503, 504].indexOf(response.status) >= 0 && attempt < RETRIES) {
+        return later(function () { return post(body, key, attempt + 1); });
+      }
+      return response.json().catch(function () { return { error: texts.failed + " (" + response.status + ")" }; });
+    }, function (error) {
+      if (attempt < RETRIES) { return later(function () { return post(body, key, attempt + 1); }); }
+      throw error;
+    });
+  }
+
+  function later(next) {
+    return new Promise(function (resolve) { window.setTimeout(resolve, RETRY_AFTER_MS); }).then(next);
+  }
+
   function send(inputs) {
     inputs.forEach(function (input) {
       input.setAttribute("data-pending", input.value.trim());
       setState(input, "saving");
       setMessage(input, "");
     });
-    return fetch(saveUrl, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-      body: JSON.stringify({ cells: inputs.map(payload) })
-    }).then(function (response) {
-      return response.json().catch(function () { return { error: texts.failed + " (" + response.status + ")" }; });
-    }).then(function (data) {
+    var body = JSON.stringify({ cells: inputs.map(payload) });
+    return post(body, newKey(), 0).then(function (data) {
       var byKey = {};
       (data.cells || []).forEach(function (cell) { byKey[cell.indicator + ":" + cell.period] = cell; });
       inputs.forEach(function (input) {
@@ -295,24 +329,21 @@
     event.preventDefault();
     var lines = text.replace(/\r/g, "").replace(/\n$/, "").split("\n");
     var p = place(input);
-    var batches = [];
+    // The whole block is one save: all of it is written, or none (each refusal is shown).
+    var block = [];
     lines.forEach(function (line, i) {
       var tr = p.rows[p.r + i];
       if (!tr) { return; }
       var cells = inputsOf(tr);
-      var batch = [];
       line.split("\t").forEach(function (value, j) {
         var target = cells[p.c + j];
         if (target && !target.readOnly) {
           target.value = value.trim();
-          if (changed(target)) { setState(target, "dirty"); batch.push(target); }
+          if (changed(target)) { setState(target, "dirty"); block.push(target); }
         }
       });
-      if (batch.length) { batches.push(batch); }
     });
-    batches.reduce(function (chain, batch) {
-      return chain.then(function () { return save(batch); });
-    }, Promise.resolve());
+    save(block);
   });
 
   // ------------------------------------------------------------ review steps
