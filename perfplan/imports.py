@@ -30,6 +30,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .changelog import ChainWriter, change_context
 from .models import ImportBatch, ImportFile
@@ -127,13 +128,15 @@ def _store(kind, year, files, *, user, source, summary):
     return batch
 
 
+CHANGED_SINCE_PREVIEW = gettext_lazy(
+    "the files or the data changed since the preview; nothing was written. "
+    "Upload the files again to see the new preview."
+)
+ALREADY_CONFIRMED = gettext_lazy("this preview was already confirmed or refused")
+
+
 def _changed_since_preview():
-    return ImportProblem(
-        _(
-            "the files or the data changed since the preview; nothing was written. "
-            "Upload the files again to see the new preview."
-        )
-    )
+    return ImportProblem(str(CHANGED_SINCE_PREVIEW))
 
 
 def _run(kind, job, parsed, read_errors, *, dry_run, batch=None, expected=None, on_write=None):
@@ -156,9 +159,7 @@ def _run(kind, job, parsed, read_errors, *, dry_run, batch=None, expected=None, 
                     .first()
                 )
                 if batch is None:
-                    result.errors.append(
-                        ImportProblem(_("this preview was already confirmed or refused"))
-                    )
+                    result.errors.append(ImportProblem(str(ALREADY_CONFIRMED)))
                     return result
             pending = kind.diff(result, parsed, job)
             if result.errors or dry_run:
