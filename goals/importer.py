@@ -28,6 +28,7 @@ from perfplan import imports
 from perfplan.changelog import ChainWriter, current_context, decimal_text, plain
 from perfplan.models import Plan
 
+from .amendments import is_published, original_field
 from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
 from .plan_data import Figures, PlanData
 from .sources import ReadSources, read_sources
@@ -379,25 +380,22 @@ def _diff(result, plan, year, data):
     return work
 
 
-AMENDED_FIELDS = {
-    ("strategic_goal", "budget"): (StrategicGoal, "original_budget"),
-    ("unit_program", "budget"): (UnitProgram, "original_budget"),
-    ("indicator", "annual_target"): (Indicator, "original_annual_target"),
-}
-
-
 def _amendments(result, work, plan, reason):
-    """After publication a target or budget change needs a reason; the original is kept."""
-    if plan is None or plan.published_at is None:
+    """After publication a target or budget change needs a reason; the original is kept.
+
+    Which fields are amendments, and where their published value is kept, is
+    goals.amendments' rule (the admin form and amend() follow it too)."""
+    if not is_published(plan):
         return
     for change in result.changes:
         if change.action != "changed":
             continue
+        model = LEVEL_MODELS[change.level]
         for field_change in change.fields:
-            amended = AMENDED_FIELDS.get((change.level, field_change.field))
-            if amended is None:
-                continue
-            model, keep = amended
+            try:
+                keep = original_field(model, field_change.field)
+            except (KeyError, ValueError):
+                continue  # not an amendable field
             if not (reason or "").strip():
                 result.errors.append(
                     RowError(
