@@ -14,9 +14,9 @@ that wrote entries (skipped when another sealer is at work), every minute from c
 `verify_chain()` recomputes the chain in one snapshot; signed anchors kept outside the
 database (`manage.py change_log_anchor`) catch a log rewritten and rehashed by its owner.
 
-Lock order: a writer takes no log lock; the sealer takes the head row (NOWAIT) and then
-updates only committed entries nobody else writes, so it can neither wait on nor deadlock
-with a writer.
+Lock order: a writer takes no log lock; a sealer takes the sealers' advisory lock (try, never
+wait), then the head row, then updates only committed entries nobody else writes, so it can
+neither wait on nor deadlock with a writer.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from functools import partial
 
 import orjson
 from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -173,7 +173,7 @@ def draft_for(obj, action, changes=None, reason=""):
 
 
 # The columns an entry's hash covers, in the order of its hashed text (hash itself excluded).
-_HASHED = (
+HASHED_COLUMNS = (
     "sequence",
     "timestamp",
     "user_id",
@@ -191,11 +191,11 @@ _HASHED = (
     "batch_id",
     "prev_hash",
 )
-_COLUMNS = (*_HASHED, "hash")
+_COLUMNS = (*HASHED_COLUMNS, "hash")
 _TIMESTAMP, _CHANGES, _BATCH = 1, 12, 14
 # What a writer sends: every column but the chain's (position, prev_hash, hash: the sealer's)
 # and, on PostgreSQL, the sequence (the column's default takes it from the database sequence).
-_WRITTEN = _HASHED[:-1]
+_WRITTEN = HASHED_COLUMNS[:-1]
 _COPIED = _WRITTEN[1:]
 # The columns' types for a binary COPY (PostgreSQL); changes as the text of its JSON.
 _BINARY_TYPES = (
@@ -220,7 +220,7 @@ def canonical_json(value):
 def entry_payload(values):
     """The hashed text of an entry — the one definition, used by the sealer and the verifier.
 
-    `values` are the entry's columns in _HASHED order as read from the database (changes
+    `values` are the entry's columns in HASHED_COLUMNS order as read from the database (changes
     decoded, the timestamp a datetime, the batch a UUID): one JSON array with sorted keys."""
     items = list(values)
     items[_TIMESTAMP] = items[_TIMESTAMP].isoformat()
@@ -229,12 +229,12 @@ def entry_payload(values):
 
 
 def values_hash(values):
-    """The hash of an entry given its column values in _HASHED order."""
+    """The hash of an entry given its column values in HASHED_COLUMNS order."""
     return hashlib.sha256(entry_payload(values).encode("utf-8")).hexdigest()
 
 
 def entry_hash(entry):
-    return values_hash([getattr(entry, column) for column in _HASHED])
+    return values_hash([getattr(entry, column) for column in HASHED_COLUMNS])
 
 
 class ChainWriter:
@@ -444,7 +444,10 @@ SEAL_AFTER_COMMIT_EXTRA = 500
 # The cron job runs every minute; an entry left unsealed longer than this is worth a warning.
 SEAL_DELAY_BOUND = 300  # seconds
 
-_LOCK_NOT_AVAILABLE = "55P03"
+# The sealers' PostgreSQL advisory lock (any constant bigint no other code uses): taken with
+# pg_try_advisory_xact_lock, so a second sealer returns at once instead of waiting, even when
+# the head row does not exist yet.
+SEALER_LOCK = 0x7065_7266_6C6F_67  # "perflog"
 
 
 @dataclass
@@ -485,17 +488,14 @@ class _SealerBusy(Exception):
 
 
 def _locked_head():
-    try:
-        with transaction.atomic():
-            head, _created = ChangeLogHead.objects.select_for_update(nowait=True).get_or_create(
-                pk=1
-            )
-    except IntegrityError as error:  # another sealer created it a moment ago
-        raise _SealerBusy from error
-    except DatabaseError as error:
-        if getattr(error.__cause__, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-            raise _SealerBusy from error
-        raise
+    """The head, for this sealer alone until its transaction ends; _SealerBusy when another
+    sealer is at work (SQLite: writes are one at a time anyway)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [SEALER_LOCK])
+            if not cursor.fetchone()[0]:
+                raise _SealerBusy
+    head, _created = ChangeLogHead.objects.get_or_create(pk=1)
     return head
 
 
