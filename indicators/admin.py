@@ -249,7 +249,7 @@ class ResultAdmin(PlanDataAdmin):
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        if obj is not None and obj.status not in (ResultStatus.DRAFT, ResultStatus.RETURNED):
+        if obj is not None and obj.status not in ResultStatus.EDITABLE:
             return False
         return allowed
 

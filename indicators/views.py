@@ -65,8 +65,9 @@ FREQUENCY_ORDER = (
     Frequency.HALF_YEARLY,
     Frequency.YEARLY,
 )
-LOCKED_STATES = (ResultStatus.SUBMITTED, ResultStatus.APPROVED)
-SUBMITTABLE_STATES = (ResultStatus.DRAFT, ResultStatus.RETURNED)
+# What the grid shows locked or submittable; indicators.workflow decides on every write.
+LOCKED_STATES = ResultStatus.LOCKED
+SUBMITTABLE_STATES = ResultStatus.SUBMITTABLE
 MAX_LISTED_REFUSALS = 10
 
 

@@ -15,6 +15,15 @@ An approved result is locked; once reopened, a change of its value marks it
 Every step is one transaction over locked rows; a refusal raises WorkflowError saying what
 and why, and nothing is written. Each saved step is a change-log entry carrying the step's
 name and reason (perfplan.changelog.change_context).
+
+This module is the one place these rules live; every way in calls it: the grid's save and
+a paste (save_results: many cells, all or none, a per-cell answer), the review buttons,
+the Result admin's form and actions, the results import (write_refusals, then its own bulk
+writers) and commands. Every write names the version it is based on (NO_RESULT = 0: "no
+result yet"); without it, it is refused. Separation of duties: a reviewer does not approve
+or return a result they entered or submitted, unless the plan's `allow_self_review` is on,
+and then the change-log entry's reason says so. A save sent with an idempotency key is
+answered once (answered_once): a retry gets the first outcome back.
 """
 
 from __future__ import annotations
@@ -237,7 +246,7 @@ class _Checker:
                 return _("%(result)s: you may not submit results of this department.") % {
                     "result": label
                 }
-            if status not in (ResultStatus.DRAFT, ResultStatus.RETURNED):
+            if status not in ResultStatus.SUBMITTABLE:
                 return _(
                     "%(result)s: only a draft or returned result can be submitted (it is "
                     "%(status)s)."
