@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from perfplan import imports
 from perfplan.models import Plan
-from perfplan.scoping import sees_all
+from perfplan.roles import may_view_plan_tables
 
 from .exports import plan_tables, table_by_key, template_tables, write_csv, write_xlsx
 from .forms import ExportForm, PlanImportForm
@@ -30,14 +30,6 @@ def can_import(user):
     return user.has_perm("perfplan.add_plan") and user.has_perm("perfplan.change_plan")
 
 
-def can_see_plan_tables(user):
-    """Tables 가 and 나 show every department: for those who see all (admins, auditors).
-
-    Officers and reviewers see their own departments in the staff views instead.
-    """
-    return user.has_perm("perfplan.view_plan") and sees_all(user, "view")
-
-
 def _download(data, filename, content_type):
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(filename)}"
@@ -51,9 +43,9 @@ def _quote(name):
 
 
 def plan_tables_view(request, admin_site, plan_id):
-    if not can_see_plan_tables(request.user):
-        raise PermissionDenied
     plan = get_object_or_404(Plan, pk=plan_id)
+    if not may_view_plan_tables(request.user, plan):
+        raise PermissionDenied
     context = {
         **admin_site.each_context(request),
         "title": _("%(plan)s: plan summary tables") % {"plan": plan},
@@ -89,9 +81,9 @@ def _table_na_rows(goal_rows):
 
 
 def plan_export_view(request, admin_site, plan_id):
-    if not can_see_plan_tables(request.user):
-        raise PermissionDenied
     plan = get_object_or_404(Plan, pk=plan_id)
+    if not may_view_plan_tables(request.user, plan):
+        raise PermissionDenied
     form = ExportForm(request.GET or {"format": "xlsx"})
     if not form.is_valid():
         raise Http404

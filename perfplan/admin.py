@@ -1,6 +1,5 @@
 from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -10,9 +9,10 @@ from goals import views as plan_views
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 
-from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin, count_column
+from .admin_base import ChangeLogHistoryMixin, count_column
 from .locking import OptimisticLockAdminMixin
-from .models import DECLARED_FIGURES, DepartmentAssignment, ImportBatch, ImportFile, Plan
+from .models import DECLARED_FIGURES, ImportBatch, ImportFile, Plan
+from .roles import may_view_plan_tables
 
 admin.site.site_header = _("perfplan performance plan")
 admin.site.site_title = _("perfplan")
@@ -69,11 +69,37 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
 
     @admin.display(description=_("summary tables"))
     def tables_link(self, obj):
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:perfplan_plan_tables", args=[obj.pk]),
-            _("tables 가 and 나"),
-        )
+        return ""  # replaced for each request by get_list_display, which knows the user
+
+    def get_list_display(self, request):
+        # The link is shown exactly where the tables page opens (perfplan.roles).
+        user = request.user
+
+        @admin.display(description=_("summary tables"))
+        def tables_link(obj):
+            if not may_view_plan_tables(user, obj):
+                return ""
+            return format_html(
+                '<a href="{}">{}</a>',
+                reverse("admin:perfplan_plan_tables", args=[obj.pk]),
+                _("tables 가 and 나"),
+            )
+
+        return [tables_link if name == "tables_link" else name for name in self.list_display]
+
+    def get_inlines(self, request, obj):
+        # Table 가's rows of every department: the plan summary, under the same rule.
+        # (The add page has no plan yet: it is for those who add plans.)
+        shown = obj is None or may_view_plan_tables(request.user, obj)
+        return self.inlines if shown else []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        extra_context = {
+            "show_plan_tables": may_view_plan_tables(request.user, obj),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.action(description=_("Publish the selected plans"), permissions=["change"])
     def publish_selected(self, request, queryset):
@@ -152,30 +178,5 @@ class ImportBatchAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(DepartmentAssignment)
-class DepartmentAssignmentAdmin(PlanDataAdmin):
-    """Who works for which department (a person may have several); roles are groups."""
-
-    list_display = ("user", "department")
-    list_filter = ("department",)
-    list_select_related = ("user", "department")
-    search_fields = ("user__username", "user__first_name", "user__last_name", "department__name")
-    autocomplete_fields = ("user", "department")
-
-
-class DepartmentAssignmentInline(admin.TabularInline):
-    model = DepartmentAssignment
-    autocomplete_fields = ("department",)
-    extra = 0
-
-
-class PerfplanUserAdmin(UserAdmin):
-    inlines = [*UserAdmin.inlines, DepartmentAssignmentInline]
-
-
-User = get_user_model()
-admin.site.unregister(User)
-admin.site.register(User, PerfplanUserAdmin)
-
-
-from . import admin_changelog  # noqa
+# Users, assignments and role groups; the change log.
+from . import admin_changelog, admin_people  # noqa

@@ -34,8 +34,9 @@ _VIEW_PLAN = _perms(PLAN_MODELS, ("view",))
 ROLE_PERMISSIONS = {
     PLAN_ADMIN: _perms(PLAN_MODELS, ALL_ACTIONS)
     + _perms({"indicators": ["result", "evidence", "entryexception"]}, ALL_ACTIONS)
-    + _perms({"perfplan": ["departmentassignment"]}, ALL_ACTIONS)
-    + _perms({"perfplan": ["importbatch", "changelogentry"]}, ("view",))
+    # Assignments are listed; they change on the user's page, through perfplan.people.
+    + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
+    # Users through their roles and departments only; perfplan.people says whom.
     + _perms({"auth": ["user"]}, ("view", "add", "change"))
     + [
         ("indicators", "reopen_result"),
@@ -70,3 +71,20 @@ def sync_role_groups(group_model, permission_model, role_permissions=None):
             if permission is not None:
                 wanted.append(permission)
         group.permissions.set(wanted)
+
+
+def may_view_plan_tables(user, plan):
+    """Whether `user` reads the plan summary (tables 가 and 나) of `plan`.
+
+    Decided once for every page and export: the plan is a public document (it is published
+    to citizens), so every signed-in role that may see plans reads its summary — every
+    department's table 가 row and the whole table 나, drafts included as on the plan's page.
+    Results, evidence and the change log stay scoped by department (perfplan.scoping).
+    """
+    return (
+        plan is not None
+        and user is not None
+        and user.is_authenticated
+        and user.is_active
+        and user.has_perm("perfplan.view_plan")
+    )

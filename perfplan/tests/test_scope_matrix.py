@@ -118,6 +118,7 @@ class World:
     departments: dict
     objects: dict = field(default_factory=dict)  # (label, "own"|"other") -> object
     users: dict = field(default_factory=dict)
+    accounts: dict = field(default_factory=dict)  # user admin targets: officer, superuser, …
 
 
 def _first(queryset):
@@ -149,6 +150,12 @@ def build_world():
         world.users[role] = user
     officer_b = User.objects.create_user("officer_b", password="matrix-pw", is_staff=True)
     officer_b.groups.add(Group.objects.get(name=roles.OFFICER))
+    # Accounts the user admin protects from plan admins (perfplan.people).
+    world.accounts["officer"] = world.users["officer_a"]
+    world.accounts["superuser"] = User.objects.create_superuser("root", "", "matrix-pw")
+    other_admin = User.objects.create_user("plan_admin_2", password="matrix-pw", is_staff=True)
+    other_admin.groups.add(Group.objects.get(name=roles.PLAN_ADMIN))
+    world.accounts["other_plan_admin"] = other_admin
 
     for which, pd, letter in (("own", pd_a, "A"), ("other", pd_b, "B")):
         dept = pd.department
@@ -328,6 +335,7 @@ def admin_cases():
 
 
 PLAN_CASES = [
+    Case("plan_change"),
     Case("plan_tables"),
     Case("plan_export", extra="csv"),
     Case("plan_export", extra="json"),
@@ -336,6 +344,14 @@ PLAN_CASES = [
     Case("import_template"),
     Case("changelog_export"),
     Case("changelog_export", which="other"),
+]
+
+# Every object URL of the user admin, for an account a plan admin manages and for two they
+# may not (perfplan.people).
+USER_CASES = [
+    Case("user", which=target, extra=page)
+    for target in ("officer", "superuser", "other_plan_admin")
+    for page in ("change", "password", "history", "delete")
 ]
 
 # URL parameter -> the object whose id fills it (by parameter name, or by the URL name for "pk").
@@ -398,7 +414,7 @@ def _param_label(url_name, param):
     return None
 
 
-CASES = admin_cases() + PLAN_CASES + staff_url_cases()
+CASES = admin_cases() + PLAN_CASES + USER_CASES + staff_url_cases()
 
 # Cells that fail today because of code outside the scoping base, each with what is needed.
 # Strict: when the gap is closed the cell passes, the xfail turns into a failure, and the
@@ -430,8 +446,13 @@ def url_for(case, world):
     if case.kind == "export":
         app, model = case.label.split(".")
         return reverse(f"admin:{app}_{model}_export")
+    if case.kind == "plan_change":
+        return reverse("admin:perfplan_plan_change", args=[world.plan.pk])
     if case.kind == "plan_tables":
         return reverse("admin:perfplan_plan_tables", args=[world.plan.pk])
+    if case.kind == "user":
+        name = "password_change" if case.extra == "password" else case.extra
+        return reverse(f"admin:auth_user_{name}", args=[world.accounts[case.which].pk])
     if case.kind == "plan_export":
         suffix = "format=csv&table=hierarchy" if case.extra == "csv" else "format=json"
         return reverse("admin:perfplan_plan_export", args=[world.plan.pk]) + f"?{suffix}"
@@ -511,7 +532,7 @@ def test_scope(world, client, settings, role, case):
     assert response.status_code < 500, f"{role} {url}: {response.status_code}"
     status_refused = refused(response, url)
     text = "" if status_refused else body_text(response)
-    if not sees_all(role):
+    if not sees_all(role) and case.kind not in PUBLIC_PLAN_SUMMARY:
         assert not leaked(text), f"{role} {url} shows another department: {leaked(text)}"
     EXPECT[case.kind](role, case, response, status_refused, text, world, url)
 
@@ -571,13 +592,41 @@ def expect_autocomplete(role, case, response, status_refused, text, world, url):
         assert status_refused, f"{role} autocomplete {case}: {response.status_code}"
 
 
+# The plan summary (tables 가 and 나) is a public document: every role that sees plans reads
+# all of it, on the plan's page, the tables page and the exports (perfplan.roles).
+PUBLIC_PLAN_SUMMARY = ("plan_change", "plan_tables", "plan_export")
+
+
 def expect_plan_page(role, case, response, status_refused, text, world, url):
     if not may_view(role, "perfplan.plan"):
         assert status_refused, f"{role} {url}: {response.status_code}"
         return
-    if sees_all(role) and not status_refused:
-        if case.kind in ("plan_tables", "plan_export"):
-            assert "지표 1-" in text and "지표 0-" in text
+    if case.kind in PUBLIC_PLAN_SUMMARY:
+        assert response.status_code == 200, f"{role} {url}: {response.status_code}"
+    if case.kind in ("plan_tables", "plan_export"):
+        assert "지표 1-" in text and "지표 0-" in text
+    if case.kind == "plan_change":
+        # Every department's table 가 row, and the link to the tables (which open, above).
+        assert "부서000" in text and "부서001" in text
+        assert reverse("admin:perfplan_plan_tables", args=[world.plan.pk]) in text
+
+
+def expect_user_page(role, case, response, status_refused, text, world, url):
+    """Who reaches which user admin page (the rules of perfplan.people, restated)."""
+    manages = role == "plan_admin" and case.which == "officer"
+    if case.extra == "delete":
+        allowed = False  # nobody deletes users: deactivate
+    elif case.extra == "password":
+        allowed = manages
+    else:  # change (read-only unless managed) and history
+        allowed = may_view(role, "auth.user")
+    if not allowed:
+        assert status_refused, f"{role} {url}: {response.status_code}"
+        return
+    assert response.status_code == 200, f"{role} {url}: {response.status_code}"
+    if case.extra == "change":
+        assert ('name="reason"' in text) == manages, f"{role} {url}: editable?"
+        assert 'name="is_superuser"' not in text and 'name="user_permissions"' not in text
 
 
 def expect_plan_import(role, case, response, status_refused, text, world, url):
@@ -624,6 +673,8 @@ EXPECT = {
     "history": expect_object,
     "delete": expect_object,
     "autocomplete": expect_autocomplete,
+    "plan_change": expect_plan_page,
+    "user": expect_user_page,
     "plan_tables": expect_plan_page,
     "plan_export": expect_plan_page,
     "plan_history": expect_plan_page,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from goals.importer import describe, import_plan
 from goals.tables import read_plan_paths
 from indicators.demo import add_sample_data
-from perfplan import roles
-from perfplan.models import DepartmentAssignment
+from perfplan import people, roles
 
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")
 DEMO_USERS = (
@@ -58,24 +57,49 @@ class Command(BaseCommand):
             % {"indicators": summary.indicators, "results": summary.results}
         )
 
-        User = get_user_model()
         self.stdout.write("")
         self.stdout.write(
             _("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
         )
         superuser_label = _("superuser")
         for username, role, departments, superuser in DEMO_USERS:
-            user, created = User.objects.get_or_create(username=username)
-            user.is_staff = True
-            user.is_superuser = superuser
-            user.set_password(DEMO_PASSWORD)
-            user.save()
-            if role:
-                user.groups.set([Group.objects.get(name=role)])
-            for name in departments:
-                department = plan.departments.get(name=name).department
-                DepartmentAssignment.objects.get_or_create(user=user, department=department)
+            self._demo_user(plan, username, role, departments, superuser)
             where = ", ".join(departments)
             self.stdout.write(
                 f"  {username:<10} {role or superuser_label}{f' ({where})' if where else ''}"
             )
+
+    def _demo_user(self, plan, username, role, departments, superuser):
+        """The demo user, through perfplan.people (the operator's rights, logged)."""
+        User = get_user_model()
+        reason = _("Demo data (load_demo)")
+        user = User._default_manager.filter(username=username).first()
+        if superuser and user is None:
+            # Superusers come from createsuperuser only; the demo's gets its password below.
+            call_command(
+                "createsuperuser",
+                username=username,
+                email=f"{username}@demo.invalid",
+                interactive=False,
+                stdout=self.stdout,
+            )
+            user = User._default_manager.get(username=username)
+        roles = (role,) if role else ()
+        wanted = [plan.departments.get(name=name).department for name in departments]
+        if user is None:
+            people.create_user(
+                None,
+                username,
+                reason=reason,
+                password=DEMO_PASSWORD,
+                roles=roles,
+                departments=wanted,
+            )
+            return
+        if roles:
+            people.set_roles(None, user, roles, reason)
+        # Adds the seed's departments, keeping others given since.
+        current = user.department_assignments.values_list("department_id", flat=True)
+        people.set_departments(None, user, {*current, *(d.pk for d in wanted)}, reason)
+        if not user.check_password(DEMO_PASSWORD):
+            people.set_password(None, user, DEMO_PASSWORD, reason)
