@@ -337,8 +337,7 @@ class IndicatorStanding(models.Model):
     (created with it), filed under its plan and goals so that a whole plan is counted without
     walking the hierarchy. A standing holds for the month it was computed for (`as_of`), the
     plan's thresholds it used and the inputs it read: writers of results, period targets and
-    indicators raise `inputs_version`; the figures are current while `computed_version`
-    equals it.
+    indicators append a StandingInputChange; the figures are current while none is left.
     """
 
     # Derived rows, written in bulk with every plan import: no foreign-key checks in the
@@ -384,8 +383,6 @@ class IndicatorStanding(models.Model):
     policy_goal_position = models.PositiveIntegerField(default=0, db_default=0)
     position = models.PositiveIntegerField(default=0, db_default=0)
 
-    inputs_version = models.PositiveIntegerField(default=0, db_default=0)
-    computed_version = models.IntegerField(default=-1, db_default=-1)
     as_of = models.DateField(null=True)
     threshold_achieved = models.DecimalField(max_digits=6, decimal_places=2, null=True)
     threshold_caution = models.DecimalField(max_digits=6, decimal_places=2, null=True)
@@ -409,3 +406,21 @@ class IndicatorStanding(models.Model):
 
     def __str__(self):
         return f"{self.indicator_id} {self.status} ({self.as_of})"
+
+
+class StandingInputChange(models.Model):
+    """A write that changed what an indicator's standing is computed from: appended by the
+    writer in its own transaction, deleted by the computation that read it (see
+    indicators.standing). Append-only for writers, so no writer waits on another here."""
+
+    id = models.BigAutoField(primary_key=True)
+    # No database foreign key: an insert then takes no lock on the indicator's row.
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.indicator_id} #{self.pk}"

@@ -1,6 +1,7 @@
 """Single saves keep the indicators' standings (indicators.standing) true: a write that
-changes what a standing is computed from outdates it (touch); a move in the hierarchy files
-it anew (link). Bulk writers call touch and link themselves."""
+changes what a standing is computed from outdates it (touch: an appended change, no lock on
+the standing); a move in the hierarchy files it anew (link). Bulk writers call touch and
+link themselves."""
 
 from django.db.models.signals import post_delete, post_init, post_save
 
@@ -60,7 +61,8 @@ def _target_deleted(sender, instance, origin=None, **kwargs):
 
 
 def _indicator_saved(sender, instance, **kwargs):
-    standing.touch([instance.pk])  # a new indicator gets its row here
+    standing.link([instance.pk])  # a new indicator gets its row here; a moved one is filed
+    standing.touch([instance.pk])
 
 
 def _goal_saved(sender, instance, created, **kwargs):

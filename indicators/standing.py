@@ -8,16 +8,28 @@ without a value, the forecast), stored. It is current when
   on month boundaries, so nothing a row depends on changes within a month;
 * with the plan's thresholds of now;
 * from the inputs of now: every write of a result's value, a period target or an indicator
-  raises the standing's `inputs_version` (signals for single saves, `touch` for bulk
-  writers, in the writer's transaction), and a computation stores the version it read
-  before reading the data as `computed_version`. A result saved while a standing is being
-  computed leaves the two different, so the standing is computed again: never stale.
+  appends a StandingInputChange for the indicator (signals for single saves, `touch` for
+  bulk writers, in the writer's transaction); a computation reads the changes there are
+  before it reads the data, and deletes exactly those with the figures it stores. A change
+  committed while a standing is being computed is left behind, so the standing is computed
+  again: never stale.
 
 Every indicator has a standing row from its creation on, filed under its plan, department
 and goals (`link`; signals and the plan import keep it so when the hierarchy changes), so a
 whole plan is counted from this one table. `ensure` computes the outdated figures before a
 view counts them (all of a plan's on the first visit of a month; `manage.py
 refresh_standings` does it ahead, e.g. from cron on the 1st).
+
+Locks (the one order of the application, README "Concurrency"): a writer takes the plan row
+(a plan import), then results in id order, then standings in indicator id order, and nothing
+on the change log (its entries are appended, then sealed apart). Here that means:
+
+* writers of figures never lock a standing: `touch` only appends, so an officer's save never
+  waits on an import, and no write can deadlock on standings;
+* `link` (a move in the hierarchy, a new indicator) updates only the rows that moved, locked
+  in indicator id order; a plan import calls it after its other writes;
+* a computation locks the rows it computes in indicator id order with SKIP LOCKED: it never
+  waits; a row someone else holds stays outdated and is computed the next time.
 """
 
 from __future__ import annotations
@@ -25,10 +37,10 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from .models import IndicatorStanding
+from .models import IndicatorStanding, StandingInputChange
 
 COMPUTE_CHUNK = 1000  # indicators computed per batch: bounded memory, a few queries each
 LINK_CHUNK = 2000
@@ -45,7 +57,6 @@ PLACEMENT_FIELDS = (
 )
 COMPUTED_FIELDS = (
     *PLACEMENT_FIELDS,
-    "computed_version",
     "as_of",
     "threshold_achieved",
     "threshold_caution",
@@ -75,11 +86,14 @@ def standing_month(plan, today):
 
 def current(plan, today):
     """The condition (on IndicatorStanding) of a standing that is current `today`."""
+    changes = StandingInputChange.objects.filter(indicator_id=OuterRef("indicator_id"))
     return Q(
-        as_of=standing_month(plan, today),
-        threshold_achieved=plan.threshold_achieved,
-        threshold_caution=plan.threshold_caution,
-        computed_version=F("inputs_version"),
+        Q(
+            as_of=standing_month(plan, today),
+            threshold_achieved=plan.threshold_achieved,
+            threshold_caution=plan.threshold_caution,
+        ),
+        ~Exists(changes),
     )
 
 
@@ -89,26 +103,19 @@ def outdated(plan, today):
     return Q(as_of__isnull=True) | ~current(plan, today)
 
 
-def stale_versions(plan, standings, today=None):
-    """{indicator id: inputs_version} of `standings` (a queryset of the plan's) that are not
-    current."""
+def outdated_ids(plan, standings, today=None):
+    """The indicator ids of `standings` (a queryset of the plan's) that are not current."""
     today = today or timezone.localdate()
-    return dict(
-        standings.filter(outdated(plan, today))
-        .order_by()
-        .values_list("indicator_id", "inputs_version")
-    )
+    return list(standings.filter(outdated(plan, today)).order_by().values_list("pk", flat=True))
 
 
 def ensure(plan, standings=None, today=None):
     """Compute the standings among `standings` (default: all of `plan`'s) that are not
-    current; how many. One query when all are current."""
+    current; how many were computed. One query when all are current."""
     today = today or timezone.localdate()
     if standings is None:
         standings = IndicatorStanding.objects.filter(plan=plan)
-    stale = stale_versions(plan, standings, today)
-    compute(plan, stale, today)
-    return len(stale)
+    return compute(plan, outdated_ids(plan, standings, today), today)
 
 
 def refresh(plan, today=None):
@@ -118,45 +125,69 @@ def refresh(plan, today=None):
     return ensure(plan, today=today)
 
 
-def compute(plan, versions, today):
-    """Compute and store the standings of the indicators in `versions` ({id: the
-    inputs_version read before their data}), in batches."""
+def compute(plan, indicator_ids, today):
+    """Compute and store the standings of these indicators, in batches; how many.
+
+    Each batch is one transaction: lock the rows (indicator id order, SKIP LOCKED: never
+    wait; what another computation or a plan import holds stays outdated), read their input
+    changes, then their data, store the figures and delete the changes read.
+    """
     from .models import Indicator
     from .services import standing_values, tracking_rows
 
     as_of = standing_month(plan, today)
-    ids = list(versions)
+    ids = sorted(indicator_ids)
+    computed = 0
     for start in range(0, len(ids), COMPUTE_CHUNK):
-        chunk = ids[start : start + COMPUTE_CHUNK]
-        rows = tracking_rows(Indicator.objects.filter(pk__in=chunk), plan, today, people=False)
-        standings = [
-            IndicatorStanding(
-                indicator_id=row.indicator.pk,
-                plan_id=plan.pk,
-                plan_department_id=row.department.pk,
-                strategic_goal_id=row.strategic_goal.pk,
-                policy_goal_id=row.policy_goal.pk,
-                department_position=row.department.position,
-                strategic_goal_position=row.strategic_goal.position,
-                policy_goal_position=row.policy_goal.position,
-                position=row.indicator.position,
-                computed_version=versions[row.indicator.pk],
-                as_of=as_of,
-                threshold_achieved=plan.threshold_achieved,
-                threshold_caution=plan.threshold_caution,
-                **standing_values(row),
+        with transaction.atomic():
+            locked = list(
+                IndicatorStanding.objects.filter(pk__in=ids[start : start + COMPUTE_CHUNK])
+                .order_by("pk")
+                .select_for_update(skip_locked=True)
+                .values_list("pk", flat=True)
             )
-            for row in rows
-        ]
-        # An upsert: a writer may have created the row (raising its inputs_version) meanwhile.
-        IndicatorStanding.objects.bulk_create(
-            standings,
-            update_conflicts=True,
-            unique_fields=["indicator"],
-            update_fields=COMPUTED_FIELDS,
-        )
-    if len(ids) >= ANALYZE_FROM:
+            if not locked:
+                continue
+            read = list(
+                StandingInputChange.objects.filter(indicator_id__in=locked).values_list(
+                    "pk", flat=True
+                )
+            )
+            rows = tracking_rows(Indicator.objects.filter(pk__in=locked), plan, today, people=False)
+            standings = [
+                IndicatorStanding(
+                    indicator_id=row.indicator.pk,
+                    plan_id=plan.pk,
+                    plan_department_id=row.department.pk,
+                    strategic_goal_id=row.strategic_goal.pk,
+                    policy_goal_id=row.policy_goal.pk,
+                    department_position=row.department.position,
+                    strategic_goal_position=row.strategic_goal.position,
+                    policy_goal_position=row.policy_goal.position,
+                    position=row.indicator.position,
+                    as_of=as_of,
+                    threshold_achieved=plan.threshold_achieved,
+                    threshold_caution=plan.threshold_caution,
+                    **standing_values(row),
+                )
+                for row in rows
+            ]
+            standings.sort(key=lambda s: s.indicator_id)
+            # An upsert of rows this transaction holds: one statement per batch.
+            IndicatorStanding.objects.bulk_create(
+                standings,
+                update_conflicts=True,
+                unique_fields=["indicator"],
+                update_fields=COMPUTED_FIELDS,
+            )
+            for first in range(0, len(read), COMPUTE_CHUNK):
+                StandingInputChange.objects.filter(
+                    pk__in=read[first : first + COMPUTE_CHUNK]
+                ).delete()
+            computed += len(standings)
+    if computed >= ANALYZE_FROM:
         _analyze()
+    return computed
 
 
 def _analyze():
@@ -174,65 +205,79 @@ def _name(name):
     return connection.ops.quote_name(name)
 
 
-def _upsert_sql(where, bump):
-    """INSERT … SELECT … ON CONFLICT: each indicator's row, filed where the indicator is.
-
-    `bump` 1 also raises inputs_version (its figures are outdated); 0 only files the row
-    (a new row is outdated anyway), and leaves a row that is filed right untouched.
-    """
+def _placement_sql(where):
+    """SELECT each indicator's id and placement (the columns of PLACEMENT_FIELDS, named as
+    the standing's), for the indicators `where` selects."""
     from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 
     from .models import Indicator
 
-    table = _name(IndicatorStanding._meta.db_table)
-    columns = {f: _name(IndicatorStanding._meta.get_field(f).column) for f in PLACEMENT_FIELDS}
-    placement = ", ".join(f"{c} = excluded.{c}" for c in columns.values())
-    sql = (
-        f"INSERT INTO {table} (indicator_id, inputs_version, {', '.join(columns.values())}) "
-        f"SELECT i.id, {bump}, pd.plan_id, pd.id, sg.id, pg.id, "
-        f"pd.position, sg.position, pg.position, i.position "
+    values = ("pd.plan_id", "pd.id", "sg.id", "pg.id")
+    values += ("pd.position", "sg.position", "pg.position", "i.position")
+    columns = [IndicatorStanding._meta.get_field(f).column for f in PLACEMENT_FIELDS]
+    named = ", ".join(f"{v} AS {_name(c)}" for v, c in zip(values, columns, strict=True))
+    return (
+        f"SELECT i.id AS {_name('indicator_id')}, {named} "
         f"FROM {_name(Indicator._meta.db_table)} i "
         f"JOIN {_name(PolicyGoal._meta.db_table)} pg ON pg.id = i.policy_goal_id "
         f"JOIN {_name(StrategicGoal._meta.db_table)} sg ON sg.id = pg.strategic_goal_id "
         f"JOIN {_name(PlanDepartment._meta.db_table)} pd ON pd.id = sg.plan_department_id "
-        f"WHERE {where} "
-        f"ON CONFLICT (indicator_id) DO UPDATE SET {placement}"
+        f"WHERE {where}"
     )
-    if bump:
-        return f"{sql}, inputs_version = {table}.inputs_version + 1"
-    moved = " OR ".join(f"{table}.{c} <> excluded.{c}" for c in columns.values())
-    return f"{sql} WHERE {moved}"
 
 
-def _upsert(indicator_ids, bump):
-    ids = sorted({int(pk) for pk in indicator_ids})  # one lock order: no deadlock
-    if not ids:
-        return
+def _link(where, params):
+    """File the standings of the indicators `where` selects: create the missing rows, then
+    update the rows that moved, locked first in indicator id order. A row filed right is
+    neither written nor locked."""
+    table = _name(IndicatorStanding._meta.db_table)
+    columns = [_name(IndicatorStanding._meta.get_field(f).column) for f in PLACEMENT_FIELDS]
+    placement = _placement_sql(where)
+    moved = " OR ".join(f"s.{c} <> src.{c}" for c in columns)
+    lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (indicator_id, {', '.join(columns)}) {placement} "
+            f"ON CONFLICT (indicator_id) DO NOTHING",
+            params,
+        )
+        cursor.execute(
+            f"SELECT s.indicator_id FROM {table} s JOIN ({placement}) src "
+            f"ON src.indicator_id = s.indicator_id WHERE {moved} ORDER BY s.indicator_id{lock}",
+            params,
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+        assign = ", ".join(f"{c} = src.{c}" for c in columns)
         for start in range(0, len(ids), LINK_CHUNK):
             chunk = ids[start : start + LINK_CHUNK]
             marks = ", ".join(["%s"] * len(chunk))
-            cursor.execute(_upsert_sql(f"i.id IN ({marks})", bump), chunk)
+            cursor.execute(
+                f"UPDATE {table} SET {assign} FROM ({_placement_sql(f'i.id IN ({marks})')}) src "
+                f"WHERE {table}.indicator_id = src.indicator_id",
+                chunk,
+            )
 
 
 def touch(indicator_ids):
-    """Mark the standings of these indicators as outdated (and file them where the
-    indicators are now); bulk writers call this, signals for single saves.
-
-    Inserts the row where there is none yet, so that a computation running meanwhile
-    cannot store what it read before this write as current.
-    """
-    _upsert(indicator_ids, 1)
+    """Outdate the standings of these indicators: one StandingInputChange each, in the
+    writer's transaction. Bulk writers call this, signals for single saves. Takes no lock
+    that any other writer waits on."""
+    ids = sorted({int(pk) for pk in indicator_ids})
+    StandingInputChange.objects.bulk_create(
+        [StandingInputChange(indicator_id=pk) for pk in ids], batch_size=LINK_CHUNK
+    )
 
 
 def link(indicator_ids):
     """File these indicators' standings where the indicators are now (creating the rows
     of new indicators), without outdating their figures: a move in the hierarchy changes
     no figure."""
-    _upsert(indicator_ids, 0)
+    ids = sorted({int(pk) for pk in indicator_ids})
+    for start in range(0, len(ids), LINK_CHUNK):
+        chunk = ids[start : start + LINK_CHUNK]
+        _link(f"i.id IN ({', '.join(['%s'] * len(chunk))})", chunk)
 
 
 def link_plan(plan):
     """link() every indicator of a plan (a plan import; refresh_standings)."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_upsert_sql("pd.plan_id = %s", 0), [plan.pk])
+    _link("pd.plan_id = %s", [plan.pk])

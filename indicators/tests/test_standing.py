@@ -5,6 +5,8 @@ thresholds, and a write that lands while a standing is being computed."""
 from __future__ import annotations
 
 import random
+import threading
+from contextlib import contextmanager
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from io import StringIO
@@ -12,14 +14,21 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from goals.models import PolicyGoal
 from goals.tests.factories import make_plan
 from indicators import standing
-from indicators.models import Indicator, IndicatorStanding, PeriodTarget, Result, ResultStatus
+from indicators.models import (
+    Indicator,
+    IndicatorStanding,
+    PeriodTarget,
+    Result,
+    ResultStatus,
+    StandingInputChange,
+)
 from indicators.services import (
     at_risk_rows,
     group_by,
@@ -99,14 +108,14 @@ def assert_current(plan, today=TODAY):
     for row in rows:
         kept = stored[row.indicator.pk]
         assert kept.as_of == standing.standing_month(plan, today)
-        assert kept.computed_version == kept.inputs_version
+        assert not StandingInputChange.objects.filter(indicator_id=kept.pk).exists()
         for name, value in standing_values(row).items():
             assert getattr(kept, name) == value, (row.indicator.name, name)
 
 
 def stale_count(plan, today=TODAY):
     """How many standings ensure() would compute (without computing them)."""
-    return len(standing.stale_versions(plan, IndicatorStanding.objects.filter(plan=plan), today))
+    return len(standing.outdated_ids(plan, IndicatorStanding.objects.filter(plan=plan), today))
 
 
 @pytest.fixture
@@ -419,7 +428,8 @@ def test_a_plan_import_outdates_the_indicators_it_rewrites(today):
     result = import_plan(YEAR, data)
     assert result.ok, result.errors
     assert stale_count(plan) == 1
-    assert plan_indicators(plan).get(name=changed.name).standing.computed_version == 0
+    rewritten = plan_indicators(plan).get(name=changed.name)
+    assert StandingInputChange.objects.filter(indicator=rewritten).exists()
 
 
 def test_a_long_goal_list_waits_for_a_department(client, django_user_model, plan, monkeypatch):
@@ -443,3 +453,83 @@ def test_a_long_goal_list_waits_for_a_department(client, django_user_model, plan
         reverse("tracking:overview_export") + "?format=csv&table=goals"
     ).content.decode("utf-8-sig")
     assert len(csv_text.strip().splitlines()) == 1 + 6  # the export lists them all
+
+
+# ---------------------------------------------------------------- locks (README "Concurrency")
+
+needs_postgres = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="row locks between two sessions need PostgreSQL: run with DATABASE_URL=postgres://…",
+)
+
+
+@contextmanager
+def standing_held(indicator_id):
+    """Another session holds this standing's row lock (as a computation or a move would)
+    until the block ends."""
+    held, release, failed = threading.Event(), threading.Event(), []
+
+    def hold():
+        try:
+            with transaction.atomic():
+                IndicatorStanding.objects.select_for_update().get(pk=indicator_id)
+                held.set()
+                release.wait(20)
+        except Exception as exc:  # handed to the test thread
+            failed.append(exc)
+            held.set()
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=hold, daemon=True)
+    thread.start()
+    assert held.wait(10) and not failed, failed
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait fails the test, not hangs it
+        yield
+    finally:
+        release.set()
+        thread.join(10)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_save_never_waits_on_a_held_standing(plan):
+    standing.refresh(plan, TODAY)
+    result = Result.objects.filter(indicator__in=plan_indicators(plan)).exclude(value=None)[0]
+    with standing_held(result.indicator_id):
+        with transaction.atomic():
+            result.value += 1
+            result.save()  # outdates the standing without its row lock
+        standing.touch(plan_indicators(plan).values_list("pk", flat=True))  # a bulk writer
+    assert stale_count(plan) == COUNT
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_filing_a_plan_locks_only_the_standings_that_moved(plan):
+    standing.refresh(plan, TODAY)
+    kept, moved = plan_indicators(plan).order_by("pk")[:2]
+    with standing_held(kept.pk):
+        standing.link_plan(plan)  # nothing moved: waits on nothing
+        Indicator.objects.filter(pk=moved.pk).update(position=99)
+        standing.link_plan(plan)
+    assert IndicatorStanding.objects.get(pk=moved.pk).position == 99
+    assert stale_count(plan) == 0  # a move changes no figure
+
+
+@pytest.mark.postgres
+@needs_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_computation_skips_a_held_standing(plan):
+    busy = plan_indicators(plan).order_by("pk")[3]
+    with standing_held(busy.pk):
+        assert standing.refresh(plan, TODAY) == COUNT - 1  # without waiting
+        assert standing.outdated_ids(plan, IndicatorStanding.objects.all(), TODAY) == [busy.pk]
+    assert standing.refresh(plan, TODAY) == 1
+    assert_current(plan)
