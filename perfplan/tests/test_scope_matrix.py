@@ -7,7 +7,9 @@ department filter, add page, object page (change, history, delete), autocomplete
 the plan pages, the change log and its export, and the staff views under /admin/tracking/
 and /admin/results/ (discovered from indicators/urls*.py) are requested; the answer must be
 a refusal (403, 404, 405, or a redirect away) or contain nothing of a department the user
-may not see. Expectations come from perfplan.roles.ROLE_PERMISSIONS (the role spec) and an
+may not see — except the plan summary (tables 가 and 나, on the plan's page, the tables page
+and the exports), a public document every role that sees plans reads whole. The user admin's
+object pages are checked for an account a plan admin manages and for two they may not. Expectations come from perfplan.roles.ROLE_PERMISSIONS (the role spec) and an
 explicit table of whose departments each role reaches, never from perfplan.scoping itself.
 
 The data is built once for the module, inside a transaction rolled back at its end.
@@ -746,6 +748,30 @@ def test_fk_choices_and_filters_list_only_the_scope(world, rf):
         "department",
     )
     assert {name for _pk, name in spec.lookup_choices} == {"부서000", "부서001"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_plan_tables_link_is_shown_exactly_where_the_tables_open(world, client, role):
+    """perfplan.roles.may_view_plan_tables decides the list's link, the plan page's link and
+    inline (every department's table 가 row), the tables page and the exports alike."""
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    tables_url = reverse("admin:perfplan_plan_tables", args=[world.plan.pk])
+    opens = client.get(tables_url).status_code == 200
+    assert opens == may_view(role, "perfplan.plan")
+    for page in (
+        reverse("admin:perfplan_plan_changelist"),
+        reverse("admin:perfplan_plan_change", args=[world.plan.pk]),
+    ):
+        response = client.get(page)
+        text = response.content.decode() if response.status_code == 200 else ""
+        assert (tables_url in text) == opens, f"{role} {page}"
+    for query in ("format=xlsx", "format=json", "format=csv&table=summary"):
+        export = client.get(
+            reverse("admin:perfplan_plan_export", args=[world.plan.pk]) + "?" + query
+        )
+        assert (export.status_code == 200) == opens, f"{role} {query}"
 
 
 def test_officer_cannot_save_into_another_department(world, client, rf):
