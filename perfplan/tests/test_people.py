@@ -546,3 +546,43 @@ def test_load_demo_users_come_through_the_service(cast, departments):
     }
     with pytest.raises(TypeError):
         people.create_user(None, "x", reason="r", is_superuser=True)  # no such way in
+
+
+def test_the_admin_forms_call_the_service(cast, departments, client, monkeypatch):
+    """Each admin form reaches perfplan.people: with the service refusing everything, no
+    form changes anything."""
+    called = []
+
+    def refuse(name):
+        def refused(*args, **kwargs):
+            called.append(name)
+            raise people.PeopleDenied("refused by the test")
+
+        return refused
+
+    for name in ("create_user", "update_user", "set_roles", "set_departments", "set_password"):
+        monkeypatch.setattr(people, name, refuse(name))
+    officer = cast["officer"]
+    before = state(officer)
+    client.force_login(cast["superuser"])
+    url, data = change_form_data(client, officer)
+    data.update({"first_name": "바뀜", "roles": [roles.AUDITOR], "reason": "r"})
+    assert client.post(url, data).status_code == 403
+    response = client.post(
+        reverse("admin:auth_user_password_change", args=[officer.pk]),
+        {
+            "password1": NEW_PASSWORD,
+            "password2": NEW_PASSWORD,
+            "usable_password": "true",
+            "reason": "r",
+        },
+    )
+    assert response.status_code == 403
+    response = client.post(
+        reverse("admin:auth_user_add"),
+        {"username": "nobody", "usable_password": "false", "roles": [roles.OFFICER], "reason": "r"},
+    )
+    assert response.status_code == 403
+    assert called == ["update_user", "set_password", "create_user"]
+    assert state(officer) == before
+    assert not User.objects.filter(username="nobody").exists()
