@@ -130,7 +130,9 @@ def setup_world():
 
 
 def fill(count, departments, users, content_types, seed):
-    """COPY `count` chained entries; the head is set to the last one."""
+    """COPY `count` sealed entries (chain position = sequence); the head is set to the last
+    one and the database sequence past it. The log's append-only triggers refuse TRUNCATE and
+    a head moving back: the bench, as the database owner, switches them off meanwhile."""
     from django.db import connection
 
     from perfplan.changelog import GENESIS, values_hash
@@ -145,10 +147,13 @@ def fill(count, departments, users, content_types, seed):
     columns = (
         "sequence, timestamp, user_id, username, request_id, ip_address, action, "
         "content_type_id, object_id, object_repr, department_id, fiscal_year, changes, "
-        "reason, batch_id, prev_hash, hash"
+        "reason, batch_id, prev_hash, hash, position"
     )
+    head_table = ChangeLogHead._meta.db_table
     started = time.perf_counter()
     with connection.cursor() as cursor:
+        cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+        cursor.execute(f"ALTER TABLE {head_table} DISABLE TRIGGER USER")
         cursor.execute(f"TRUNCATE {table}")
         raw = cursor.cursor
         prev_hash = GENESIS
@@ -181,11 +186,17 @@ def fill(count, departments, users, content_types, seed):
                 prev_hash = values_hash([*row[:1], moment, *row[2:16]])
                 row[12] = json.dumps(changes, ensure_ascii=False)
                 row.append(prev_hash)
+                row.append(sequence)  # sealed: its chain position
                 copy.write_row(row)
                 if sequence % 200_000 == 0:
                     print(f"  {sequence:,} entries ({time.perf_counter() - started:.0f} s)")
         cursor.execute(f"ANALYZE {table}")
-    ChangeLogHead.objects.update_or_create(pk=1, defaults={"sequence": count, "hash": prev_hash})
+        ChangeLogHead.objects.update_or_create(
+            pk=1, defaults={"position": count, "hash": prev_hash}
+        )
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'sequence'), %s)", [count])
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        cursor.execute(f"ALTER TABLE {head_table} ENABLE TRIGGER USER")
     print(f"filled {count:,} entries in {time.perf_counter() - started:.1f} s")
 
 

@@ -36,7 +36,6 @@ pytestmark = pytest.mark.django_db
 
 TABLE = ChangeLogEntry._meta.db_table
 PER_PAGE = ChangeLogEntryAdmin.list_per_page
-TRIGGER = "perfplan_changelog_append_only"
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="the append-only trigger exists on PostgreSQL only (migration 0004); on SQLite "
@@ -107,15 +106,14 @@ def sealed_entries():
 def tamper(sql, params):
     """Run an UPDATE/DELETE on the log as an attacker with database access would.
 
-    On PostgreSQL the trigger refuses it; the attacker (a superuser) disables the trigger
-    first. Inside the test's transaction, so everything is rolled back afterwards.
+    On PostgreSQL the triggers refuse it; the attacker (a superuser) disables them first. Inside the test's transaction, so everything is rolled back afterwards.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER {TRIGGER}")
+            cursor.execute(f"ALTER TABLE {TABLE} DISABLE TRIGGER USER")
         cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER {TRIGGER}")
+            cursor.execute(f"ALTER TABLE {TABLE} ENABLE TRIGGER USER")
 
 
 # ---------------------------------------------------------------- what a save records

@@ -6,6 +6,7 @@ connections) are skipped on SQLite with the reason."""
 from __future__ import annotations
 
 import datetime
+import importlib
 import io
 import threading
 import time
@@ -37,8 +38,6 @@ from perfplan.models import ChangeLogEntry, ChangeLogHead
 
 TABLE = ChangeLogEntry._meta.db_table
 HEAD_TABLE = ChangeLogHead._meta.db_table
-TRIGGER = "perfplan_changelog_append_only"
-HEAD_TRIGGER = "perfplan_changelog_head_forward"
 on_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: its triggers (migration 0009) and concurrent connections; SQLite "
@@ -310,6 +309,14 @@ def test_postgres_refuses_truncate_of_the_log_and_its_head():
                 cursor.execute("SET LOCAL perfplan.allow_truncate = 'off'")
                 cursor.execute(f"TRUNCATE {table}")
     assert ChangeLogEntry.objects.exists()
+
+
+def test_the_seal_fill_trigger_keeps_every_other_column_as_it_is():
+    """The trigger lists the columns the sealer must leave alone: a column added to the log
+    and forgotten there could be rewritten while sealing."""
+    migration = importlib.import_module("perfplan.migrations.0009_change_log_sealer")
+    columns = {field.column for field in ChangeLogEntry._meta.concrete_fields}
+    assert set(migration.ENTRY_COLUMNS) == columns - {"position", "prev_hash", "hash"}
 
 
 @on_postgres
