@@ -3,10 +3,10 @@ from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import UnitProgram
-from budgets.services import share_of
 from indicators.models import Indicator
 from perfplan.admin_base import PlanDataAdmin, count_column
 from perfplan.models import DECLARED_FIGURES
+from perfplan.money import share_of
 from perfplan.numbers import format_amount, format_share
 
 from .amendments import AmendmentAdminMixin, display_side_by_side, is_published

@@ -11,8 +11,8 @@ from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import UnitProgram
-from budgets.services import budget_shares, change
 from indicators.models import Indicator
+from perfplan.money import budget_shares, change
 from perfplan.numbers import json_number
 
 from .models import PlanDepartment, PolicyGoal, StrategicGoal

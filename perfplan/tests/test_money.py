@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from budgets.services import budget_shares, change, share_of
+from perfplan.money import budget_shares, change, share_of
 
 
 def test_shares_reproduce_the_seed_column():
