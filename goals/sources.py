@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
+from perfplan.tabular import TableReadError, check_size
+
 from .plan_data import PlanData
-from .tables import TableReadError, check_size, read_plan_files
+from .tables import read_plan_files
 
 TEXT_SUFFIXES = (".txt",)
 

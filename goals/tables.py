@@ -7,18 +7,26 @@ unit programs. Headers are Korean as the source prints them; English headers are
 
 from __future__ import annotations
 
-import csv
-import io
-import zipfile
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from indicators.models import Aggregation, Direction, Frequency, IndicatorType, LowerIsBetterMethod
-from perfplan.files import FileTooLarge, check_upload_size, check_xlsx_unpacked
 from perfplan.formats import unescape_formula
 from perfplan.numbers import NumberFormatError, parse_count, parse_number
+from perfplan.tabular import (
+    Column,
+    RowError,
+    TableReadError,
+    check_size,  # noqa: F401  (indicators.results_import, until it imports perfplan.tabular)
+    clean_name,
+    match_headers,
+    missing_columns_error,
+    name_key,
+    normalize_header,
+    read_sheets,
+)
 
 from .plan_data import (
     DepartmentData,
@@ -33,39 +41,6 @@ from .plan_data import (
 
 TOTAL_ROW_NAMES = ("계", "합계", "총계", "total")
 NAME_MAX_LENGTH = 500
-
-
-def normalize_header(text):
-    # "".join(split()) drops exactly what re's \s matches, several times faster.
-    return "".join(str(text or "").split()).lower()
-
-
-def clean_name(value):
-    """A name as printed: line breaks inside a cell become spaces, outer blanks go."""
-    if value is None:
-        return ""
-    text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
-    return text.replace("\u00a0", " ").strip()
-
-
-def name_key(name):
-    """Names match whatever the spacing: PDF wrapping loses and adds spaces at random."""
-    return "".join((name or "").split())
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    header: str  # the Korean header, as exported
-    english: str  # the English header, accepted on import
-    kind: str = "text"  # text, name, amount, share, count, number, choice
-    aliases: tuple = ()
-    choices: type | None = None
-    required: bool = False
-
-    def accepts(self, normalized):
-        names = {self.header, self.english, self.key, *self.aliases}
-        return normalized in {normalize_header(n) for n in names}
 
 
 # Choice columns are written in Korean and read in Korean or English (label or code).
@@ -237,43 +212,6 @@ SHEET_NAMES = {"summary": "총괄", "hierarchy": "성과계획 및 재원비중"
 
 
 @dataclass
-class RowError:
-    """One problem in a source: where (file, sheet, row, column), the value and what is wrong."""
-
-    file: str
-    row: int | None
-    column: str
-    value: object
-    message: str
-    sheet: str = ""
-
-    def location(self):
-        parts = [self.file] if self.file else []
-        if self.sheet:
-            parts.append(_("sheet %(sheet)s") % {"sheet": self.sheet})
-        if self.row:
-            parts.append(_("row %(row)s") % {"row": self.row})
-        if self.column:
-            parts.append(_("column %(column)s") % {"column": self.column})
-        return ", ".join(parts)
-
-    def __str__(self):
-        value = "" if self.value in (None, "") else f" [{self.value}]"
-        return f"{self.location()}{value}: {self.message}"
-
-
-class TableReadError(Exception):
-    def __init__(self, errors):
-        self.errors = errors
-        super().__init__("; ".join(str(e) for e in errors))
-
-    @classmethod
-    def of_file(cls, name, message, sheet="", row=None):
-        """One problem with a whole file (or sheet, or header row), not with a cell."""
-        return cls([RowError(name, row, "", None, message, sheet)])
-
-
-@dataclass
 class RawTable:
     kind: TableKind
     file: str
@@ -282,128 +220,11 @@ class RawTable:
     rows: list = field(default_factory=list)  # (row number, [cells])
 
 
-# ---------------------------------------------------------------- reading files
-
-
-def decode_text(data: bytes) -> str:
-    """UTF-8 with or without BOM, else CP949 (a superset of EUC-KR) as Korean Excel saves."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp949")
-
-
-def _refused_file(exc):
-    # The message already names the file: no location before it.
-    return TableReadError([RowError("", None, "", None, exc.message)])
-
-
-def check_size(name, data):
-    """perfplan.files' upload limit, refused as a TableReadError."""
-    try:
-        check_upload_size(name, len(data))
-    except FileTooLarge as exc:
-        raise _refused_file(exc) from None
-
-
-def _read_csv(name, data):
-    try:
-        text = decode_text(data)
-    except UnicodeDecodeError:
-        raise TableReadError.of_file(
-            name,
-            _("the file is neither UTF-8 nor CP949/EUC-KR text; save it as CSV (UTF-8) or xlsx"),
-        ) from None
-    sample = text[:4096]
-    delimiter = "\t" if sample.count("\t") > sample.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    del text, sample  # the reader has its own copy
-    # A plan's cells repeat (department, goals, units, choices on every row): one string
-    # object per distinct value keeps a national-scale table's memory down.
-    same = {}.setdefault
-    try:
-        return [
-            ("", [(number, [same(c, c) for c in cells]) for number, cells in enumerate(reader, 1)])
-        ]
-    except csv.Error as exc:
-        raise TableReadError.of_file(
-            name, _("the CSV cannot be read: %(error)s") % {"error": exc}
-        ) from None
-
-
-def _read_xlsx(name, data):
-    # openpyxl parses with defusedxml when it is installed; we also refuse zip bombs.
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise TableReadError.of_file(name, _("the file is not a valid xlsx workbook")) from None
-    try:
-        check_xlsx_unpacked(name, len(data), unpacked)
-    except FileTooLarge as exc:
-        raise _refused_file(exc) from None
-    import openpyxl
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise TableReadError.of_file(
-            name, _("the xlsx workbook cannot be read: %(error)s") % {"error": exc}
-        ) from None
-    sheets = []
-    try:
-        for sheet in workbook.worksheets:
-            rows = [(i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            sheets.append((sheet.title, rows))
-    finally:
-        workbook.close()
-    return sheets
-
-
-def read_sheets(name, data):
-    """An xlsx or csv file as [(sheet name, [(row number, cells)])], within the size limits.
-
-    Shared by every table reader (plan tables, results); raises TableReadError.
-    """
-    check_size(name, data)
-    lower = name.lower()
-    if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
-        return _read_xlsx(name, data)
-    if lower.endswith((".csv", ".tsv", ".txt")) or not lower:
-        return _read_csv(name, data)
-    raise TableReadError.of_file(name, _("unsupported file type; use xlsx or csv"))
+# ---------------------------------------------------------------- finding the tables
 
 
 def _signature_headers(kind):
     return ", ".join(c.header for c in kind.columns if c.key in kind.signature)
-
-
-def match_headers(cells, columns, normalized=None):
-    """{column key: (index, printed header)} of the cells of a row that name a column."""
-    if normalized is None:
-        normalized = [normalize_header(c) for c in cells]
-    headers = {}
-    for index, norm in enumerate(normalized):
-        if not norm:
-            continue
-        for column in columns:
-            if column.key not in headers and column.accepts(norm):
-                headers[column.key] = (index, str(cells[index]).strip())
-                break
-    return headers
-
-
-def missing_columns_error(name, sheet, number, missing):
-    """The error of a header row that lacks required columns (file, sheet and row named)."""
-    return TableReadError.of_file(
-        name,
-        _("the header row lacks the required column(s) %(columns)s")
-        % {"columns": ", ".join(missing)},
-        sheet,
-        row=number,
-    )
 
 
 def _find_table(name, sheet, rows):
