@@ -30,11 +30,6 @@ ZIP_MAGIC = b"PK\x03\x04"
 HWPX_MIMETYPE = b"application/hwp+zip"
 
 
-# indicators.views shows the limit under these names (perfplan.files has the one definition).
-max_evidence_bytes = files.evidence_limit
-format_size = files.format_size
-
-
 def _zip_names(data):
     if not data.startswith(ZIP_MAGIC):
         return None

@@ -16,7 +16,7 @@ from django.urls import reverse
 
 from indicators import evidence
 from indicators.models import Evidence, Result, ResultStatus
-from perfplan import roles
+from perfplan import files, roles
 
 from .support import (
     TODAY,
@@ -132,7 +132,7 @@ def test_the_size_limit_is_a_setting():
 
 def test_the_default_limit_is_10_mb(settings):
     del settings.PERFPLAN_MAX_EVIDENCE_BYTES
-    assert evidence.max_evidence_bytes() == 10 * 1024 * 1024
+    assert files.evidence_limit() == 10 * 1024 * 1024
 
 
 def test_names_lose_folders_and_control_characters():

@@ -12,7 +12,7 @@ SOURCES = (
     "indicators/periods.py",
     "indicators/services.py",
     "indicators/results_import.py",
-    "indicators/results_views.py",
+    "indicators/views/results_import.py",
     "indicators/management/commands/import_results.py",
 )
 TEMPLATE = "templates/indicators/results_import.html"

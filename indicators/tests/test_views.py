@@ -523,9 +523,9 @@ def test_overview_by_department_and_goal_with_completeness_and_risk(
 def test_overview_lists_the_worst_at_risk_and_points_to_the_csv_for_the_rest(
     client, plan_admin, plan, theirs, monkeypatch
 ):
-    from indicators import views
+    from indicators.views import overview
 
-    monkeypatch.setattr(views, "AT_RISK_SHOWN", 1)
+    monkeypatch.setattr(overview, "AT_RISK_SHOWN", 1)
     Result.objects.create(indicator=theirs[0], period="Q1", value=10)  # 10 × 4 = 40 → at risk
     Result.objects.create(indicator=theirs[1], period="Q1", value=1)
     client.force_login(plan_admin)
@@ -656,10 +656,24 @@ _BLOCK = re.compile(
     r"\{%\s*blocktranslate(?P<args>[^%]*)%\}(?P<body>.*?)\{%\s*endblocktranslate\s*%\}", re.S
 )
 _GETTEXT = re.compile(r"""(?<![\w.])_\(\s*(["'])((?:(?!\1).)+)\1\s*[,)]""")
+VIEW_MODULES = (
+    "screen",
+    "access",
+    "grid",
+    "save",
+    "review",
+    "cell",
+    "indicator",
+    "overview",
+    "exports",
+    "home",
+)
 OUR_SOURCES = [
     f"indicators/{name}"
     for name in (
-        "views.py",
+        *(f"views/{job}.py" for job in VIEW_MODULES),
+        "tables.py",
+        "formats.py",
         "forms.py",
         "filters.py",
         "charts.py",

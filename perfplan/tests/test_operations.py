@@ -86,12 +86,12 @@ def test_logging_sends_request_errors_and_our_apps_to_stderr():
 
 
 def test_a_failing_json_save_answers_json_500_and_logs_its_traceback(client, officer, monkeypatch):
-    from indicators import views
+    from indicators.views import save as save_views
 
     def failing(user, cells):
         raise RuntimeError("ops-test: saving failed")
 
-    monkeypatch.setattr(views, "save_cells", failing)
+    monkeypatch.setattr(save_views, "save_cells", failing)
     client.force_login(officer)
     client.raise_request_exception = False
     with journal() as stderr:

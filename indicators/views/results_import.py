@@ -9,10 +9,8 @@ the same user and writes only if the import would write exactly what the preview
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -20,22 +18,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from goals.exports import write_csv, write_xlsx
 from perfplan import imports
+from perfplan.files import check_upload_size
 from perfplan.models import Plan
 from perfplan.scoping import restrict
+from perfplan.tabular import write_csv, write_xlsx
 
-from .models import Result
-from .results_import import (
+from ..models import Result
+from ..results_import import (
     FILE_STEM,
     RESULTS,
     SOURCE,
     filled_table,
     template_table,
 )
+from .screen import XLSX_TYPE, download
 
 PREVIEW_LIMIT = 1000
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 TEMPLATE = "indicators/results_import.html"
 
 
@@ -60,12 +59,7 @@ class ResultsImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        limit = settings.PERFPLAN_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("%(file)s is %(size)s bytes; the limit is %(limit)s bytes.")
-                % {"file": upload.name, "size": f"{upload.size:,}", "limit": f"{limit:,}"}
-            )
+        check_upload_size(upload.name, upload.size)
         return upload
 
 
@@ -131,14 +125,6 @@ def results_import_confirm_view(request, batch_id):
     return redirect(reverse("results:import"))
 
 
-def _download(data, filename, content_type):
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type=content_type)
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
 def results_template_view(request):
     """The blank template (two example rows), or ?year=YYYY: the user's indicators filled in."""
     if not can_import_results(request.user):
@@ -156,5 +142,5 @@ def results_template_view(request):
             data = write_csv(table, encoding)
         except UnicodeEncodeError:
             encoding, data = "utf-8", write_csv(table, "utf-8")
-        return _download(data, f"{stem}.csv", f"text/csv; charset={encoding}")
-    return _download(write_xlsx([table]), f"{stem}.xlsx", XLSX_TYPE)
+        return download(data, f"{stem}.csv", f"text/csv; charset={encoding}")
+    return download(write_xlsx([table]), f"{stem}.xlsx", XLSX_TYPE)

@@ -1,0 +1,173 @@
+"""The tracking exports' tables: the grid as on screen and the plan overview's sheets (as
+NetBox keeps its tables apart from its views); indicators.views.exports writes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from perfplan.tabular import Table
+
+from .formats import annual_target_text, fmt_target, fmt_time
+from .models import Direction
+from .periods import ALL_PERIOD_KEYS
+from .services import STATUS_LABELS, STATUSES, is_sample_row
+
+
+@dataclass
+class Column:
+    header: str
+    kind: str = "text"
+
+
+def _period_columns(rows, period_key):
+    seen = {}
+    for row in rows:
+        for cell in row.cells:
+            if period_key is None or cell.period.key == period_key:
+                seen.setdefault(cell.period.key, cell.period)
+    return [seen[k] for k in ALL_PERIOD_KEYS if k in seen]
+
+
+def grid_table(screen):
+    """The grid as on screen: one line per indicator, a column per period shown."""
+    periods = _period_columns(screen.rows, screen.period_key)
+    columns = [
+        Column(_("department")),
+        Column(_("strategic goal")),
+        Column(_("policy program goal")),
+        Column(_("code")),
+        Column(_("performance indicator")),
+        Column(_("unit")),
+        Column(_("direction")),
+        Column(_("measurement frequency")),
+        Column(_("annual target")),
+        *[Column(f"{p.label} ({p.key})", "number") for p in periods],
+        Column(_("year-to-date actual"), "number"),
+        Column(_("year-to-date target"), "number"),
+        Column(_("achievement rate (%)"), "number"),
+        Column(_("status")),
+        Column(_("last update")),
+        Column(_("Sample data")),
+    ]
+    lines = []
+    for row in screen.rows:
+        indicator = row.indicator
+        values = {c.period.key: c.value for c in row.cells}
+        target = (
+            annual_target_text(indicator)
+            if indicator.direction == Direction.RANGE
+            else indicator.annual_target
+        )
+        ytd_target = fmt_target(row) if indicator.direction == Direction.RANGE else row.ytd_target
+        lines.append(
+            [
+                row.department.name,
+                row.strategic_goal.name,
+                row.policy_goal.name,
+                indicator.code,
+                indicator.name,
+                indicator.unit,
+                indicator.get_direction_display() if indicator.direction else "",
+                indicator.get_frequency_display() if indicator.frequency else "",
+                _normal(target),
+                *[_normal(values.get(p.key)) for p in periods],
+                _normal(row.ytd_actual),
+                _normal(ytd_target),
+                _normal(row.rate),
+                str(row.status_label),
+                fmt_time(row.last_update),
+                _("Sample data") if is_sample_row(row) else "",
+            ]
+        )
+    return Table("grid", columns, lines, sheet_name=_("My department"))
+
+
+def _normal(value):
+    if isinstance(value, Decimal):
+        return value.normalize() if value == value.to_integral_value() else value
+    return value
+
+
+def overview_tables(screen, data):
+    status_columns = [Column(str(STATUS_LABELS[s]), "count") for s in STATUSES]
+    bucket_columns = [Column(b["label"], "count") for b in data["buckets"]] if data else []
+
+    def group_cells(line):
+        tally = line.tally
+        return [
+            tally.total,
+            *[tally.by_status[s] for s in STATUSES],
+            *tally.buckets.values(),
+            line.mean_rate,
+            line.budget,
+            line.share,
+            line.completeness,
+            ", ".join(f"{m.name} ({m.period.label})" for m in line.missing_last),
+            line.at_risk,
+        ]
+
+    tail = [
+        Column(_("average achievement rate (%)"), "number"),
+        Column(_("budget (million won)"), "amount"),
+        Column(_("budget share (%)"), "share"),
+        Column(_("completeness (%)"), "number"),
+        Column(_("last due period not entered")),
+        Column(_("at risk"), "count"),
+    ]
+    departments = Table(
+        "departments",
+        sheet_name=_("By department"),
+        columns=[
+            Column(_("department")),
+            Column(_("indicators"), "count"),
+            *status_columns,
+            *bucket_columns,
+            *tail,
+        ],
+        rows=[
+            [line.key.name, *group_cells(line)] for line in (data["departments"] if data else [])
+        ],
+    )
+    goals = Table(
+        "goals",
+        sheet_name=_("By strategic goal"),
+        columns=[
+            Column(_("department")),
+            Column(_("strategic goal")),
+            Column(_("indicators"), "count"),
+            *status_columns,
+            *bucket_columns,
+            *tail,
+        ],
+        rows=[
+            [line.key.department_name, line.key.name, *group_cells(line)]
+            for line in (data["goals"] if data else [])
+        ],
+    )
+    risky = Table(
+        "at_risk",
+        sheet_name=_("At risk"),
+        columns=[
+            Column(_("department")),
+            Column(_("performance indicator")),
+            Column(_("annual target")),
+            Column(_("projected year-end value"), "number"),
+            Column(_("projected achievement rate (%)"), "number"),
+            Column(_("how the projection is made")),
+        ],
+        rows=[
+            [
+                item["department_name"],
+                item["indicator"].name,
+                item["target"],
+                _normal(item["projected_value"]),
+                _normal(item["rate_value"]),
+                str(item["method"]),
+            ]
+            for item in (data["at_risk"] if data else [])
+        ],
+    )
+    return [departments, goals, risky]

@@ -1,0 +1,214 @@
+"""My department's results grid: one table per measurement frequency, each cell with what
+may be done to it (enter, submit, approve, return), and the page that shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+
+from perfplan.scoping import restrict
+
+from ..formats import fmt_value
+from ..models import Evidence, Frequency, ResultStatus
+from ..services import is_sample_row
+from .access import EntryWindow, ReviewScope, enterable_ids, may_enter
+from .screen import build_screen, page_context, row_summary
+
+FREQUENCY_ORDER = (
+    Frequency.MONTHLY,
+    Frequency.QUARTERLY,
+    Frequency.HALF_YEARLY,
+    Frequency.YEARLY,
+)
+
+
+@dataclass
+class GridCell:
+    cell: object
+    input_value: str
+    editable: bool
+    lock_reason: str
+    state: str
+    state_label: str
+    evidence_count: int
+    is_sample: bool
+    version: int
+    return_reason: str = ""
+    # the cell's 제출 button: "" none, "shown", or "hidden" (grid.js shows it once a value
+    # is saved); the reviewer's 승인 / 반려 buttons
+    submit_button: str = ""
+    review_buttons: bool = False
+
+
+@dataclass
+class PeriodReview:
+    """A department's review buttons for one period column (제출, 기간 일괄 승인)."""
+
+    period: object
+    submit: bool = False  # the user may submit here (the button is hidden when nothing is)
+    submittable: int = 0
+    approve: bool = False
+    submitted: int = 0
+
+
+@dataclass
+class GridRow:
+    row: object
+    cells: list
+    summary: dict
+    is_sample: bool
+    new_department: bool = False
+    review: list | None = None  # [PeriodReview] on a department's first row, for reviewers
+
+
+@dataclass
+class GridGroup:
+    frequency: str
+    label: str
+    periods: list
+    rows: list
+
+
+def _evidence_counts(user, indicators):
+    counts = (
+        restrict(Evidence.objects.filter(result__indicator__in=indicators), user)
+        .values_list("result_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return dict(counts)
+
+
+def _submittable(result):
+    return (
+        result is not None
+        and result.status in ResultStatus.SUBMITTABLE
+        and result.value is not None
+        and not result.is_sample
+    )
+
+
+def _period_reviews(group, scope, window):
+    """Each department's PeriodReview per period column, put on its first row."""
+    by_department = {}
+    for line in group.rows:
+        department = line.row.department
+        reviews = by_department.get(department.pk)
+        if reviews is None:
+            reviews = by_department[department.pk] = [PeriodReview(p) for p in group.periods]
+            for review in reviews:
+                review.submit = scope.submits(department.department_id) and window.is_open(
+                    department.department_id, review.period.key
+                )
+                review.approve = scope.reviews(department.department_id)
+        for review, grid_cell in zip(reviews, line.cells, strict=False):
+            if grid_cell.submit_button and _submittable(grid_cell.cell.result):
+                review.submittable += 1
+            if grid_cell.state == ResultStatus.SUBMITTED:
+                review.submitted += 1
+    for line in group.rows:
+        if line.new_department:
+            reviews = by_department[line.row.department.pk]
+            if any(r.submit or (r.approve and r.submitted) for r in reviews):
+                line.review = reviews
+
+
+def grid_groups(screen, user):
+    """The grid: one table per measurement frequency, each cell with what may be done to it."""
+    if screen.plan is None:
+        return []
+    enterable = enterable_ids(user, screen.indicators)
+    window = EntryWindow.load(screen.plan, user, screen.today)
+    counts = _evidence_counts(user, screen.indicators)
+    scope = ReviewScope(user)
+    period_key = screen.period_key
+    readonly_reason = _("You may view these results but not enter them.")
+    # Result.get_status_display() per cell hashes every lazy label: translated once here.
+    state_labels = {value: str(label) for value, label in ResultStatus.choices}
+    locked_reason = _("%(state)s: it cannot be edited now.")
+    groups = {}
+    for row in screen.rows:
+        cells = [c for c in row.cells if period_key is None or c.period.key == period_key]
+        if not cells:
+            continue
+        frequency = cells[0].period.frequency
+        group = groups.get(frequency)
+        if group is None:
+            group = groups[frequency] = GridGroup(
+                frequency, Frequency(frequency).label, [c.period for c in cells], []
+            )
+        department = row.department
+        submits = row.indicator.pk in enterable and scope.submits(department.department_id)
+        reviews = scope.reviews(department.department_id)
+        grid_cells = []
+        for cell in cells:
+            result = cell.result
+            state = result.status if result else ""
+            editable, reason = True, ""
+            is_open = window.is_open(department.department_id, cell.period.key)
+            if row.indicator.pk not in enterable:
+                editable, reason = False, readonly_reason
+            elif state in ResultStatus.LOCKED:
+                editable = False
+                reason = locked_reason % {"state": state_labels.get(state, state)}
+            elif not is_open:
+                editable, reason = False, window.closed_reason(department.name, cell.period.key)
+            submit_button = ""
+            if submits and is_open and state not in ResultStatus.LOCKED:
+                if _submittable(result):
+                    submit_button = "shown"
+                elif editable and not (result and result.is_sample):
+                    submit_button = "hidden"
+            grid_cells.append(
+                GridCell(
+                    cell=cell,
+                    input_value=fmt_value(cell.value),
+                    editable=editable,
+                    lock_reason=reason,
+                    state=state,
+                    state_label=state_labels.get(state, state) if result else "",
+                    evidence_count=counts.get(result.pk, 0) if result else 0,
+                    is_sample=bool(result and result.is_sample),
+                    version=result.version if result else 0,
+                    return_reason=(
+                        result.return_reason if result and state == ResultStatus.RETURNED else ""
+                    ),
+                    submit_button=submit_button,
+                    review_buttons=reviews and state == ResultStatus.SUBMITTED,
+                )
+            )
+        previous = group.rows[-1].row.department if group.rows else None
+        group.rows.append(
+            GridRow(
+                row=row,
+                cells=grid_cells,
+                summary=row_summary(row),
+                is_sample=is_sample_row(row),
+                new_department=previous is None or previous.pk != department.pk,
+            )
+        )
+    if scope.any:
+        for group in groups.values():
+            _period_reviews(group, scope, window)
+    return [groups[f] for f in FREQUENCY_ORDER if f in groups]
+
+
+def my_department_view(request):
+    screen = build_screen(request, mine=True)
+    groups = grid_groups(screen, request.user)
+    context = page_context(
+        request,
+        _("My department"),
+        screen=screen,
+        groups=groups,
+        tab="my",
+        row_count=sum(len(g.rows) for g in groups),
+        can_enter=may_enter(request.user),
+        has_sample=any(r.is_sample for g in groups for r in g.rows),
+        export_query=screen.query_string(),
+        review_scope=ReviewScope(request.user),
+    )
+    return TemplateResponse(request, "indicators/my_department.html", context)

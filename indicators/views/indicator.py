@@ -1,0 +1,78 @@
+"""An indicator's page: its periods, targets and results, chart, forecast and evidence."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from perfplan.scoping import restrict
+
+from .. import charts
+from ..formats import annual_target_text, fmt_rate, fmt_value
+from ..models import Evidence, Indicator
+from ..services import is_sample_row
+from .access import indicator_or_404, plan_of, require_view
+from .screen import chart_data, is_cumulative, page_context, row_summary
+
+
+def indicator_view(request, pk):
+    from goals.amendments import targets_side_by_side
+
+    from ..services import tracking_rows
+
+    user = request.user
+    require_view(user)
+    indicator = indicator_or_404(user, pk)
+    plan = plan_of(indicator)
+    today = timezone.localdate()
+    rows = tracking_rows(restrict(Indicator.objects.filter(pk=indicator.pk), user), plan, today)
+    if not rows:
+        raise Http404
+    row = rows[0]
+    files = {}
+    for item in (
+        restrict(Evidence.objects.filter(result__indicator=indicator), user)
+        .defer("content")
+        .order_by("result_id", "id")
+    ):
+        files.setdefault(item.result_id, []).append(item)
+    original, revised = targets_side_by_side(indicator)
+    entries = []
+    for cell in row.cells:
+        result = cell.result
+        entries.append(
+            {
+                "cell": cell,
+                "result": result,
+                "value": fmt_value(cell.value),
+                "target": fmt_value(cell.period_target),
+                "cumulative_target": fmt_value(cell.target),
+                "files": files.get(result.pk, []) if result else [],
+                "cell_url": reverse("tracking:cell", args=[indicator.pk, cell.period.key]),
+            }
+        )
+    context = page_context(
+        request,
+        indicator.name,
+        indicator=indicator,
+        row=row,
+        plan=plan,
+        summary=row_summary(row),
+        chart=charts.chart_svg(chart_data(row), css_id="indicator-chart"),
+        cumulative=is_cumulative(indicator),
+        entries=entries,
+        original_target_text=fmt_value(original),
+        revised_target_text=fmt_value(revised),
+        baseline=fmt_value(indicator.baseline),
+        weight=fmt_value(indicator.weight),
+        amended=original != revised,
+        annual_target=annual_target_text(indicator),
+        is_sample=is_sample_row(row),
+        forecast=row.forecast,
+        forecast_projected=fmt_value(row.forecast.projected) if row.forecast else "",
+        forecast_rate=fmt_rate(row.forecast.rate) if row.forecast else "",
+        tab="my",
+    )
+    return TemplateResponse(request, "indicators/indicator.html", context)
