@@ -18,7 +18,7 @@ cells' versions. Two runs follow, each with the same officers:
              endpoint (JSON, the version each cell was loaded at, an idempotency key), a
              think time of about --think seconds between saves
   imports    the same, while the plan admin imports the plan --imports times in a row
-             (goals.importer.import_plan in a process of its own, every indicator
+             (perfplan.planfiles.importer.import_plan in a process of its own, every indicator
              rewritten: a long transaction that writes the whole plan and its change-log
              entries); officers go on saving until the imports are done (--saves at least);
              verify_change_log runs --verify times during the writes
@@ -138,13 +138,13 @@ def build(args, year):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from goals.importer import import_plan
     from goals.models import PlanDepartment
     from indicators import standing
     from indicators.models import EntryException, Indicator, Result
     from perfplan import roles
     from perfplan.changelog import change_context, seal
     from perfplan.models import DepartmentAssignment, Plan
+    from perfplan.planfiles.importer import import_plan
 
     User = get_user_model()
     with change_context(quiet=True):  # the bench's own setup stays out of the log
@@ -512,7 +512,7 @@ def importer(args, year, admin_pk, queue):
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from goals.importer import import_plan
+    from perfplan.planfiles.importer import import_plan
 
     admin = get_user_model().objects.get(pk=admin_pk)
     figures = {"imports": [], "import_failures": [], "verify": [], "window": [time.time(), 0]}

@@ -7,7 +7,7 @@ each phase in a fresh subprocess so that its memory peak is its own:
 
   read_csv / read_xlsx   goals.tables.read_plan_files on the CSV pair / on the workbook
   preview_new            the admin's preview request: goals.sources.read_sources on the
-                         upload, goals.importer.import_plan(dry_run=True), and the files kept
+                         upload, perfplan.planfiles.importer.import_plan(dry_run=True), and the files kept
                          in an ImportBatch for the confirm
   import_new_unlogged    the confirm below, --repeat times without the change log (no entries,
                          no signal receivers) and with it, alternately, each rolled back and
@@ -475,7 +475,7 @@ def change_log_switched_off(off=True):
     """No entries (the importer's _log does nothing) and no change-log signal receivers."""
     from django.db.models import signals
 
-    import goals.importer
+    import perfplan.planfiles.importer
 
     if not off:
         yield
@@ -486,8 +486,8 @@ def change_log_switched_off(off=True):
         return isinstance(uid, str) and uid.startswith("changelog_")
 
     kept = {}
-    log = goals.importer._log
-    goals.importer._log = lambda result, plan, batch: None
+    log = perfplan.planfiles.importer._log
+    perfplan.planfiles.importer._log = lambda result, plan, batch: None
     for signal in (signals.post_init, signals.post_save, signals.post_delete, signals.m2m_changed):
         with signal.lock:
             kept[signal] = signal.receivers
@@ -496,7 +496,7 @@ def change_log_switched_off(off=True):
     try:
         yield
     finally:
-        goals.importer._log = log
+        perfplan.planfiles.importer._log = log
         for signal, receivers in kept.items():
             with signal.lock:
                 signal.receivers = receivers
@@ -522,9 +522,9 @@ def run_phase(args):
     from django.db import connection, transaction
 
     from goals.exports import plan_tables, table_by_key, write_csv, write_xlsx
-    from goals.importer import import_plan
     from goals.tables import read_plan_files
     from perfplan.models import Plan
+    from perfplan.planfiles.importer import import_plan
 
     connection.ensure_connection()
     manifest = json.loads((FILES / "manifest.json").read_text())
@@ -572,7 +572,7 @@ def run_phase(args):
             out.update(load_seconds=load_step.seconds, batch=args.batch)
         with Step() as read_step:
             sources = read_sources(files)
-        import goals.importer
+        import perfplan.planfiles.importer
 
         unlogged = args.phase in UNLOGGED_PHASES
         if unlogged:
@@ -602,7 +602,7 @@ def run_phase(args):
                 runs=runs, seconds=medians[False], logged_seconds=medians[True], repeat=args.repeat
             )
         else:
-            parts = time_parts(goals.importer, IMPORTER_PARTS)
+            parts = time_parts(perfplan.planfiles.importer, IMPORTER_PARTS)
             with Step() as step:
                 if batch is None:
                     result = import_plan(
@@ -838,7 +838,7 @@ def print_report(report):
         )
     print()
     print(
-        "step s: wall seconds of the measured step (the import: goals.importer.import_plan "
+        "step s: wall seconds of the measured step (the import: perfplan.planfiles.importer.import_plan "
         "alone); cpu s: this process's CPU\nseconds in it (the database server's not included); "
         "rows/s: rows ÷ step s; e2e r/s: rows ÷ (read s + step s).\npeak RSS: the phase's "
         "whole subprocess (ru_maxrss, MB: Django and the read included); step RSS: peak RSS\n"

@@ -71,12 +71,12 @@ def build(year, departments, indicators):
     """The scratch plan, its monthly definitions, a superuser and open entry."""
     from django.contrib.auth import get_user_model
 
-    from goals.importer import import_plan
     from goals.models import PlanDepartment
     from goals.tests.factories import synthetic_plan
     from indicators.models import EntryException, Indicator, Result
     from perfplan.changelog import change_context
     from perfplan.models import Plan
+    from perfplan.planfiles.importer import import_plan
 
     old = Plan.objects.filter(fiscal_year=year).first()
     if old is not None:  # a previous run's scratch plan: removed without a log entry per row

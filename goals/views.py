@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 
 from perfplan import imports
 from perfplan.models import Plan
+from perfplan.planfiles.importer import ACTIONS, LEVEL_LABELS, LEVELS, PLAN_TABLES, PLAN_TEXT
 from perfplan.roles import may_view_plan_tables
 from perfplan.tabular import write_csv, write_xlsx
 
 from .exports import plan_tables, table_by_key, template_tables
 from .forms import ExportForm, PlanImportForm
-from .importer import ACTIONS, LEVEL_LABELS, LEVELS, PLAN_TABLES, PLAN_TEXT
 from .services import hierarchy, plan_as_json, reconcile_plan, reconcile_plan_data
 from .sources import is_plan_text
 
@@ -158,7 +158,7 @@ def _import_context(request, admin_site, **extra):
 
 
 def _plan_kind(files):
-    """The text of a published plan, or plan tables (goals.importer's import kinds)."""
+    """The text of a published plan, or plan tables (perfplan.planfiles.importer's import kinds)."""
     return PLAN_TEXT if any(is_plan_text(name) for name, _content in files) else PLAN_TABLES
 
 

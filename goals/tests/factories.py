@@ -7,7 +7,6 @@ from pathlib import Path
 
 from django.conf import settings
 
-from goals.importer import import_plan
 from goals.plan_data import (
     DepartmentData,
     Figures,
@@ -18,6 +17,7 @@ from goals.plan_data import (
     UnitProgramData,
 )
 from goals.tables import read_plan_files
+from perfplan.planfiles.importer import import_plan
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")

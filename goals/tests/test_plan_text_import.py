@@ -9,11 +9,11 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from goals.exports import plan_tables, table_by_key
-from goals.importer import import_plan
 from goals.plan_text import parse_plan_text
 from goals.tables import name_key, read_plan_files
 from indicators.models import Indicator
 from perfplan.models import Plan
+from perfplan.planfiles.importer import import_plan
 
 from .factories import load_seed, seed_files
 

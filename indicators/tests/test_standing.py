@@ -417,8 +417,8 @@ def test_refresh_standings_command(plan):
 
 
 def test_a_plan_import_outdates_the_indicators_it_rewrites(today):
-    from goals.importer import import_plan
     from goals.tests.factories import synthetic_plan
+    from perfplan.planfiles.importer import import_plan
 
     plan = make_plan(YEAR, departments=1, goals=1, policy_goals=1, indicators=3)
     standing.refresh(plan, TODAY)

@@ -19,13 +19,13 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from goals.importer import PLAN_TABLES, PLAN_TEXT
 from goals.models import Department, StrategicGoal
 from goals.tests.factories import csv_bytes, make_plan, seed_files, seed_rows
 from indicators.models import Indicator, Result
 from indicators.results_import import RESULTS
 from perfplan import imports, roles
 from perfplan.models import ChangeLogEntry, DepartmentAssignment, ImportBatch, ImportFile, Plan
+from perfplan.planfiles.importer import PLAN_TABLES, PLAN_TEXT
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from goals.importer import PLAN_TEXT, describe
 from perfplan import imports
 from perfplan.commands import report_done, report_lines
+from perfplan.planfiles.importer import PLAN_TEXT, describe
 
 
 class Command(BaseCommand):
