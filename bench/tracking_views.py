@@ -566,7 +566,7 @@ def cases(admin, officers, reviewers, plan, last_plan, rng):
     from django.urls import reverse
 
     from goals.models import StrategicGoal
-    from indicators.services import STATUSES
+    from indicators.tracking.rules import STATUSES
 
     grid = reverse("tracking:my_department")
     overview = reverse("tracking:overview")

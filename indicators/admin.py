@@ -16,7 +16,7 @@ from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError
 from perfplan.models import Plan
 from perfplan.numbers import format_amount
 
-from . import locks, workflow
+from . import locks, periods, workflow
 from .models import EntryException, Indicator, PeriodTarget, Result, ResultStatus
 from .resources import IndicatorResource
 
@@ -29,7 +29,7 @@ MAX_LISTED_REFUSALS = 20
 class PeriodChoiceField(forms.ChoiceField):
     def __init__(self, *args, frequency=None, **kwargs):
         kwargs.setdefault("label", _("period"))
-        super().__init__(*args, choices=locks.period_choices(frequency), **kwargs)
+        super().__init__(*args, choices=periods.period_choices(frequency), **kwargs)
 
 
 class PeriodTargetForm(forms.ModelForm):

@@ -2,7 +2,7 @@
 
 Every choice list is narrowed by perfplan.scoping.restrict: a department, goal or plan the
 user may not see is not offered, and its id in a URL is refused as an invalid choice. Status
-is computed: the grid applies it to its rows after services.tracking_rows (`filter_rows`),
+is computed: the grid applies it to its rows after tracking.rows.tracking_rows (`filter_rows`),
 the overview to the indicators' stored standings (indicators.standing).
 """
 
@@ -161,7 +161,7 @@ class TrackingFilter(django_filters.FilterSet):
     def __init__(self, data=None, queryset=None, *, request, plan, plans=None):
         super().__init__(data, queryset, request=request)
         from .periods import PERIOD_KEYS, periods_for
-        from .services import STATUS_LABELS
+        from .tracking.rules import STATUS_LABELS
 
         user = request.user
         self.plan = plan

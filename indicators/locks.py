@@ -21,16 +21,8 @@ from django.utils.translation import gettext as _
 from perfplan.changelog import change_context, draft_for, record_many
 from perfplan.scoping import can, department_ids, sees_all
 
-from . import periods
 from .models import EntryException
 from .periods import check_period_key, period_end
-
-# Old import paths, kept while indicators.admin, .views and .workflow use them; phase 2 of
-# issue 11 imports these from indicators.periods there and removes them here.
-is_period_key = periods.is_period_key
-keys_for = periods.keys_for
-period_choices = periods.period_choices
-period_label = periods.period_label
 
 
 class LockError(Exception):

@@ -330,7 +330,7 @@ class EntryException(models.Model):
 
 class IndicatorStanding(models.Model):
     """Where an indicator stands: its year-to-date status, rate, completeness and forecast as
-    indicators.services computes them, kept so that the plan overview counts stored rows
+    indicators.tracking computes them, kept so that the plan overview counts stored rows
     instead of recomputing thousands of indicators (see indicators.standing).
 
     Derived data, not a record: not in the change log, not editable. Every indicator has one

@@ -4,7 +4,7 @@ indicators.standing keeps each indicator's figures, filed under its plan and goa
 overview makes the outdated ones current, then counts them grouped by strategic goal (the
 department lines are the sums of their goals' lines), lists the indicators whose last due
 period is missing and the worst at risk. A fixed handful of queries on one table, whatever
-the plan's size; services.Tally holds the counts, as summarize() does for rows.
+the plan's size; tracking.summaries.Tally holds the counts, as summarize() does for rows.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from goals.models import PlanDepartment, StrategicGoal
 from . import standing
 from .models import Indicator
 from .periods import FREQUENCY_OF_KEY, get_period
-from .services import BUCKETS, FORECAST_METHOD_TEXT, STATUSES, Tally
+from .tracking.rules import BUCKETS, FORECAST_METHOD_TEXT, STATUSES
+from .tracking.summaries import Tally
 
 # Lines beyond this many are not listed on the page until a filter narrows them (the
 # exports list them all): a national plan has 750 strategic goals, 2,500 policy goals.

@@ -65,7 +65,7 @@ from perfplan.scoping import restrict
 from . import standing, workflow
 from .models import Frequency, Indicator, Result, ResultStatus
 from .periods import PERIOD_KEYS, get_period, parse_period_key
-from .services import frequency_of
+from .tracking.rules import frequency_of
 
 SOURCE = "results"
 BULK_BATCH = 2000
@@ -995,7 +995,7 @@ def filled_table(plan, user, today=None):
     """
     today = today or timezone.localdate()
     indicators = restrict(Indicator.objects.filter(**{_PLAN_PATH: plan}), user, "view")
-    from .services import tracking_rows
+    from .tracking.rows import tracking_rows
 
     rows = []
     for row in tracking_rows(indicators, plan, today):

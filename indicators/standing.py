@@ -1,6 +1,6 @@
 """Where each indicator stands, kept (IndicatorStanding) so the plan overview counts rows.
 
-The rules stay in indicators.services: a standing is what services computes for one
+The rules stay in indicators.tracking: a standing is what its rows compute for one
 indicator's row (status, rate, achievement bucket, completeness, the last due period
 without a value, the forecast), stored. It is current when
 
@@ -133,7 +133,7 @@ def compute(plan, indicator_ids, today):
     changes, then their data, store the figures and delete the changes read.
     """
     from .models import Indicator
-    from .services import standing_values, tracking_rows
+    from .tracking.rows import standing_values, tracking_rows
 
     as_of = standing_month(plan, today)
     ids = sorted(indicator_ids)

@@ -13,7 +13,8 @@ from perfplan.tabular import Table
 from .formats import annual_target_text, fmt_target, fmt_time
 from .models import Direction
 from .periods import ALL_PERIOD_KEYS
-from .services import STATUS_LABELS, STATUSES, is_sample_row
+from .tracking.rows import is_sample_row
+from .tracking.rules import STATUS_LABELS, STATUSES
 
 
 @dataclass

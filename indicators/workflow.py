@@ -46,7 +46,7 @@ from perfplan.models import ChangeLogEntry
 from perfplan.numbers import NumberFormatError, parse_number
 from perfplan.scoping import can, department_ids, restrict, sees_all
 
-from . import locks
+from . import locks, periods
 from .models import Indicator, Result, ResultStatus, SaveReceipt
 
 EDIT = "edit"
@@ -388,7 +388,7 @@ def _parse_value(value, indicator):
 
 def check_period(indicator, period_key):
     """Refuse a period key that is not one of the indicator's periods (WorkflowError)."""
-    keys = locks.keys_for(indicator.frequency or "")
+    keys = periods.keys_for(indicator.frequency or "")
     if period_key not in keys:
         raise WorkflowError(
             _("%(indicator)s: “%(period)s” is not one of its periods (%(keys)s).")

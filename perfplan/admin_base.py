@@ -312,9 +312,6 @@ class PlanDataAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, ExportActio
     def has_export_permission(self, request):
         return self.has_view_permission(request) and super().has_export_permission(request)
 
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        return {**super().get_resource_kwargs(request, *args, **kwargs), "user": request.user}
-
     def get_data_for_export(self, request, queryset, **kwargs):
         # Whatever path produced `queryset` (the list, the action, the change form's
         # export button), only rows the user may see are written.

@@ -2,7 +2,7 @@
 
 A department's grid has some 500 cells of a dozen fields each; through the template engine
 they took most of the page's time (bench/tracking_views.py). `{% grid_cells line %}` writes
-exactly what the template wrote for each cell of a GridRow (indicators.views), escaped the
+exactly what the template wrote for each cell of a GridRow (indicators.views.grid), escaped the
 same way, with the page's CSRF token and address.
 """
 
@@ -131,7 +131,7 @@ def _page(context):
 
 @register.simple_tag(takes_context=True)
 def grid_cells(context, line):
-    """The period cells of one grid row (an indicators.views.GridRow)."""
+    """The period cells of one grid row (an indicators.views.grid.GridRow)."""
     page = _page(context)
     indicator = line.row.indicator
     texts = page["texts"]
@@ -141,7 +141,7 @@ def grid_cells(context, line):
 
 @register.simple_tag(takes_context=True)
 def grid_line(context, line):
-    """One indicator's row of the grid (an indicators.views.GridRow): its name, unit and
+    """One indicator's row of the grid (an indicators.views.grid.GridRow): its name, unit and
     target, its period cells, and its year-to-date figures as row_summary() gives them."""
     page = _page(context)
     texts = page["texts"]

@@ -14,7 +14,7 @@ from django.utils.translation import ngettext
 from perfplan.html import escape
 from perfplan.numbers import format_amount, format_share
 
-from ..services import BUCKETS, STATUSES
+from ..tracking.rules import BUCKETS, STATUSES
 from .tracking_grid import _indicator_url
 
 register = template.Library()
@@ -131,7 +131,7 @@ def goal_lines(lines):
 
 @register.simple_tag
 def at_risk_lines(items):
-    """The <tr> of each indicator of the at-risk list (indicators.views.at_risk_items)."""
+    """The <tr> of each indicator of the at-risk list (indicators.views.overview.at_risk_items)."""
     if not items:
         text = escape(_("No indicator is projected to miss its target."))
         return mark_safe(f'<tr><td colspan="6" id="no-risk">{text}</td></tr>')

@@ -158,7 +158,7 @@ def test_officer_enters_a_quarter_sees_status_and_exports(
     rows = [list(r) for r in openpyxl.load_workbook(path).worksheets[0].iter_rows(values_only=True)]
     header = rows[0]
     with translation.override("ko"):
-        from indicators.services import STATUS_LABELS
+        from indicators.tracking.rules import STATUS_LABELS
 
         name_col = header.index(translation.gettext("performance indicator"))
         status_col = header.index(translation.gettext("status"))

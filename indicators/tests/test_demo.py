@@ -7,7 +7,8 @@ import pytest
 from goals.tests.factories import load_seed
 from indicators.demo import SAMPLE_REASON, add_sample_data
 from indicators.models import Direction, Indicator, Result
-from indicators.services import ACHIEVED, BEHIND, CAUTION, MISSING, NO_DATA, tracking_rows
+from indicators.tracking.rows import tracking_rows
+from indicators.tracking.rules import ACHIEVED, BEHIND, CAUTION, MISSING, NO_DATA
 from perfplan.changelog import verify_chain
 from perfplan.models import ChangeLogEntry
 

@@ -10,8 +10,16 @@ ROOT = Path(settings.BASE_DIR)
 PAIRS = ROOT / "indicators" / "messages_ko.txt"
 SOURCES = (
     "indicators/periods.py",
-    "indicators/services.py",
-    "indicators/results_import.py",
+    "indicators/tracking/rules.py",
+    "indicators/tracking/rows.py",
+    "indicators/tracking/summaries.py",
+    "indicators/results_import/__init__.py",
+    "indicators/results_import/read.py",
+    "indicators/results_import/changes.py",
+    "indicators/results_import/diff.py",
+    "indicators/results_import/apply.py",
+    "indicators/results_import/log.py",
+    "indicators/results_import/templates.py",
     "indicators/views/results_import.py",
     "indicators/management/commands/import_results.py",
 )

@@ -1,5 +1,5 @@
 """Stored standings (indicators.standing): the overview counts them, so they must always be
-what services computes from the data of now — after every kind of write, a new month, new
+what indicators.tracking computes from the data of now — after every kind of write, a new month, new
 thresholds, and a write that lands while a standing is being computed."""
 
 from __future__ import annotations
@@ -29,13 +29,8 @@ from indicators.models import (
     ResultStatus,
     StandingInputChange,
 )
-from indicators.services import (
-    at_risk_rows,
-    group_by,
-    standing_values,
-    summarize,
-    tracking_rows,
-)
+from indicators.tracking.rows import standing_values, tracking_rows
+from indicators.tracking.summaries import at_risk_rows, group_by, summarize
 from indicators.tests.support import freeze_today, make_user
 from perfplan import roles
 from perfplan.models import Plan
@@ -102,7 +97,7 @@ def plan_indicators(plan):
 
 
 def assert_current(plan, today=TODAY):
-    """Every standing of the plan is what services computes now."""
+    """Every standing of the plan is what indicators.tracking computes now."""
     rows = tracking_rows(plan_indicators(plan), plan, today)
     stored = {s.indicator_id: s for s in IndicatorStanding.objects.all()}
     for row in rows:
@@ -292,10 +287,10 @@ def test_deleting_indicators_and_goals_takes_their_standings(plan):
 def test_a_write_during_a_computation_leaves_the_standing_outdated(plan, monkeypatch):
     """The computation read the data before the write committed: what it stores must not
     count as current (it is computed again the next time)."""
-    from indicators import services
+    from indicators.tracking import rows as tracking
 
     target = plan_indicators(plan).filter(frequency="yearly").first()
-    real_rows = services.tracking_rows
+    real_rows = tracking.tracking_rows
     written = []
 
     def rows_then_a_write(*args, **kwargs):
@@ -307,10 +302,10 @@ def test_a_write_during_a_computation_leaves_the_standing_outdated(plan, monkeyp
             written.append(True)
         return rows
 
-    monkeypatch.setattr(services, "tracking_rows", rows_then_a_write)
+    monkeypatch.setattr(tracking, "tracking_rows", rows_then_a_write)
     standing.refresh(plan, TODAY)
     assert stale_count(plan) == 1
-    monkeypatch.setattr(services, "tracking_rows", real_rows)
+    monkeypatch.setattr(tracking, "tracking_rows", real_rows)
     assert standing.refresh(plan, TODAY) == 1
     assert_current(plan)
 

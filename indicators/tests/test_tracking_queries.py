@@ -9,7 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from goals.tests.factories import make_plan
 from indicators.models import Indicator, PeriodTarget, Result
-from indicators.services import group_by, summarize, tracking_rows
+from indicators.tracking.rows import tracking_rows
+from indicators.tracking.summaries import group_by, summarize
 
 pytestmark = pytest.mark.django_db
 

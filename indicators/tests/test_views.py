@@ -407,7 +407,7 @@ def test_grid_export_is_what_is_on_screen_and_escapes_formulas(client, officer, 
     assert rows[1][q1_col] == 1234.5
     assert rows[2][q1_col] == 12
     with translation.override("ko"):
-        from indicators.services import STATUS_LABELS
+        from indicators.tracking.rules import STATUS_LABELS
 
         assert rows[2][status_col] == str(STATUS_LABELS["behind"])
 
@@ -515,7 +515,7 @@ def test_overview_by_department_and_goal_with_completeness_and_risk(
     html = response.content.decode()
     assert 'id="forecast-method"' in html and 'id="at-risk-list"' in html
     with translation.override("ko"):
-        from indicators.services import FORECAST_METHOD_TEXT
+        from indicators.tracking.rules import FORECAST_METHOD_TEXT
 
         assert str(FORECAST_METHOD_TEXT["sum"]) in html
 

@@ -53,7 +53,7 @@ def _cell_permissions(user, indicator, period, result, today):
 
 
 def cell_context(request, indicator, period):
-    from ..services import tracking_rows
+    from ..tracking.rows import tracking_rows
 
     user = request.user
     plan = plan_of(indicator)

@@ -13,7 +13,7 @@ from perfplan.scoping import restrict
 
 from ..formats import fmt_value
 from ..models import Evidence, Frequency, ResultStatus
-from ..services import is_sample_row
+from ..tracking.rows import is_sample_row
 from .access import EntryWindow, ReviewScope, enterable_ids, may_enter
 from .screen import build_screen, page_context, row_summary
 

@@ -12,7 +12,7 @@ from perfplan.scoping import restrict
 from .. import charts
 from ..formats import annual_target_text, fmt_rate, fmt_value
 from ..models import Evidence, Indicator
-from ..services import is_sample_row
+from ..tracking.rows import is_sample_row
 from .access import indicator_or_404, plan_of, require_view
 from .screen import chart_data, is_cumulative, page_context, row_summary
 
@@ -20,7 +20,7 @@ from .screen import chart_data, is_cumulative, page_context, row_summary
 def indicator_view(request, pk):
     from goals.amendments import targets_side_by_side
 
-    from ..services import tracking_rows
+    from ..tracking.rows import tracking_rows
 
     user = request.user
     require_view(user)

@@ -71,7 +71,7 @@ class AtRiskIndicator:
 
 def at_risk_items(indicator_ids):
     """The at-risk list's lines for these indicators (worst first, as given)."""
-    from ..services import FORECAST_METHOD_TEXT
+    from ..tracking.rules import FORECAST_METHOD_TEXT
 
     fields = ("name", "direction", "annual_target", "target_min", "target_max")
     figures = ("projected", "forecast_rate", "forecast_method", "has_sample")
@@ -109,7 +109,7 @@ def overview_data(screen, user, *, all_at_risk=False):
     The page lists the 100 worst at risk and, up to LONG_LIST, the strategic goals; the
     exports (all_at_risk) list everything."""
     from ..overview import LONG_LIST, plan_overview
-    from ..services import FORECAST_METHOD_TEXT
+    from ..tracking.rules import FORECAST_METHOD_TEXT
 
     if screen.plan is None:
         return None

@@ -136,7 +136,7 @@ def _none_saved(outcomes):
 
 
 def _rows_for(user, indicator_ids):
-    from ..services import tracking_rows
+    from ..tracking.rows import tracking_rows
 
     if not indicator_ids:
         return []

@@ -61,7 +61,7 @@ def build_screen(request, *, mine=False, with_rows=True):
 
     Without rows (the overview counts standings instead) only the filtered indicators.
     """
-    from ..services import tracking_rows
+    from ..tracking.rows import tracking_rows
 
     user = request.user
     require_view(user)

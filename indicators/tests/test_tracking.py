@@ -1,4 +1,4 @@
-"""Every tracking rule: achievement, aggregation, year to date, status, forecast, summaries."""
+"""Every tracking rule (indicators.tracking): achievement, aggregation, year to date, status, forecast, summaries."""
 
 from datetime import date
 from decimal import Decimal as D
@@ -9,7 +9,10 @@ from django.utils import translation
 from goals.tests.factories import make_plan
 from indicators.models import Indicator, PeriodTarget, Result
 from indicators.periods import get_period, periods_for
-from indicators.services import (
+from indicators.tracking.rows import (
+    tracking_rows,
+)
+from indicators.tracking.rules import (
     ACHIEVED,
     BEHIND,
     CAUTION,
@@ -21,16 +24,17 @@ from indicators.services import (
     STATUSES,
     achievement_rate,
     aggregate,
-    at_risk_rows,
     bucket_of,
     forecast,
-    group_by,
     period_target,
     status_for,
-    summarize,
-    tracking_rows,
     ytd_range,
     ytd_target,
+)
+from indicators.tracking.summaries import (
+    at_risk_rows,
+    group_by,
+    summarize,
 )
 
 
