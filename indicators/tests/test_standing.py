@@ -1,6 +1,6 @@
 """Stored standings (indicators.standing): the overview counts them, so they must always be
-what indicators.tracking computes from the data of now — after every kind of write, a new month, new
-thresholds, and a write that lands while a standing is being computed."""
+what indicators.tracking computes from the data of now — after every kind of write, a new
+month, new thresholds, and a write that lands while a standing is being computed."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ from indicators.models import (
     ResultStatus,
     StandingInputChange,
 )
+from indicators.tests.support import freeze_today, make_user
 from indicators.tracking.rows import standing_values, tracking_rows
 from indicators.tracking.summaries import at_risk_rows, group_by, summarize
-from indicators.tests.support import freeze_today, make_user
 from perfplan import roles
 from perfplan.models import Plan
 
