@@ -2,11 +2,11 @@
 """Plan-table import/export benchmark: prints figures; not a timed test.
 
 Generates a large plan as plan-table files (hierarchy CSV, summary CSV and one xlsx workbook
-holding both, written with goals.exports' own writers), then measures the admin's pipeline,
+holding both, written with perfplan.tabular's writers), then measures the admin's pipeline,
 each phase in a fresh subprocess so that its memory peak is its own:
 
-  read_csv / read_xlsx   goals.tables.read_plan_files on the CSV pair / on the workbook
-  preview_new            the admin's preview request: goals.sources.read_sources on the
+  read_csv / read_xlsx   perfplan.planfiles.tables.read_plan_files on the CSV pair / on the workbook
+  preview_new            the admin's preview request: perfplan.planfiles.sources.read_sources on the
                          upload, perfplan.planfiles.importer.import_plan(dry_run=True), and the files kept
                          in an ImportBatch for the confirm
   import_new_unlogged    the confirm below, --repeat times without the change log (no entries,
@@ -19,7 +19,7 @@ each phase in a fresh subprocess so that its memory peak is its own:
   import_unchanged
   preview_edited /       an edited file: ~1% of the indicators changed (new target or
   import_edited          formula), removed or added, as the summary's counts follow
-  export_xlsx            goals.exports.plan_tables + write_xlsx of the imported plan
+  export_xlsx            perfplan.planfiles.exports.plan_tables + write_xlsx of the imported plan
   export_csv             plan_tables(hierarchy) + write_csv
   preview_export         the exported xlsx uploaded again (preview): must change nothing
 
@@ -365,7 +365,7 @@ def edit_plan(plan, seed, fraction=0.01):
 
 
 def plan_tables_rows(plan):
-    """(summary rows, hierarchy rows, unit-program rows) in goals.tables' column order."""
+    """(summary rows, hierarchy rows, unit-program rows) in perfplan.planfiles.tables' column order."""
     hierarchy, summary, units = [], [], []
     totals = [0, 0, 0, 0, Decimal(0), Decimal(0), Decimal(0)]
     for dept in plan:
@@ -419,16 +419,16 @@ def plan_tables_rows(plan):
 def write_files(plan, stem, with_units):
     """Write <stem>_hierarchy.csv, <stem>_summary.csv (and _unit_programs.csv) and
     <stem>.xlsx with the project's own writers, as the admin exports them."""
-    from goals.exports import Table, write_csv, write_xlsx
-    from goals.tables import HIERARCHY_COLUMNS, SUMMARY_COLUMNS, UNIT_PROGRAM_COLUMNS
+    from perfplan.planfiles.exports import plan_table
+    from perfplan.tabular import write_csv, write_xlsx
 
     summary, hierarchy, units = plan_tables_rows(plan)
     tables = [
-        Table("summary", SUMMARY_COLUMNS, summary),
-        Table("hierarchy", HIERARCHY_COLUMNS, hierarchy),
+        plan_table("summary", summary),
+        plan_table("hierarchy", hierarchy),
     ]
     if with_units:
-        tables.append(Table("unit_programs", UNIT_PROGRAM_COLUMNS, units))
+        tables.append(plan_table("unit_programs", units))
     csv_paths = []
     for table in tables:
         path = FILES / f"{stem}_{table.key}.csv"
@@ -521,10 +521,11 @@ def run_phase(args):
         Step.profiler = cProfile.Profile()
     from django.db import connection, transaction
 
-    from goals.exports import plan_tables, table_by_key, write_csv, write_xlsx
-    from goals.tables import read_plan_files
     from perfplan.models import Plan
+    from perfplan.planfiles.exports import plan_tables, table_by_key
     from perfplan.planfiles.importer import import_plan
+    from perfplan.planfiles.tables import read_plan_files
+    from perfplan.tabular import write_csv, write_xlsx
 
     connection.ensure_connection()
     manifest = json.loads((FILES / "manifest.json").read_text())
@@ -553,8 +554,8 @@ def run_phase(args):
             for pg in sg.policy_goals
         )
     elif args.phase in PREVIEW_PHASES or args.phase in IMPORT_PHASES:
-        from goals.sources import read_sources
         from perfplan.models import ImportBatch
+        from perfplan.planfiles.sources import read_sources
 
         if args.phase in PREVIEW_PHASES:
             which, expect = PREVIEW_PHASES[args.phase]

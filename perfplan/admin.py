@@ -5,9 +5,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from goals import views as plan_views
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
+from perfplan.planfiles import views as plan_views
 
 from .admin_base import ChangeLogHistoryMixin, count_column
 from .locking import OptimisticLockAdminMixin

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-from goals.plan_data import (
+from perfplan.planfiles.importer import import_plan
+from perfplan.planfiles.plan_data import (
     DepartmentData,
     Figures,
     IndicatorData,
@@ -16,8 +17,7 @@ from goals.plan_data import (
     StrategicGoalData,
     UnitProgramData,
 )
-from goals.tables import read_plan_files
-from perfplan.planfiles.importer import import_plan
+from perfplan.planfiles.tables import read_plan_files
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")

@@ -24,14 +24,16 @@ from django.utils.translation import gettext_lazy
 from budgets.models import UnitProgram
 from goals.amendments import is_published, original_field
 from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
-from goals.plan_data import Figures, PlanData
-from goals.sources import ReadSources, read_sources
-from goals.tables import RowError, TableReadError, name_key, read_plan_files
 from indicators import standing
 from indicators.models import Direction, Indicator
 from perfplan import imports
 from perfplan.changelog import ChainWriter, current_context, decimal_text, plain
 from perfplan.models import Plan
+from perfplan.tabular import RowError, TableReadError, name_key
+
+from .plan_data import Figures, PlanData
+from .sources import ReadSources, read_sources
+from .tables import read_plan_files
 
 BULK_BATCH = 2000
 LOWER_MARKERS = ("하양지표", "하향지표")

@@ -39,7 +39,7 @@ def figure(value):
 
 @register.filter
 def field_label(name):
-    from goals.services import FIELD_LABELS
+    from perfplan.planfiles.summary import FIELD_LABELS
 
     return FIELD_LABELS.get(name, name)
 

@@ -22,7 +22,7 @@ LOCALE_DIR = Path(settings.LOCALE_PATHS[0]) / "ko"
 PO_PATH = LOCALE_DIR / "LC_MESSAGES" / "django.po"
 MO_PATH = LOCALE_DIR / "LC_MESSAGES" / "django.mo"
 THIRD_PARTY_PO = LOCALE_DIR / "third_party_ko.po"
-PLAN_TEXT_PAIRS = Path(settings.BASE_DIR) / "goals" / "plan_text_messages_ko.txt"
+PLAN_TEXT_PAIRS = Path(settings.BASE_DIR) / "perfplan" / "planfiles" / "plan_text_messages_ko.txt"
 
 # %(name)s, %s, %d, %.2f ...; "%%" is a literal percent sign, not a placeholder.
 PERCENT_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGcoua]")
@@ -193,7 +193,9 @@ def test_third_party_translations_are_merged(po_entries):
     assert not untranslated
 
 
-@pytest.mark.skipif(not PLAN_TEXT_PAIRS.exists(), reason="no goals/plan_text_messages_ko.txt")
+@pytest.mark.skipif(
+    not PLAN_TEXT_PAIRS.exists(), reason="no perfplan/planfiles/plan_text_messages_ko.txt"
+)
 def test_plan_text_messages_use_the_given_korean(po_entries):
     ours = {e.msgid: e.msgstr.get(0) for e in messages(po_entries)}
     wrong = []
@@ -264,8 +266,8 @@ def test_key_strings_in_korean():
 
 
 def test_our_code_reads_korean():
-    from goals.tables import RowError
     from perfplan.models import Plan
+    from perfplan.tabular import RowError
 
     error = RowError("plan.xlsx", 4, "예산액", None, "x", sheet="총괄")
     with translation.override("ko"):
@@ -303,7 +305,7 @@ def test_django_own_korean_still_works():
 
 
 def test_english_stays_english():
-    from goals.tables import RowError
+    from perfplan.tabular import RowError
 
     with translation.override("en"):
         assert tr("performance plan") == "performance plan"

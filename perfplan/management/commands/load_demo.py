@@ -7,10 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from goals.tables import read_plan_paths
 from indicators.demo import add_sample_data
 from perfplan import people, roles
 from perfplan.planfiles.importer import describe, import_plan
+from perfplan.planfiles.tables import read_plan_paths
 
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")
 DEMO_USERS = (

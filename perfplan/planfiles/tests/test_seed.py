@@ -10,10 +10,9 @@ from django.conf import settings
 from django.core.management import call_command
 
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
-from goals.services import hierarchy, plan_as_json, reconcile_plan
+from goals.tests.factories import load_seed
 from indicators.models import Direction, Indicator
-
-from .factories import load_seed
+from perfplan.planfiles.summary import hierarchy, plan_as_json, reconcile_plan
 
 pytestmark = pytest.mark.django_db
 SOURCE = Path(settings.BASE_DIR) / "fixtures" / "source" / "000_b531d227c4430c07.txt"

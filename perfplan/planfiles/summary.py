@@ -11,11 +11,11 @@ from django.db.models import Count, Prefetch
 from django.utils.translation import gettext_lazy as _
 
 from budgets.models import UnitProgram
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
 from perfplan.money import budget_shares, change
 from perfplan.numbers import json_number
 
-from .models import PlanDepartment, PolicyGoal, StrategicGoal
 from .plan_data import Figures
 
 TOTAL_NAME = "계"

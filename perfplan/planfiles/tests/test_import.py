@@ -9,14 +9,14 @@ import openpyxl
 import pytest
 from django.conf import settings
 
-from goals.exports import plan_tables, table_by_key, write_csv, write_xlsx
 from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
-from goals.tables import TableReadError, read_plan_files
+from goals.tests.factories import csv_bytes, load_seed, seed_files, seed_rows, synthetic_plan
 from indicators.models import Direction, Frequency, Indicator
 from perfplan.models import ImportBatch, Plan
+from perfplan.planfiles.exports import plan_tables, table_by_key
 from perfplan.planfiles.importer import import_plan
-
-from .factories import csv_bytes, load_seed, seed_files, seed_rows, synthetic_plan
+from perfplan.planfiles.tables import read_plan_files
+from perfplan.tabular import TableReadError, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 HEADER = ["실국명", "전략목표명", "예산액(백만원)", "비중(%)", "정책사업목표명", "성과지표명"]
@@ -364,7 +364,7 @@ def test_unit_programs_table_is_held_and_counted():
     result = import_plan(2026, read([("u.csv", csv_bytes(rows))]))
     assert result.ok, result.errors
     assert pg.unit_programs.count() == 3
-    from goals.services import reconcile_plan
+    from perfplan.planfiles.summary import reconcile_plan
 
     recon = reconcile_plan(Plan.objects.get())
     council = recon.rows[0]

@@ -14,14 +14,14 @@ from django.utils.translation import gettext as _
 
 from perfplan import imports
 from perfplan.models import Plan
-from perfplan.planfiles.importer import ACTIONS, LEVEL_LABELS, LEVELS, PLAN_TABLES, PLAN_TEXT
 from perfplan.roles import may_view_plan_tables
 from perfplan.tabular import write_csv, write_xlsx
 
 from .exports import plan_tables, table_by_key, template_tables
 from .forms import ExportForm, PlanImportForm
-from .services import hierarchy, plan_as_json, reconcile_plan, reconcile_plan_data
+from .importer import ACTIONS, LEVEL_LABELS, LEVELS, PLAN_TABLES, PLAN_TEXT
 from .sources import is_plan_text
+from .summary import hierarchy, plan_as_json, reconcile_plan, reconcile_plan_data
 
 PREVIEW_LIMIT = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

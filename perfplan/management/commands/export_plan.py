@@ -4,9 +4,10 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from goals.exports import plan_tables, table_by_key, write_csv, write_xlsx
-from goals.services import plan_as_json
 from perfplan.models import Plan
+from perfplan.planfiles.exports import plan_tables, table_by_key
+from perfplan.planfiles.summary import plan_as_json
+from perfplan.tabular import write_csv, write_xlsx
 
 
 class Command(BaseCommand):

@@ -8,14 +8,14 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from goals.exports import plan_tables, table_by_key
-from goals.plan_text import parse_plan_text
-from goals.tables import name_key, read_plan_files
+from goals.tests.factories import load_seed, seed_files
 from indicators.models import Indicator
 from perfplan.models import Plan
+from perfplan.planfiles.exports import plan_tables, table_by_key
 from perfplan.planfiles.importer import import_plan
-
-from .factories import load_seed, seed_files
+from perfplan.planfiles.plan_text import parse_plan_text
+from perfplan.planfiles.tables import read_plan_files
+from perfplan.tabular import name_key
 
 pytestmark = pytest.mark.django_db
 SEED_TEXT = Path(settings.BASE_DIR) / "fixtures" / "source" / "000_b531d227c4430c07.txt"

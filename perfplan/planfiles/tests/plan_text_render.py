@@ -16,7 +16,8 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
-from goals.plan_data import (
+from perfplan.numbers import format_amount, format_share
+from perfplan.planfiles.plan_data import (
     DepartmentData,
     Figures,
     IndicatorData,
@@ -24,8 +25,7 @@ from goals.plan_data import (
     PolicyGoalData,
     StrategicGoalData,
 )
-from goals.plan_text import _width
-from perfplan.numbers import format_amount, format_share
+from perfplan.planfiles.plan_text import _width
 
 _HEADER_A = [
     "",

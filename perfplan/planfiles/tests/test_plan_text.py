@@ -11,7 +11,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from goals.plan_data import (
+from perfplan.numbers import parse_count, parse_number
+from perfplan.planfiles.plan_data import (
     DepartmentData,
     Figures,
     IndicatorData,
@@ -19,15 +20,19 @@ from goals.plan_data import (
     PolicyGoalData,
     StrategicGoalData,
 )
-from goals.plan_text import (
+from perfplan.planfiles.plan_text import (
     ParsedPlanText,
     PlanTextError,
     _width,
     decode_text,
     parse_plan_text,
 )
-from goals.tests.plan_text_render import fill_figures, make_random_plan, render_plan_text, wrap_cell
-from perfplan.numbers import parse_count, parse_number
+from perfplan.planfiles.tests.plan_text_render import (
+    fill_figures,
+    make_random_plan,
+    render_plan_text,
+    wrap_cell,
+)
 
 SEED_NAME = "000_b531d227c4430c07.txt"
 SEED = Path(settings.BASE_DIR) / "fixtures" / "source" / SEED_NAME

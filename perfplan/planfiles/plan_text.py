@@ -18,7 +18,9 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from goals.plan_data import (
+from perfplan.numbers import NumberFormatError, parse_count, parse_number
+
+from .plan_data import (
     DepartmentData,
     Figures,
     IndicatorData,
@@ -27,7 +29,6 @@ from goals.plan_data import (
     SourceRef,
     StrategicGoalData,
 )
-from perfplan.numbers import NumberFormatError, parse_count, parse_number
 
 
 class PlanTextError(ValueError):

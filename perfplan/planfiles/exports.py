@@ -9,10 +9,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from budgets.models import UnitProgram
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
 from perfplan.tabular import Table, write_csv, write_xlsx  # noqa: F401  (callers, until they move)
 
-from .models import PlanDepartment, PolicyGoal, StrategicGoal
 from .plan_data import Figures
 from .tables import (
     INDICATOR_DEFINITION_COLUMNS,
