@@ -26,11 +26,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from budgets.services import budget_shares
 from goals.models import StrategicGoal
 from goals.tests.factories import make_plan
 from indicators.models import EntryException, Evidence, Indicator, Result, ResultStatus
 from perfplan import roles
+from perfplan.money import budget_shares
 
 from .support import (
     PLAN_DEPT,
