@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
 from perfplan.admin_base import PlanDataAdmin
 from perfplan.numbers import format_amount
@@ -49,3 +50,14 @@ class UnitProgramAdmin(AmendmentAdminMixin, PlanDataAdmin):
     @admin.display(description=_("budget amended (original → revised)"))
     def amended_budget(self, obj):
         return display_side_by_side(obj, "budget")
+
+
+class UnitProgramInline(PolicyGoalChildInline):
+    """A policy goal's unit programs on its admin page (goals.admin's hook)."""
+
+    model = UnitProgram
+    amendable_field = "budget"
+    fields = ("position", "code", "name", "budget", "prior_budget")
+
+
+add_policy_goal_inline(UnitProgramInline, POLICY_GOAL_INLINE_POSITIONS["unit_programs"])

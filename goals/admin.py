@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
 from django.utils.translation import gettext_lazy as _
 
-from budgets.models import UnitProgram
-from indicators.models import Indicator
 from perfplan.admin_base import PlanDataAdmin, count_column
 from perfplan.models import DECLARED_FIGURES
 from perfplan.money import share_of
@@ -189,30 +187,14 @@ class StrategicGoalAdmin(AmendmentAdminMixin, PlanDataAdmin):
         return display_side_by_side(obj, "budget")
 
 
-def _policy_goal_plan(obj):
-    return obj.strategic_goal.plan_department.plan
+class PolicyGoalChildInline(PublishedAmountInlineMixin, admin.TabularInline):
+    """Rows under a policy goal (indicators, unit programs) on its admin page."""
 
-
-class IndicatorInline(PublishedAmountInlineMixin, admin.TabularInline):
-    model = Indicator
-    amendable_field = "annual_target"
-    fields = ("position", "code", "name", "unit", "direction", "annual_target")
     extra = 0
     show_change_link = True
 
     def parent_plan(self, obj):
-        return _policy_goal_plan(obj)
-
-
-class UnitProgramInline(PublishedAmountInlineMixin, admin.TabularInline):
-    model = UnitProgram
-    amendable_field = "budget"
-    fields = ("position", "code", "name", "budget", "prior_budget")
-    extra = 0
-    show_change_link = True
-
-    def parent_plan(self, obj):
-        return _policy_goal_plan(obj)
+        return obj.strategic_goal.plan_department.plan
 
 
 @admin.register(PolicyGoal)
@@ -229,7 +211,7 @@ class PolicyGoalAdmin(PlanDataAdmin):
     list_filter = (f"strategic_goal__{PLAN}", "strategic_goal__plan_department__department")
     list_select_related = ("strategic_goal__plan_department__plan",)
     search_fields = ("name", "strategic_goal__name")
-    inlines = [IndicatorInline, UnitProgramInline]
+    inlines = []  # filled by add_policy_goal_inline
 
     def get_queryset(self, request):
         return (
@@ -253,3 +235,17 @@ class PolicyGoalAdmin(PlanDataAdmin):
     indicator_count = count_column("n_indicators", _("indicators"))
 
     unit_program_count = count_column("n_unit_programs", _("unit programs"))
+
+
+# Indicators and unit programs live in apps above goals, which goals may not import (the
+# layers contract in .importlinter): their admins add them to the policy goal's page.
+# Positions fix the page's order whatever order the apps load in.
+POLICY_GOAL_INLINE_POSITIONS = {"indicators": 0, "unit_programs": 1}
+_policy_goal_inlines = {}  # position -> inline class
+
+
+def add_policy_goal_inline(inline, position):
+    """Show `inline` on the policy goal's admin page at `position` (one of
+    POLICY_GOAL_INLINE_POSITIONS' values); indicators.admin and budgets.admin call it."""
+    _policy_goal_inlines[position] = inline
+    PolicyGoalAdmin.inlines = [_policy_goal_inlines[p] for p in sorted(_policy_goal_inlines)]

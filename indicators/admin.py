@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
 from goals.models import Department
 from perfplan.admin_base import PlanDataAdmin
@@ -520,3 +521,14 @@ class EntryExceptionAdmin(PlanDataAdmin):
     @admin.display(description=_("open now"), boolean=True)
     def is_open(self, obj):
         return obj.open_until >= timezone.localdate()
+
+
+class IndicatorInline(PolicyGoalChildInline):
+    """A policy goal's indicators on its admin page (goals.admin's hook)."""
+
+    model = Indicator
+    amendable_field = "annual_target"
+    fields = ("position", "code", "name", "unit", "direction", "annual_target")
+
+
+add_policy_goal_inline(IndicatorInline, POLICY_GOAL_INLINE_POSITIONS["indicators"])
