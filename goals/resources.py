@@ -1,6 +1,6 @@
 """django-import-export resources: what the admin's per-list export writes.
 
-Whole plans go in and out through goals.tables/goals.importer/goals.exports (the plan
+Whole plans go in and out through perfplan.planfiles (tables, importer, exports: the plan
 tables); these resources export the rows an admin selected on a list page, with the same
 Korean headers and formula-escaped formats (perfplan.formats).
 """
