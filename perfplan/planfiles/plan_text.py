@@ -541,6 +541,56 @@ def _block_options(info, cap):
 _BEAM = 60.0  # partial readings this far behind the best are dropped
 
 
+def _option_step(state, option, score):
+    """The state after a block read as `option`, and `score` less what the format's order
+    says against it (a goal after a goal, an indicator before any goal…)."""
+    pgs, inds, last, since = state
+    for label, _a, _b in option.cells:
+        if label == _PG:
+            if last == _S_PG:
+                score -= _BIG
+            elif last == _S_PGC:
+                score -= _MEDIUM
+            pgs, last = pgs + 1, _S_PG
+        else:
+            if last == _S_NEW or last is None:
+                score -= _HARD
+            elif last == _S_CONT:
+                score -= _MEDIUM
+            inds, last, since = inds + 1, _S_IND, min(since + 1, 2)
+    return (pgs, inds, last, since), score
+
+
+def _transitions(state, score, item, infos):
+    """Each reading of `item` after `state`: (next state, score, (state, option index))."""
+    pgs, inds, last, since = state
+    kind = item[0]
+    if kind == "sg":
+        penalty = _BIG if last in (_S_PG, _S_NEW) else 0.0
+        new_last = _S_NEW if item[1] else _S_CONT
+        yield (pgs, inds, new_last, 0), score - penalty, (state, None)
+    elif kind == "pgc":
+        yield (pgs, inds, _S_PGC, since), score, (state, None)
+    elif kind == "budget":
+        penalty = 0.0 if since == 1 and last == _S_IND else _MEDIUM
+        yield state, score - penalty, (state, None)
+    else:
+        for index, option in enumerate(infos[item[1]].options):
+            next_state, next_score = _option_step(state, option, score + option.score)
+            yield next_state, next_score, (state, index)
+
+
+def _final_score(state, score, declared):
+    """A complete reading's score: it must end on an indicator and match table 가's counts."""
+    pgs, inds, last, _since = state
+    if last in (_S_PG, _S_NEW, None):
+        score -= _BIG
+    if declared is not None:
+        score -= _count_penalty(pgs, declared.policy_goals)
+        score -= _count_penalty(inds, declared.indicators)
+    return score
+
+
 def _solve(items, infos, declared):
     """Best labelling of a department's items: (score, chosen option per block index)."""
     # state: (policy goals, indicators, last, indicators since the goal's name on this page)
@@ -548,57 +598,17 @@ def _solve(items, infos, declared):
     history = []
     for item in items:
         new_states = {}
-
-        def offer(key, score, back, new_states=new_states):
-            if key not in new_states or score > new_states[key][0]:
-                new_states[key] = (score, back)
-
         for state, (score, _back) in states.items():
-            pgs, inds, last, since = state
-            kind = item[0]
-            if kind == "sg":
-                penalty = _BIG if last in (_S_PG, _S_NEW) else 0.0
-                new_last = _S_NEW if item[1] else _S_CONT
-                offer((pgs, inds, new_last, 0), score - penalty, (state, None))
-            elif kind == "pgc":
-                offer((pgs, inds, _S_PGC, since), score, (state, None))
-            elif kind == "budget":
-                penalty = 0.0 if since == 1 and last == _S_IND else _MEDIUM
-                offer(state, score - penalty, (state, None))
-            else:
-                for index, option in enumerate(infos[item[1]].options):
-                    s = score + option.score
-                    p, i, lst, snc = pgs, inds, last, since
-                    for label, _a, _b in option.cells:
-                        if label == _PG:
-                            if lst == _S_PG:
-                                s -= _BIG
-                            elif lst == _S_PGC:
-                                s -= _MEDIUM
-                            p, lst = p + 1, _S_PG
-                        else:
-                            if lst == _S_NEW or lst is None:
-                                s -= _HARD
-                            elif lst == _S_CONT:
-                                s -= _MEDIUM
-                            i, lst, snc = i + 1, _S_IND, min(snc + 1, 2)
-                    offer((p, i, lst, snc), s, (state, index))
+            for key, next_score, back in _transitions(state, score, item, infos):
+                if key not in new_states or next_score > new_states[key][0]:
+                    new_states[key] = (next_score, back)
         top = max(score for score, _back in new_states.values())
         new_states = {key: value for key, value in new_states.items() if value[0] >= top - _BEAM}
         history.append(new_states)
         states = new_states
 
-    def final(state, score):
-        pgs, inds, last, _since = state
-        if last in (_S_PG, _S_NEW, None):
-            score -= _BIG
-        if declared is not None:
-            score -= _count_penalty(pgs, declared.policy_goals)
-            score -= _count_penalty(inds, declared.indicators)
-        return score
-
-    best = max(states, key=lambda key: final(key, states[key][0]))
-    best_score = final(best, states[best][0])
+    best = max(states, key=lambda key: _final_score(key, states[key][0], declared))
+    best_score = _final_score(best, states[best][0], declared)
     chosen = {}
     state = best
     for item, step in zip(reversed(items), reversed(history), strict=True):

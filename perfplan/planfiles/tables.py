@@ -442,37 +442,97 @@ def _child(items, name, factory, index):
     return item, True
 
 
+def _hierarchy_names(reader, number, cells, previous):
+    """The row's (department, strategic goal, policy goal, indicator) names, or None after
+    reporting a missing one. Blank cells repeat the row above, as merged cells do in a
+    printed table; `previous` is the row above's names and is updated."""
+    dept_name = reader.name(number, cells, "department") or previous["department"]
+    sg_name = reader.name(number, cells, "strategic_goal")
+    pg_name = reader.name(number, cells, "policy_goal")
+    ind_name = reader.name(number, cells, "indicator")
+    same_dept = name_key(dept_name) == name_key(previous["department"])
+    if not sg_name and same_dept:
+        sg_name = previous["strategic_goal"]
+    same_sg = same_dept and name_key(sg_name) == name_key(previous["strategic_goal"])
+    if not pg_name and same_sg and ind_name:
+        pg_name = previous["policy_goal"]
+    if not dept_name:
+        reader.error(number, "department", None, _("the department name is empty"))
+        return None
+    if not sg_name:
+        reader.error(number, "strategic_goal", None, _("the strategic goal name is empty"))
+        return None
+    if ind_name and not pg_name:
+        reader.error(number, "policy_goal", None, _("the indicator has no policy program goal"))
+        return None
+    previous.update(department=dept_name, strategic_goal=sg_name, policy_goal=pg_name)
+    return dept_name, sg_name, pg_name, ind_name
+
+
+def _take_goal_figures(reader, number, cells, sg, sg_key, first_row):
+    """The strategic goal's budget and share: repeated on each of its rows, they must agree
+    with the first row that gives them (`first_row`: (goal, column) -> row number)."""
+    for key in ("budget", "share"):
+        if not reader.has(key):
+            continue
+        value = reader.value(number, cells, key)
+        if value is None:
+            continue
+        current = getattr(sg, key)
+        if current is None:
+            setattr(sg, key, value)
+            first_row[(sg_key, key)] = number
+        elif current != value:
+            reader.error(
+                number,
+                key,
+                reader.raw(cells, key),
+                _(
+                    "differs from the value given for the same strategic goal in row %(row)s "
+                    "(%(value)s)"
+                )
+                % {"row": first_row[(sg_key, key)], "value": current},
+            )
+
+
+def _add_indicator(reader, number, cells, pg, name, key, seen_indicators):
+    """The row's indicator under `pg`, unless the same one (`key`) was already read."""
+    if key in seen_indicators:
+        reader.error(
+            number,
+            "indicator",
+            name,
+            _("the same indicator is already in row %(row)s") % {"row": seen_indicators[key]},
+        )
+        return
+    seen_indicators[key] = number
+    attributes = {}
+    for column in INDICATOR_DEFINITION_COLUMNS:
+        if reader.has(column.key):
+            attributes[column.key] = reader.value(number, cells, column.key)
+    pg.indicators.append(
+        IndicatorData(
+            name=name,
+            code=reader.text(cells, "indicator_code"),
+            attributes=attributes,
+            source=SourceRef(reader.table.file, number),
+        )
+    )
+
+
 def _read_hierarchy(table, plan, errors):
     reader = _RowReader(table, errors)
     index = _Index()
     previous = {"department": "", "strategic_goal": "", "policy_goal": ""}
-    first_row = {}  # strategic goal -> row number where its budget was first given
+    first_row = {}  # (strategic goal, column) -> row number where its figure was first given
     seen_indicators = {}
     for number, cells in table.rows:
         if _blank(cells):
             continue
-        dept_name = reader.name(number, cells, "department") or previous["department"]
-        sg_name = reader.name(number, cells, "strategic_goal")
-        pg_name = reader.name(number, cells, "policy_goal")
-        ind_name = reader.name(number, cells, "indicator")
-        # Blank cells repeat the row above, as merged cells do in a printed table.
-        same_dept = name_key(dept_name) == name_key(previous["department"])
-        if not sg_name and same_dept:
-            sg_name = previous["strategic_goal"]
-        same_sg = same_dept and name_key(sg_name) == name_key(previous["strategic_goal"])
-        if not pg_name and same_sg and ind_name:
-            pg_name = previous["policy_goal"]
-        if not dept_name:
-            reader.error(number, "department", None, _("the department name is empty"))
+        names = _hierarchy_names(reader, number, cells, previous)
+        if names is None:
             continue
-        if not sg_name:
-            reader.error(number, "strategic_goal", None, _("the strategic goal name is empty"))
-            continue
-        if ind_name and not pg_name:
-            reader.error(number, "policy_goal", None, _("the indicator has no policy program goal"))
-            continue
-        previous.update(department=dept_name, strategic_goal=sg_name, policy_goal=pg_name)
-
+        dept_name, sg_name, pg_name, ind_name = names
         dept = _department(plan, dept_name, index)
         code = reader.text(cells, "department_code")
         if code:
@@ -487,57 +547,15 @@ def _read_hierarchy(table, plan, errors):
             index,
         )
         sg_key = (name_key(dept_name), name_key(sg_name))
-        for key, attr in (("budget", "budget"), ("share", "share")):
-            if not reader.has(key):
-                continue
-            value = reader.value(number, cells, key)
-            if value is None:
-                continue
-            current = getattr(sg, attr)
-            if current is None:
-                setattr(sg, attr, value)
-                first_row[(sg_key, key)] = number
-            elif current != value:
-                reader.error(
-                    number,
-                    key,
-                    reader.raw(cells, key),
-                    _(
-                        "differs from the value given for the same strategic goal in row %(row)s "
-                        "(%(value)s)"
-                    )
-                    % {"row": first_row[(sg_key, key)], "value": current},
-                )
+        _take_goal_figures(reader, number, cells, sg, sg_key, first_row)
         if not pg_name:
             continue
         pg, _created = _child(
             sg.policy_goals, pg_name, lambda n, at=here: PolicyGoalData(name=n, source=at), index
         )
-        if not ind_name:
-            continue
-        ind_key = sg_key + (name_key(pg_name), name_key(ind_name))
-        if ind_key in seen_indicators:
-            reader.error(
-                number,
-                "indicator",
-                ind_name,
-                _("the same indicator is already in row %(row)s")
-                % {"row": seen_indicators[ind_key]},
-            )
-            continue
-        seen_indicators[ind_key] = number
-        attributes = {}
-        for column in INDICATOR_DEFINITION_COLUMNS:
-            if reader.has(column.key):
-                attributes[column.key] = reader.value(number, cells, column.key)
-        pg.indicators.append(
-            IndicatorData(
-                name=ind_name,
-                code=reader.text(cells, "indicator_code"),
-                attributes=attributes,
-                source=SourceRef(table.file, number),
-            )
-        )
+        if ind_name:
+            ind_key = sg_key + (name_key(pg_name), name_key(ind_name))
+            _add_indicator(reader, number, cells, pg, ind_name, ind_key, seen_indicators)
     plan.has_hierarchy = True
 
 
