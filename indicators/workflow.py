@@ -160,6 +160,21 @@ def _refusal(message, concerns):
     return refusal
 
 
+class _ScopeIds(dict):
+    """{action: the ids of `within` that restrict() gives the user for it}, each read on its
+    first use (an import's entry needs only "change": one query less over thousands)."""
+
+    def __init__(self, within, user):
+        super().__init__()
+        self.within, self.user = within, user
+
+    def __missing__(self, action):
+        ids = self[action] = set(
+            restrict(self.within, self.user, action).values_list("pk", flat=True)
+        )
+        return ids
+
+
 class _Checker:
     """Refusal reasons for many results with a constant number of queries.
 
@@ -176,10 +191,7 @@ class _Checker:
         self.today = today
         if within is None:
             within = Result.objects.filter(pk__in=[r.pk for r in results if r is not None])
-        self.in_scope = {}
-        for action in ("view", "change"):
-            allowed = restrict(within, user, action)
-            self.in_scope[action] = set(allowed.values_list("pk", flat=True))
+        self.in_scope = _ScopeIds(within, user)
         self._open = {}
         self._may_add = {}
 
@@ -235,67 +247,84 @@ class _Checker:
 
     def refusal(self, result, action, reason=None):
         """Why `user` may not take `action` on `result` now, or None."""
-        user, label = self.user, _label(result)
-        status = result.status
-        if not _active(user):
-            return _("%(result)s: you are not signed in.") % {"result": label}
-        if action == EDIT:
-            return self.write_refusal(result.indicator, result.period, result)
-        if action == SUBMIT:
-            if not may_submit(user) or result.pk not in self.in_scope["change"]:
-                return _("%(result)s: you may not submit results of this department.") % {
-                    "result": label
-                }
-            if status not in ResultStatus.SUBMITTABLE:
-                return _(
-                    "%(result)s: only a draft or returned result can be submitted (it is "
-                    "%(status)s)."
-                ) % {"result": label, "status": _status(result)}
-            if result.value is None:
-                return _("%(result)s: a result without a value cannot be submitted.") % {
-                    "result": label
-                }
-            if not self.entry_open(result):
-                return f"{label}: {self.closed(result)}"
-            return None
-        if action in (APPROVE, RETURN):
-            if not may_review(user) or result.pk not in self.in_scope["view"]:
-                return _("%(result)s: you may not review results of this department.") % {
-                    "result": label
-                }
-            if status != ResultStatus.SUBMITTED:
-                if action == APPROVE:
-                    message = _(
-                        "%(result)s: only a submitted result can be approved (it is %(status)s)."
-                    )
-                else:
-                    message = _(
-                        "%(result)s: only a submitted result can be returned (it is %(status)s)."
-                    )
-                return message % {"result": label, "status": _status(result)}
-            if self.self_review(result) and not _department(result).plan.allow_self_review:
-                return _(
-                    "%(result)s: you entered or submitted this result yourself; another "
-                    "reviewer approves or returns it (separation of duties)."
-                ) % {"result": label}
-            if action == RETURN and reason is not None and not reason.strip():
-                return _("%(result)s: a result is returned with a reason.") % {"result": label}
-            return None
-        if action == REOPEN:
-            if not may_reopen(user) or result.pk not in self.in_scope["change"]:
-                return _("%(result)s: only a plan admin can reopen an approved result.") % {
-                    "result": label
-                }
-            if status != ResultStatus.APPROVED:
-                return _(
-                    "%(result)s: only an approved result can be reopened (it is %(status)s)."
-                ) % {"result": label, "status": _status(result)}
-            if reason is not None and not reason.strip():
-                return _("%(result)s: reopening an approved result needs a reason.") % {
-                    "result": label
-                }
-            return None
-        raise ValueError(f"unknown workflow action {action!r}")
+        if not _active(self.user):
+            return _("%(result)s: you are not signed in.") % {"result": _label(result)}
+        try:
+            check = self._CHECKS[action]
+        except KeyError:
+            raise ValueError(f"unknown workflow action {action!r}") from None
+        return check(self, result, action, reason)
+
+    def _edit_refusal(self, result, action, reason):
+        return self.write_refusal(result.indicator, result.period, result)
+
+    def _submit_refusal(self, result, action, reason):
+        label = _label(result)
+        if not may_submit(self.user) or result.pk not in self.in_scope["change"]:
+            return _("%(result)s: you may not submit results of this department.") % {
+                "result": label
+            }
+        if result.status not in ResultStatus.SUBMITTABLE:
+            return _(
+                "%(result)s: only a draft or returned result can be submitted (it is %(status)s)."
+            ) % {"result": label, "status": _status(result)}
+        if result.value is None:
+            return _("%(result)s: a result without a value cannot be submitted.") % {
+                "result": label
+            }
+        if not self.entry_open(result):
+            return f"{label}: {self.closed(result)}"
+        return None
+
+    def _review_refusal(self, result, action, reason):
+        """Approve and return: a submitted result, by a reviewer who did not enter it."""
+        label = _label(result)
+        if not may_review(self.user) or result.pk not in self.in_scope["view"]:
+            return _("%(result)s: you may not review results of this department.") % {
+                "result": label
+            }
+        if result.status != ResultStatus.SUBMITTED:
+            if action == APPROVE:
+                message = _(
+                    "%(result)s: only a submitted result can be approved (it is %(status)s)."
+                )
+            else:
+                message = _(
+                    "%(result)s: only a submitted result can be returned (it is %(status)s)."
+                )
+            return message % {"result": label, "status": _status(result)}
+        if self.self_review(result) and not _department(result).plan.allow_self_review:
+            return _(
+                "%(result)s: you entered or submitted this result yourself; another "
+                "reviewer approves or returns it (separation of duties)."
+            ) % {"result": label}
+        if action == RETURN and reason is not None and not reason.strip():
+            return _("%(result)s: a result is returned with a reason.") % {"result": label}
+        return None
+
+    def _reopen_refusal(self, result, action, reason):
+        label = _label(result)
+        if not may_reopen(self.user) or result.pk not in self.in_scope["change"]:
+            return _("%(result)s: only a plan admin can reopen an approved result.") % {
+                "result": label
+            }
+        if result.status != ResultStatus.APPROVED:
+            return _("%(result)s: only an approved result can be reopened (it is %(status)s).") % {
+                "result": label,
+                "status": _status(result),
+            }
+        if reason is not None and not reason.strip():
+            return _("%(result)s: reopening an approved result needs a reason.") % {"result": label}
+        return None
+
+    # Each step's own checks, after the one every step shares (signed in).
+    _CHECKS = {
+        EDIT: _edit_refusal,
+        SUBMIT: _submit_refusal,
+        APPROVE: _review_refusal,
+        RETURN: _review_refusal,
+        REOPEN: _reopen_refusal,
+    }
 
 
 def refusals(user, results, action, reason=None, today=None):

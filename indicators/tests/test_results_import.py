@@ -2,6 +2,7 @@
 once, department scoping, approved results, entry deadlines, the change log, the admin page."""
 
 import io
+import re
 from datetime import date
 from decimal import Decimal as D
 from unittest import mock
@@ -10,6 +11,8 @@ import openpyxl
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -239,7 +242,9 @@ def test_file_level_errors(officer):
 
 def test_the_whole_file_is_one_transaction(officer):
     rows = [["부서000", f"지표 0-0-0-{i}", "연간", str(i + 1), ""] for i in range(2)]
-    with mock.patch.object(results_import, "_log", side_effect=RuntimeError("log failed")):
+    with mock.patch.object(
+        results_import.log, "log_changes", side_effect=RuntimeError("log failed")
+    ):
         with pytest.raises(RuntimeError):
             run(rows, officer)
     assert Result.objects.count() == 0 and ImportBatch.objects.filter(source="results").count() == 0
@@ -594,3 +599,16 @@ def test_blank_template_and_filled_template_round_trip(client, current_plan, dja
     result = import_results_files(year, [("f.xlsx", filled.content)], user=officer)
     assert result.ok, result.errors
     assert result.totals() == {"new": 0, "changed": 0, "unchanged": 1, "skipped": 1}
+
+
+def test_the_diff_locks_the_results_in_id_order(officer):
+    # The one lock order (README, Concurrency): results in id order, or two writers deadlock.
+    run([["부서000", "지표 0-0-0-0", "연간", "1", ""]], officer)
+    with CaptureQueriesContext(connection) as queries:
+        preview = run([["부서000", "지표 0-0-0-0", "연간", "2", ""]], officer, dry_run=True)
+    assert preview.ok, preview.errors
+    (read,) = [q["sql"] for q in queries if '"indicators_result"."entered_by_id"' in q["sql"]]
+    # values_list(pk, …) orders by its first column: the id
+    assert re.search(r'ORDER BY ("indicators_result"\."id"|1) ASC', read), read
+    if connection.features.has_select_for_update_of:
+        assert "FOR UPDATE OF" in read
