@@ -102,9 +102,9 @@ def setup_world():
     from django.contrib.auth.models import Group
     from django.contrib.contenttypes.models import ContentType
 
-    from goals.models import Department
     from perfplan import roles
     from perfplan.changelog import change_context
+    from perfplan.models import Department
     from perfplan.tracking import tracked_models
 
     User = get_user_model()

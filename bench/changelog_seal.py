@@ -72,8 +72,8 @@ def main():
     from django.contrib.contenttypes.models import ContentType
     from django.db import connection, transaction
 
-    from goals.models import Department
     from perfplan import changelog
+    from perfplan.models import Department
 
     content_type_id = ContentType.objects.get_for_model(Department).pk
     sealing = hasattr(changelog, "seal")  # (so that it also runs on the code before the sealer)

@@ -752,9 +752,8 @@ def batch_for(phase, results):
 def delete_bench_plan(year):
     """Delete the bench plan, its import batches and the departments it created. Quietly:
     the change log keeps the bench's imports but not this clean-up (one entry per record)."""
-    from goals.models import Department
     from perfplan.changelog import change_context
-    from perfplan.models import ImportBatch, Plan
+    from perfplan.models import Department, ImportBatch, Plan
 
     started = time.perf_counter()
     with change_context(quiet=True):

@@ -208,7 +208,7 @@ def ensure_users(departments):
 
 
 def ensure_departments(count):
-    from goals.models import Department
+    from perfplan.models import Department
 
     existing = set(
         Department.objects.filter(code__startswith=CODE_PREFIX).values_list("code", flat=True)

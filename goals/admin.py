@@ -8,9 +8,8 @@ from perfplan.money import share_of
 from perfplan.numbers import format_amount, format_share
 
 from .amendments import AmendmentAdminMixin, display_side_by_side, is_published
-from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from .models import PlanDepartment, PolicyGoal, StrategicGoal
 from .resources import (
-    DepartmentResource,
     PlanDepartmentResource,
     PolicyGoalResource,
     StrategicGoalResource,
@@ -32,24 +31,6 @@ class PublishedAmountInlineMixin:
         if obj is not None and is_published(self.parent_plan(obj)):
             readonly.append(self.amendable_field)
         return readonly
-
-
-@admin.register(Department)
-class DepartmentAdmin(PlanDataAdmin):
-    resource_classes = [DepartmentResource]
-    list_display = ("name", "code", "plan_count")
-    search_fields = ("name", "code")
-
-    def get_queryset(self, request):
-        # Counting groups rows, which drops Meta.ordering: keep the list's order explicit.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(n_plans=Count("plan_entries"))
-            .order_by(*self.model._meta.ordering)
-        )
-
-    plan_count = count_column("n_plans", _("plans"))
 
 
 class StrategicGoalInline(PublishedAmountInlineMixin, admin.TabularInline):

@@ -1,22 +1,7 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from perfplan.models import DeclaredFigures, Plan, VersionedModel, amount_field
-
-
-class Department(models.Model):
-    """A department's identity across years; each plan lists it under that year's name."""
-
-    code = models.CharField(_("code"), max_length=30, unique=True, null=True, blank=True)
-    name = models.CharField(_("name"), max_length=100, db_index=True)
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = _("department")
-        verbose_name_plural = _("departments")
-
-    def __str__(self):
-        return self.name
+from perfplan.models import DeclaredFigures, Department, Plan, VersionedModel, amount_field
 
 
 class PlanDepartment(DeclaredFigures):

@@ -10,17 +10,7 @@ from import_export import fields, resources
 
 from perfplan.models import DECLARED_FIGURES
 
-from .models import Department, PlanDepartment, PolicyGoal, StrategicGoal
-
-
-class DepartmentResource(resources.ModelResource):
-    code = fields.Field("code", _("code"))
-    name = fields.Field("name", _("name"))
-
-    class Meta:
-        model = Department
-        fields = ("code", "name")
-        import_id_fields = ("name",)
+from .models import PlanDepartment, PolicyGoal, StrategicGoal
 
 
 class PlanDepartmentResource(resources.ModelResource):

@@ -11,10 +11,9 @@ from django.utils.translation import ngettext
 
 from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
-from goals.models import Department
 from perfplan.admin_base import PlanDataAdmin
 from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError
-from perfplan.models import Plan
+from perfplan.models import Department, Plan
 from perfplan.numbers import format_amount
 
 from . import locks, periods, workflow

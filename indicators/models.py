@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from goals.models import Department, PolicyGoal
-from perfplan.models import Plan, VersionedModel
+from goals.models import PolicyGoal
+from perfplan.models import Department, Plan, VersionedModel
 
 
 class Direction(models.TextChoices):

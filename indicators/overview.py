@@ -44,7 +44,7 @@ class GroupKey:
 
     pk: int
     name: str
-    department_id: int | None = None  # goals.Department, of a department line
+    department_id: int | None = None  # perfplan.Department, of a department line
     department_name: str = ""  # of a strategic goal line
 
 

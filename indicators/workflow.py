@@ -39,10 +39,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from goals.models import Department
 from perfplan.changelog import change_context
 from perfplan.locking import ConcurrentEditError
-from perfplan.models import ChangeLogEntry
+from perfplan.models import ChangeLogEntry, Department
 from perfplan.numbers import NumberFormatError, parse_number
 from perfplan.scoping import can, department_ids, restrict, sees_all
 

@@ -4,19 +4,50 @@ from django.db.models import Count
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from import_export import fields, resources
 
 from goals.amendments import AmendmentError, publish
 from goals.models import PlanDepartment
 from perfplan.planfiles import views as plan_views
 
-from .admin_base import ChangeLogHistoryMixin, count_column
+from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin, count_column
 from .locking import OptimisticLockAdminMixin
-from .models import DECLARED_FIGURES, ImportBatch, ImportFile, Plan
+from .models import DECLARED_FIGURES, Department, ImportBatch, ImportFile, Plan
 from .roles import may_view_plan_tables
 
 admin.site.site_header = _("perfplan performance plan")
 admin.site.site_title = _("perfplan")
 admin.site.index_title = _("Performance plan administration")
+
+
+class DepartmentResource(resources.ModelResource):
+    """What the department list's export writes."""
+
+    code = fields.Field("code", _("code"))
+    name = fields.Field("name", _("name"))
+
+    class Meta:
+        model = Department
+        fields = ("code", "name")
+        import_id_fields = ("name",)
+
+
+@admin.register(Department)
+class DepartmentAdmin(PlanDataAdmin):
+    resource_classes = [DepartmentResource]
+    list_display = ("name", "code", "plan_count")
+    search_fields = ("name", "code")
+
+    def get_queryset(self, request):
+        # Counting groups rows, which drops Meta.ordering: keep the list's order explicit.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(n_plans=Count("plan_entries"))
+            .order_by(*self.model._meta.ordering)
+        )
+
+    plan_count = count_column("n_plans", _("plans"))
 
 
 class PlanDepartmentInline(admin.TabularInline):

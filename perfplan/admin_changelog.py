@@ -40,11 +40,9 @@ from django.utils.text import capfirst
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from goals.models import Department
-
 from .admin_base import change_rows, field_labels, restrict_log_entries, scoped_related_queryset
 from .formats import escape_formula
-from .models import ChangeLogEntry
+from .models import ChangeLogEntry, Department
 from .paginators import NoCountChangeList
 from .tracking import tracked_models
 

@@ -33,12 +33,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from goals.models import Department
-
 from . import people
 from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin
 from .changelog import current_context
-from .models import DepartmentAssignment
+from .models import Department, DepartmentAssignment
 
 User = get_user_model()
 

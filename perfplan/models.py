@@ -168,6 +168,23 @@ class ImportFile(models.Model):
         return self.name
 
 
+class Department(models.Model):
+    """A department's identity across years; each plan lists it under that year's name."""
+
+    code = models.CharField(_("code"), max_length=30, unique=True, null=True, blank=True)
+    name = models.CharField(_("name"), max_length=100, db_index=True)
+
+    class Meta:
+        # Moved from goals without moving a row: the table keeps its first name.
+        db_table = "goals_department"
+        ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+
 class DepartmentAssignment(models.Model):
     """A person works for a department (several are possible); roles come from groups."""
 
@@ -178,7 +195,7 @@ class DepartmentAssignment(models.Model):
         related_name="department_assignments",
     )
     department = models.ForeignKey(
-        "goals.Department",
+        Department,
         verbose_name=_("department"),
         on_delete=models.CASCADE,
         related_name="assignments",
@@ -269,7 +286,7 @@ class ChangeLogEntry(models.Model):
     object_id = models.CharField(_("object id"), max_length=64, blank=True)
     object_repr = models.CharField(_("object"), max_length=300, blank=True)
     department = models.ForeignKey(
-        "goals.Department",
+        Department,
         verbose_name=_("department"),
         null=True,
         blank=True,

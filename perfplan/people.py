@@ -244,7 +244,7 @@ def set_roles(actor, user, roles, reason):
 
 
 def set_departments(actor, user, departments, reason):
-    """Assign `user` to exactly `departments` (goals.Department objects or ids)."""
+    """Assign `user` to exactly `departments` (perfplan.Department objects or ids)."""
     _deny_unless_manages(actor, user)
     reason = _require_reason(reason)
     with transaction.atomic(), _context(actor, reason):

@@ -12,8 +12,8 @@ AUDITOR = "감사"
 ROLES = (PLAN_ADMIN, OFFICER, REVIEWER, AUDITOR)
 
 PLAN_MODELS = {
-    "perfplan": ["plan"],
-    "goals": ["department", "plandepartment", "strategicgoal", "policygoal"],
+    "perfplan": ["plan", "department"],
+    "goals": ["plandepartment", "strategicgoal", "policygoal"],
     "budgets": ["unitprogram"],
     "indicators": ["indicator", "periodtarget"],
 }

@@ -6,10 +6,10 @@ scoping (perfplan.scoping), so the two can never disagree.
 
 from django.apps import apps
 
-# model label -> (path to the goals.Department id, path to the plan's fiscal year)
+# model label -> (path to the perfplan.Department id, path to the plan's fiscal year)
 DEPARTMENT_PATHS = {
     "perfplan.plan": (None, "fiscal_year"),
-    "goals.department": ("id", None),
+    "perfplan.department": ("id", None),
     "goals.plandepartment": ("department_id", "plan__fiscal_year"),
     "goals.strategicgoal": ("plan_department__department_id", "plan_department__plan__fiscal_year"),
     "goals.policygoal": (

@@ -42,7 +42,7 @@ def admin_client(client, plan_admin):
 
 LIST_URLS = [
     "admin:perfplan_plan_changelist",
-    "admin:goals_department_changelist",
+    "admin:perfplan_department_changelist",
     "admin:goals_plandepartment_changelist",
     "admin:goals_strategicgoal_changelist",
     "admin:goals_policygoal_changelist",

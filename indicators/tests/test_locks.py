@@ -7,14 +7,13 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import translation
 
-from goals.models import Department
 from goals.tests.factories import make_plan
 from indicators.locks import LockError, entry_deadline, entry_open, open_exception
 from indicators.models import EntryException, Frequency, Indicator, Result, ResultStatus
 from indicators.tests.support import enter, make_user
 from indicators.workflow import WorkflowError, approve, return_result, submit
 from perfplan import roles
-from perfplan.models import ChangeLogEntry
+from perfplan.models import ChangeLogEntry, Department
 
 YEAR = 2030
 # Q1 2030 ends on 31 March; with the default 10 days its entry deadline is 10 April.

@@ -16,7 +16,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from goals.models import Department
 from goals.tests.factories import csv_bytes, make_plan
 from indicators import results_import
 from indicators.models import EntryException, Indicator, Result, ResultStatus
@@ -26,7 +25,7 @@ from indicators.results_import import (
 )
 from perfplan import roles
 from perfplan.changelog import verify_chain
-from perfplan.models import ChangeLogEntry, DepartmentAssignment, ImportBatch
+from perfplan.models import ChangeLogEntry, Department, DepartmentAssignment, ImportBatch
 
 pytestmark = pytest.mark.django_db
 

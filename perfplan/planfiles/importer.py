@@ -23,12 +23,12 @@ from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from goals.amendments import is_published, original_field
-from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators import standing
 from indicators.models import Direction, Indicator
 from perfplan import imports
 from perfplan.changelog import ChainWriter, current_context, decimal_text, plain
-from perfplan.models import Plan
+from perfplan.models import Department, Plan
 from perfplan.tabular import RowError, TableReadError, name_key
 
 from .plan_data import Figures, PlanData

@@ -17,7 +17,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import UnitProgram
-from goals.models import Department
 from goals.tests.factories import make_plan
 from perfplan import roles
 from perfplan.admin_changelog import ChangeLogEntryAdmin
@@ -30,7 +29,13 @@ from perfplan.changelog import (
     seal,
     verify_chain,
 )
-from perfplan.models import ChangeLogEntry, ChangeLogHead, DepartmentAssignment, ImportBatch
+from perfplan.models import (
+    ChangeLogEntry,
+    ChangeLogHead,
+    Department,
+    DepartmentAssignment,
+    ImportBatch,
+)
 
 pytestmark = pytest.mark.django_db
 

@@ -19,7 +19,6 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, RequestFactory
 
-from goals.models import Department
 from perfplan.changelog import (
     GENESIS,
     HASHED_COLUMNS,
@@ -34,7 +33,7 @@ from perfplan.changelog import (
     values_hash,
     verify_chain,
 )
-from perfplan.models import ChangeLogEntry, ChangeLogHead
+from perfplan.models import ChangeLogEntry, ChangeLogHead, Department
 
 TABLE = ChangeLogEntry._meta.db_table
 HEAD_TABLE = ChangeLogHead._meta.db_table

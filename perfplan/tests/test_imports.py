@@ -19,12 +19,19 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from goals.models import Department, StrategicGoal
+from goals.models import StrategicGoal
 from goals.tests.factories import csv_bytes, make_plan, seed_files, seed_rows
 from indicators.models import Indicator, Result
 from indicators.results_import import RESULTS
 from perfplan import imports, roles
-from perfplan.models import ChangeLogEntry, DepartmentAssignment, ImportBatch, ImportFile, Plan
+from perfplan.models import (
+    ChangeLogEntry,
+    Department,
+    DepartmentAssignment,
+    ImportBatch,
+    ImportFile,
+    Plan,
+)
 from perfplan.planfiles.importer import PLAN_TABLES, PLAN_TEXT
 
 pytestmark = pytest.mark.django_db

@@ -13,11 +13,12 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, connections, transaction
 from django.urls import reverse
 
-from goals.admin import DepartmentAdmin, StrategicGoalAdmin
-from goals.models import Department, StrategicGoal
+from goals.admin import StrategicGoalAdmin
+from goals.models import StrategicGoal
 from goals.tests.factories import make_plan
 from indicators.models import Result
 from perfplan import roles
+from perfplan.admin import DepartmentAdmin
 from perfplan.admin_base import PlanDataAdmin
 from perfplan.changelog import change_context
 from perfplan.locking import (
@@ -26,7 +27,7 @@ from perfplan.locking import (
     OptimisticLockAdminMixin,
     save_versioned,
 )
-from perfplan.models import DepartmentAssignment
+from perfplan.models import Department, DepartmentAssignment
 
 FUTURE_YEAR = date.today().year + 1
 needs_postgres = pytest.mark.skipif(

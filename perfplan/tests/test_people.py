@@ -18,10 +18,9 @@ from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext
 
-from goals.models import Department
 from perfplan import people, roles
 from perfplan.changelog import change_context
-from perfplan.models import ChangeLogEntry, DepartmentAssignment
+from perfplan.models import ChangeLogEntry, Department, DepartmentAssignment
 
 pytestmark = pytest.mark.django_db
 

@@ -33,11 +33,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.urls import NoReverseMatch, URLPattern, reverse
 
-from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from goals.tests.factories import make_plan
 from indicators.results_import import SOURCE as RESULTS_SOURCE
 from perfplan import roles
-from perfplan.models import ChangeLogEntry, DepartmentAssignment, ImportBatch
+from perfplan.models import ChangeLogEntry, Department, DepartmentAssignment, ImportBatch
 from perfplan.tracking import DEPARTMENT_PATHS
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ OTHER_MARKERS = (
 )
 # Per model: a text of A's row and of B's row in its pages.
 MARKERS = {
-    "goals.department": ("부서000", "부서001"),
+    "perfplan.department": ("부서000", "부서001"),
     "goals.plandepartment": ("부서000", "부서001"),
     "goals.strategicgoal": ("전략목표 0-", "전략목표 1-"),
     "goals.policygoal": ("정책사업목표 0-", "정책사업목표 1-"),
@@ -107,7 +107,7 @@ MARKERS = {
 }
 # Search terms that find B's rows without themselves containing a marker (the search box
 # echoes the term).
-SEARCH_TERMS = {"goals.department": "001", "goals.plandepartment": "001"}
+SEARCH_TERMS = {"perfplan.department": "001", "goals.plandepartment": "001"}
 DEFAULT_SEARCH_TERM = "1-0"
 
 
@@ -198,7 +198,7 @@ def build_world():
             summary={"counts": {"new": 1}},
         )
         for label, obj in (
-            ("goals.department", dept),
+            ("perfplan.department", dept),
             ("goals.plandepartment", pd),
             ("goals.strategicgoal", goal),
             ("goals.policygoal", policy),
@@ -300,7 +300,7 @@ def registered():
 
 
 def department_filter_params(model, model_admin):
-    """Query parameters of list filters that pick a goals.Department (to ask for B's)."""
+    """Query parameters of list filters that pick a perfplan.Department (to ask for B's)."""
     params = []
     for item in model_admin.list_filter:
         path = item[0] if isinstance(item, (list, tuple)) else item
@@ -361,7 +361,7 @@ PARAM_MODELS = {
     "indicator_id": "indicators.indicator",
     "result_id": "indicators.result",
     "evidence_id": "indicators.evidence",
-    "department_id": "goals.department",
+    "department_id": "perfplan.department",
     "plan_department_id": "goals.plandepartment",
     "policy_goal_id": "goals.policygoal",
     "strategic_goal_id": "goals.strategicgoal",
@@ -371,7 +371,7 @@ PK_BY_URL_NAME = (
     ("evidence", "indicators.evidence"),
     ("result", "indicators.result"),
     ("indicator", "indicators.indicator"),
-    ("department", "goals.department"),
+    ("department", "perfplan.department"),
 )
 
 

@@ -20,9 +20,9 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
-from perfplan.models import ImportBatch, Plan
+from perfplan.models import Department, ImportBatch, Plan
 
 YEAR = 2031  # fixed, so the test does not depend on today's date
 SEED_DIR = Path(settings.BASE_DIR) / "fixtures"

@@ -9,10 +9,10 @@ import openpyxl
 import pytest
 from django.conf import settings
 
-from goals.models import Department, PlanDepartment, PolicyGoal, StrategicGoal
+from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from goals.tests.factories import csv_bytes, load_seed, seed_files, seed_rows, synthetic_plan
 from indicators.models import Direction, Frequency, Indicator
-from perfplan.models import ImportBatch, Plan
+from perfplan.models import Department, ImportBatch, Plan
 from perfplan.planfiles.exports import plan_tables, table_by_key
 from perfplan.planfiles.importer import import_plan
 from perfplan.planfiles.tables import read_plan_files
