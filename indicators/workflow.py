@@ -39,9 +39,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from goals.models import Department
+from perfplan import bulk
 from perfplan.changelog import change_context
 from perfplan.locking import ConcurrentEditError
-from perfplan.models import ChangeLogEntry, Department
+from perfplan.models import ChangeLogEntry
 from perfplan.numbers import NumberFormatError, parse_number
 from perfplan.scoping import can, department_ids, restrict, sees_all
 
@@ -460,12 +462,13 @@ def ever_approved(result_ids):
     ids = [str(pk) for pk in result_ids]
     found = set()
     content_type = ContentType.objects.get_for_model(Result)
-    for start in range(0, len(ids), 900):  # SQLite's limit of parameters per statement
+    step = bulk.max_params(connection) - 2  # one statement for an import's ids, where it may
+    for start in range(0, len(ids), step):
         found.update(
             int(object_id)
             for object_id in ChangeLogEntry.objects.filter(
                 content_type=content_type,
-                object_id__in=ids[start : start + 900],
+                object_id__in=ids[start : start + step],
                 action=ChangeLogEntry.Action.APPROVE,
             ).values_list("object_id", flat=True)
         )
