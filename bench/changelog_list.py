@@ -103,9 +103,8 @@ def setup_world():
     from django.contrib.contenttypes.models import ContentType
 
     from perfplan import roles
-    from perfplan.changelog import change_context
+    from perfplan.changelog import change_context, tracked_models
     from perfplan.models import Department
-    from perfplan.tracking import tracked_models
 
     User = get_user_model()
     with change_context(quiet=True):  # the bench's own setup stays out of the log

@@ -150,9 +150,7 @@ def build(args, year):
     with change_context(quiet=True):  # the bench's own setup stays out of the log
         old = Plan.objects.filter(fiscal_year=year).first()
         if old is not None:  # a previous run's plan
-            Result.objects.filter(
-                indicator__policy_goal__strategic_goal__plan_department__plan=old
-            ).delete()
+            Result.objects.in_plan(old).delete()
             old.delete()
         admin, _created = User.objects.get_or_create(
             username="bench-planadmin", defaults={"is_staff": True}
@@ -161,7 +159,7 @@ def build(args, year):
     result = import_plan(year, plan_data(args), user=admin, source="bench")
     assert result.ok, result.errors[:5]
     plan = result.plan
-    indicators = Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    indicators = Indicator.objects.in_plan(plan)
     with change_context(quiet=True):
         indicators.update(frequency="monthly", aggregation="sum")
         officers = []

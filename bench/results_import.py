@@ -81,9 +81,7 @@ def build(year, departments, indicators):
     old = Plan.objects.filter(fiscal_year=year).first()
     if old is not None:  # a previous run's scratch plan: removed without a log entry per row
         with change_context(quiet=True):
-            Result.objects.filter(
-                indicator__policy_goal__strategic_goal__plan_department__plan=old
-            ).delete()
+            Result.objects.in_plan(old).delete()
             old.delete()
     per_department = max(1, indicators // departments)
     policy_goals = 10
@@ -96,7 +94,7 @@ def build(year, departments, indicators):
     result = import_plan(year, data, source="bench")
     assert result.ok, result.errors[:5]
     plan = result.plan
-    queryset = Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    queryset = Indicator.objects.in_plan(plan)
     queryset.update(frequency="monthly", aggregation="sum", annual_target=Decimal(1200))
     for pd in PlanDepartment.objects.filter(plan=plan):
         EntryException.objects.bulk_create(
@@ -114,9 +112,7 @@ def build(year, departments, indicators):
         username="bench-results", defaults={"is_superuser": True, "is_staff": True}
     )
     rows = list(
-        queryset.order_by("pk").values_list(
-            "policy_goal__strategic_goal__plan_department__name", "name"
-        )
+        queryset.order_by("pk").values_list(f"{Indicator.scope.to(PlanDepartment)}__name", "name")
     )
     return plan, user, rows
 

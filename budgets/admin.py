@@ -3,13 +3,14 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
+from goals.models import PlanDepartment
 from perfplan.admin_base import PlanDataAdmin
 from perfplan.numbers import format_amount
 
 from .models import UnitProgram
 from .resources import UnitProgramResource
 
-DEPT = "policy_goal__strategic_goal__plan_department"
+SCOPE = UnitProgram.scope
 
 
 @admin.register(UnitProgram)
@@ -26,12 +27,12 @@ class UnitProgramAdmin(AmendmentAdminMixin, PlanDataAdmin):
         "amended_budget",
     )
     readonly_fields = ("original_budget",)
-    list_filter = (f"{DEPT}__plan", f"{DEPT}__department")
-    list_select_related = (f"{DEPT}__plan",)
+    list_filter = (SCOPE.plan, SCOPE.department)
+    list_select_related = (SCOPE.plan,)
     search_fields = ("name", "code", "policy_goal__name")
     autocomplete_fields = ("policy_goal",)
 
-    @admin.display(description=_("department"), ordering=f"{DEPT}__name")
+    @admin.display(description=_("department"), ordering=f"{SCOPE.to(PlanDepartment)}__name")
     def department_name(self, obj):
         return obj.policy_goal.strategic_goal.plan_department.name
 

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.models import PolicyGoal
 from perfplan.models import VersionedModel, amount_field
+from perfplan.scoping import Scope, ScopedManager, ordering_under
 
 
 class UnitProgram(VersionedModel):
@@ -21,15 +22,11 @@ class UnitProgram(VersionedModel):
     original_budget = amount_field(_("original budget"), null=True, blank=True, editable=False)
     position = models.PositiveIntegerField(_("order"), default=0)
 
+    objects = ScopedManager()
+    scope = Scope("policy_goal")
+
     class Meta:
-        ordering = [
-            "policy_goal__strategic_goal__plan_department__plan",
-            "policy_goal__strategic_goal__plan_department__position",
-            "policy_goal__strategic_goal__position",
-            "policy_goal__position",
-            "position",
-            "id",
-        ]
+        ordering = ordering_under("policy_goal", PolicyGoal, "position", "id")
         verbose_name = _("unit program")
         verbose_name_plural = _("unit programs")
         constraints = [

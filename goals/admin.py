@@ -189,8 +189,8 @@ class PolicyGoalAdmin(PlanDataAdmin):
         "indicator_count",
         "unit_program_count",
     )
-    list_filter = (f"strategic_goal__{PLAN}", "strategic_goal__plan_department__department")
-    list_select_related = ("strategic_goal__plan_department__plan",)
+    list_filter = (PolicyGoal.scope.plan, PolicyGoal.scope.department)
+    list_select_related = (PolicyGoal.scope.plan,)
     search_fields = ("name", "strategic_goal__name")
     inlines = []  # filled by add_policy_goal_inline
 
@@ -205,7 +205,9 @@ class PolicyGoalAdmin(PlanDataAdmin):
             .order_by(*self.model._meta.ordering)
         )
 
-    @admin.display(description=_("department"), ordering="strategic_goal__plan_department__name")
+    @admin.display(
+        description=_("department"), ordering=f"{PolicyGoal.scope.to(PlanDepartment)}__name"
+    )
     def department_name(self, obj):
         return obj.strategic_goal.plan_department.name
 

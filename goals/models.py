@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from perfplan.models import DeclaredFigures, Department, Plan, VersionedModel, amount_field
+from perfplan.scoping import Scope, ScopedManager, ordering_under
 
 
 class PlanDepartment(DeclaredFigures):
@@ -18,6 +19,9 @@ class PlanDepartment(DeclaredFigures):
     )
     name = models.CharField(_("department name"), max_length=100)
     position = models.PositiveIntegerField(_("order"), default=0)
+
+    objects = ScopedManager()
+    scope = Scope(department="department", plan="plan")
 
     class Meta:
         ordering = ["plan", "position", "id"]
@@ -55,8 +59,11 @@ class StrategicGoal(VersionedModel):
     )
     position = models.PositiveIntegerField(_("order"), default=0)
 
+    objects = ScopedManager()
+    scope = Scope("plan_department")
+
     class Meta:
-        ordering = ["plan_department__plan", "plan_department__position", "position", "id"]
+        ordering = ordering_under("plan_department", PlanDepartment, "position", "id")
         verbose_name = _("strategic goal")
         verbose_name_plural = _("strategic goals")
         constraints = [
@@ -81,14 +88,11 @@ class PolicyGoal(VersionedModel):
     name = models.CharField(_("name"), max_length=500)
     position = models.PositiveIntegerField(_("order"), default=0)
 
+    objects = ScopedManager()
+    scope = Scope("strategic_goal")
+
     class Meta:
-        ordering = [
-            "strategic_goal__plan_department__plan",
-            "strategic_goal__plan_department__position",
-            "strategic_goal__position",
-            "position",
-            "id",
-        ]
+        ordering = ordering_under("strategic_goal", StrategicGoal, "position", "id")
         verbose_name = _("policy program goal")
         verbose_name_plural = _("policy program goals")
         constraints = [

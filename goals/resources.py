@@ -45,10 +45,8 @@ class StrategicGoalResource(resources.ModelResource):
 
 
 class PolicyGoalResource(resources.ModelResource):
-    fiscal_year = fields.Field(
-        "strategic_goal__plan_department__plan__fiscal_year", _("fiscal year")
-    )
-    department = fields.Field("strategic_goal__plan_department__name", "실국명")
+    fiscal_year = fields.Field(PolicyGoal.scope.year, _("fiscal year"))
+    department = fields.Field(f"{PolicyGoal.scope.to(PlanDepartment)}__name", "실국명")
     strategic_goal = fields.Field("strategic_goal__name", "전략목표명")
     name = fields.Field("name", "정책사업목표명")
 
@@ -61,9 +59,7 @@ class UnderPolicyGoalResource(resources.ModelResource):
     """Rows filed under a policy goal (indicators, unit programs): its path comes first."""
 
     PATH_FIELDS = ("fiscal_year", "department", "strategic_goal", "policy_goal")
-    _plan_department = "policy_goal__strategic_goal__plan_department"
-
-    fiscal_year = fields.Field(f"{_plan_department}__plan__fiscal_year", _("fiscal year"))
-    department = fields.Field(f"{_plan_department}__name", "실국명")
+    fiscal_year = fields.Field(f"policy_goal__{PolicyGoal.scope.year}", _("fiscal year"))
+    department = fields.Field(f"policy_goal__{PolicyGoal.scope.to(PlanDepartment)}__name", "실국명")
     strategic_goal = fields.Field("policy_goal__strategic_goal__name", "전략목표명")
     policy_goal = fields.Field("policy_goal__name", "정책사업목표명")

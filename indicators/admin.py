@@ -11,6 +11,7 @@ from django.utils.translation import ngettext
 
 from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
+from goals.models import PlanDepartment
 from perfplan.admin_base import PlanDataAdmin
 from perfplan.locking import LOADED_VERSION_FIELD, ConcurrentEditError
 from perfplan.models import Department, Plan
@@ -20,8 +21,8 @@ from . import locks, periods, workflow
 from .models import EntryException, Indicator, PeriodTarget, Result, ResultStatus
 from .resources import IndicatorResource
 
-DEPT = "policy_goal__strategic_goal__plan_department"
-RESULT_DEPT = f"indicator__{DEPT}"
+# Each model's paths to its plan and department, as declared (perfplan.scoping.Scope).
+INDICATOR, TARGET, RESULT = Indicator.scope, PeriodTarget.scope, Result.scope
 # How many refusals an admin action lists one by one.
 MAX_LISTED_REFUSALS = 20
 
@@ -79,13 +80,13 @@ class IndicatorAdmin(AmendmentAdminMixin, PlanDataAdmin):
         "amended_target",
     )
     list_filter = (
-        f"{DEPT}__plan",
-        f"{DEPT}__department",
+        INDICATOR.plan,
+        INDICATOR.department,
         "direction",
         "indicator_type",
         "frequency",
     )
-    list_select_related = (f"{DEPT}__plan",)
+    list_select_related = (INDICATOR.plan,)
     search_fields = ("name", "code", "policy_goal__name")
     readonly_fields = ("original_annual_target",)
     fieldsets = (
@@ -127,11 +128,11 @@ class IndicatorAdmin(AmendmentAdminMixin, PlanDataAdmin):
     def strategic_goal(self, obj):
         return obj.policy_goal.strategic_goal.name
 
-    @admin.display(description=_("department"), ordering=f"{DEPT}__name")
+    @admin.display(description=_("department"), ordering=f"{INDICATOR.to(PlanDepartment)}__name")
     def department_name(self, obj):
         return obj.policy_goal.strategic_goal.plan_department.name
 
-    @admin.display(description=_("fiscal year"), ordering=f"{DEPT}__plan__fiscal_year")
+    @admin.display(description=_("fiscal year"), ordering=INDICATOR.year)
     def fiscal_year(self, obj):
         return obj.policy_goal.strategic_goal.plan_department.plan.fiscal_year
 
@@ -144,16 +145,16 @@ class IndicatorAdmin(AmendmentAdminMixin, PlanDataAdmin):
 class PeriodTargetAdmin(PlanDataAdmin):
     form = PeriodTargetForm
     list_display = ("indicator", "department_name", "fiscal_year", "period", "target")
-    list_filter = (f"indicator__{DEPT}__plan", f"indicator__{DEPT}__department", "period")
-    list_select_related = (f"indicator__{DEPT}__plan",)
+    list_filter = (TARGET.plan, TARGET.department, "period")
+    list_select_related = (TARGET.plan,)
     search_fields = ("indicator__name", "indicator__code")
     autocomplete_fields = ("indicator",)
 
-    @admin.display(description=_("department"), ordering=f"indicator__{DEPT}__name")
+    @admin.display(description=_("department"), ordering=f"{TARGET.to(PlanDepartment)}__name")
     def department_name(self, obj):
         return obj.indicator.policy_goal.strategic_goal.plan_department.name
 
-    @admin.display(description=_("fiscal year"), ordering=f"indicator__{DEPT}__plan__fiscal_year")
+    @admin.display(description=_("fiscal year"), ordering=TARGET.year)
     def fiscal_year(self, obj):
         return obj.indicator.policy_goal.strategic_goal.plan_department.plan.fiscal_year
 
@@ -221,13 +222,13 @@ class ResultAdmin(PlanDataAdmin):
         "updated_at",
     )
     list_filter = (
-        f"{RESULT_DEPT}__plan",
-        f"{RESULT_DEPT}__department",
+        RESULT.plan,
+        RESULT.department,
         "status",
         "period",
         "edited_after_approval",
     )
-    list_select_related = (f"{RESULT_DEPT}__plan", "entered_by")
+    list_select_related = (RESULT.plan, "entered_by")
     search_fields = ("indicator__name", "indicator__code")
     autocomplete_fields = ("indicator",)
     actions = ["submit_selected", "approve_selected", "return_selected", "reopen_selected"]
@@ -302,11 +303,11 @@ class ResultAdmin(PlanDataAdmin):
     def indicator_name(self, obj):
         return obj.indicator.name
 
-    @admin.display(description=_("department"), ordering=f"{RESULT_DEPT}__name")
+    @admin.display(description=_("department"), ordering=f"{RESULT.to(PlanDepartment)}__name")
     def department_name(self, obj):
         return obj.indicator.policy_goal.strategic_goal.plan_department.name
 
-    @admin.display(description=_("fiscal year"), ordering=f"{RESULT_DEPT}__plan__fiscal_year")
+    @admin.display(description=_("fiscal year"), ordering=RESULT.year)
     def fiscal_year(self, obj):
         return obj.indicator.policy_goal.strategic_goal.plan_department.plan.fiscal_year
 
@@ -317,7 +318,7 @@ class ResultAdmin(PlanDataAdmin):
     # ------------------------------------------------------------ actions
 
     def _run(self, request, queryset, action, step, reason=None):
-        results = list(queryset.select_related(f"{RESULT_DEPT}__plan"))
+        results = list(queryset.select_related(RESULT.plan))
         refused = workflow.refusals(request.user, results, action, reason)
         eligible = [r for r in results if r.pk not in refused]
         if eligible:
@@ -424,9 +425,7 @@ class ResultAdmin(PlanDataAdmin):
     )
     def approve_whole_period(self, request, queryset):
         groups = (
-            queryset.order_by()
-            .values_list(f"{RESULT_DEPT}__plan", f"{RESULT_DEPT}__department", "period")
-            .distinct()
+            queryset.order_by().values_list(RESULT.plan, RESULT.department, "period").distinct()
         )
         plans = Plan.objects.in_bulk({g[0] for g in groups})
         departments = Department.objects.in_bulk({g[1] for g in groups})

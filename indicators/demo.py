@@ -203,18 +203,9 @@ def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED):
     rng = random.Random(seed)
     now = timezone.now()
     indicators = list(
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
-        .select_related(
-            "policy_goal__strategic_goal__plan_department__plan",
-            "policy_goal__strategic_goal__plan_department__department",
-        )
-        .order_by(
-            "policy_goal__strategic_goal__plan_department__position",
-            "policy_goal__strategic_goal__position",
-            "policy_goal__position",
-            "position",
-            "id",
-        )
+        Indicator.objects.in_plan(plan)
+        .select_related(Indicator.scope.plan, Indicator.scope.department)
+        .order_by(*Indicator._meta.ordering)
     )
     existing = set(
         Result.objects.filter(indicator__in=[i.pk for i in indicators]).values_list(

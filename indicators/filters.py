@@ -23,7 +23,6 @@ from perfplan.scoping import restrict
 
 from .models import Direction, Frequency, Indicator, IndicatorType
 
-DEPT = "policy_goal__strategic_goal__plan_department"
 ALL = _("All")
 # A goal list longer than this is offered once a department (or strategic goal) narrows
 # it: a national plan has 750 strategic and 2,500 policy goals, too many for one select.
@@ -173,7 +172,7 @@ class TrackingFilter(django_filters.FilterSet):
         department, goal = self._chosen("department"), self._chosen("strategic_goal")
         self._offer(
             "strategic_goal",
-            restrict(StrategicGoal.objects.filter(plan_department__plan=plan), user).order_by(
+            restrict(StrategicGoal.objects.in_plan(plan), user).order_by(
                 "plan_department__position", "position", "id"
             ),
             Q(plan_department__department_id=department) if department else None,
@@ -182,15 +181,13 @@ class TrackingFilter(django_filters.FilterSet):
         if goal:
             narrower = Q(strategic_goal_id=goal)
         elif department:
-            narrower = Q(strategic_goal__plan_department__department_id=department)
+            narrower = Q(**{PolicyGoal.scope.department: department})
         else:
             narrower = None
         self._offer(
             "policy_goal",
-            restrict(
-                PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan), user
-            ).order_by(
-                "strategic_goal__plan_department__position",
+            restrict(PolicyGoal.objects.in_plan(plan), user).order_by(
+                f"{PolicyGoal.scope.to(PlanDepartment)}__position",
                 "strategic_goal__position",
                 "strategic_goal_id",
                 "position",
@@ -235,7 +232,7 @@ class TrackingFilter(django_filters.FilterSet):
         return queryset
 
     def filter_department(self, queryset, name, value):
-        return queryset.filter(**{DEPT: value})
+        return queryset.under(PlanDepartment, value)
 
     def filter_frequency(self, queryset, name, value):
         if value == Frequency.YEARLY:  # a blank frequency is read as yearly

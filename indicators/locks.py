@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from perfplan.changelog import change_context, draft_for, record_many
-from perfplan.scoping import can, department_ids, sees_all
+from perfplan.scoping import can, may_act_in
 
 from .models import EntryException
 from .periods import check_period_key, period_end
@@ -84,18 +84,9 @@ def closed_message(plan, department_name, period_key):
     )
 
 
-def _may_open_exception(user, department_id):
-    """restrict()'s rule for adding an EntryException row of `department_id`."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if not user.has_perm("indicators.add_entryexception"):
-        return False
-    return sees_all(user, "add") or department_id in department_ids(user)
-
-
 def check_exception(user, plan, department, period_key, open_until, reason, today=None):
     """Why an exception may not be opened (LockError), or nothing."""
-    if not _may_open_exception(user, department.pk):
+    if not may_act_in(user, "indicators.add_entryexception", department.pk):
         raise LockError(_("Only a plan admin can open an entry exception."))
     try:
         check_period_key(period_key)

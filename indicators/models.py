@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from goals.models import PolicyGoal
 from perfplan.models import Department, Plan, VersionedModel
+from perfplan.scoping import Scope, ScopedManager, ordering_under
 
 
 class Direction(models.TextChoices):
@@ -100,15 +101,11 @@ class Indicator(VersionedModel):
         help_text=_("Demo targets and definition, not from the plan."),
     )
 
+    objects = ScopedManager()
+    scope = Scope("policy_goal")
+
     class Meta:
-        ordering = [
-            "policy_goal__strategic_goal__plan_department__plan",
-            "policy_goal__strategic_goal__plan_department__position",
-            "policy_goal__strategic_goal__position",
-            "policy_goal__position",
-            "position",
-            "id",
-        ]
+        ordering = ordering_under("policy_goal", PolicyGoal, "position", "id")
         verbose_name = _("performance indicator")
         verbose_name_plural = _("performance indicators")
         constraints = [
@@ -134,6 +131,9 @@ class PeriodTarget(models.Model):
     )
     period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
     target = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
+
+    objects = ScopedManager()
+    scope = Scope("indicator")
 
     class Meta:
         ordering = ["indicator", "period"]
@@ -217,6 +217,9 @@ class Result(VersionedModel):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
+    objects = ScopedManager()
+    scope = Scope("indicator")
+
     class Meta:
         ordering = ["indicator", "period"]
         verbose_name = _("result")
@@ -280,6 +283,9 @@ class Evidence(models.Model):
     )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
 
+    objects = ScopedManager()
+    scope = Scope("result")
+
     class Meta:
         ordering = ["result", "id"]
         verbose_name = _("evidence")
@@ -313,6 +319,9 @@ class EntryException(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedManager()
+    scope = Scope(department="department", plan="plan")
 
     class Meta:
         ordering = ["plan", "department", "period"]
@@ -399,6 +408,11 @@ class IndicatorStanding(models.Model):
     # sample results, or a sample definition: the overview marks such figures
     has_sample = models.BooleanField(default=False, db_default=False)
 
+    objects = ScopedManager()
+    # Filed under its plan and plan department (kept by indicators.standing.link): scoped
+    # without joining the hierarchy. Derived data: not in the change log.
+    scope = Scope("plan_department", plan="plan", logged=False, permissions="indicator")
+
     class Meta:
         verbose_name = _("indicator standing")
         verbose_name_plural = _("indicator standings")
@@ -418,6 +432,9 @@ class StandingInputChange(models.Model):
     indicator = models.ForeignKey(
         Indicator, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
+
+    objects = ScopedManager()
+    scope = Scope("indicator", logged=False, permissions="indicator")
 
     class Meta:
         default_permissions = ()

@@ -12,11 +12,8 @@ from .models import Indicator, PeriodTarget, Result
 
 # What a standing reads of a result: a review step (status, reviewer, times) changes none.
 RESULT_INPUTS = ("indicator_id", "period", "value", "is_sample")
-PLAN_PATH = {
-    PolicyGoal: "policy_goal",
-    StrategicGoal: "policy_goal__strategic_goal",
-    PlanDepartment: "policy_goal__strategic_goal__plan_department",
-}
+# The levels an indicator hangs under: moving one of them moves its indicators.
+PLAN_LEVELS = (PolicyGoal, StrategicGoal, PlanDepartment)
 
 
 def _result_inputs(instance):
@@ -67,7 +64,7 @@ def _indicator_saved(sender, instance, **kwargs):
 
 def _goal_saved(sender, instance, created, **kwargs):
     if not created:  # a new goal has no indicators yet
-        below = Indicator.objects.filter(**{PLAN_PATH[sender]: instance})
+        below = Indicator.objects.under(sender, instance)
         standing.link(below.values_list("pk", flat=True))
 
 
@@ -78,7 +75,7 @@ def connect():
     post_save.connect(_target_saved, sender=PeriodTarget, dispatch_uid="standing_target_save")
     post_delete.connect(_target_deleted, sender=PeriodTarget, dispatch_uid="standing_target_delete")
     post_save.connect(_indicator_saved, sender=Indicator, dispatch_uid="standing_indicator")
-    for model in PLAN_PATH:
+    for model in PLAN_LEVELS:
         post_save.connect(
             _goal_saved, sender=model, dispatch_uid=f"standing_{model._meta.model_name}"
         )

@@ -39,13 +39,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from goals.models import Department
 from perfplan import bulk
 from perfplan.changelog import change_context
 from perfplan.locking import ConcurrentEditError
-from perfplan.models import ChangeLogEntry
+from perfplan.models import ChangeLogEntry, Department
 from perfplan.numbers import NumberFormatError, parse_number
-from perfplan.scoping import can, department_ids, restrict, sees_all
+from perfplan.scoping import can, may_act_in, restrict, sees_all
 
 from . import locks, periods
 from .models import Indicator, Result, ResultStatus, SaveReceipt
@@ -57,8 +56,6 @@ RETURN = "return"
 REOPEN = "reopen"
 ACTIONS = (EDIT, SUBMIT, APPROVE, RETURN, REOPEN)
 
-DEPT = "indicator__policy_goal__strategic_goal__plan_department"
-_RELATED = (f"{DEPT}__plan",)
 VALUE_PLACES = 4
 VALUE_LIMIT = Decimal(10) ** (20 - VALUE_PLACES)
 
@@ -101,13 +98,6 @@ def _active(user):
     return user is not None and user.is_authenticated and user.is_active
 
 
-def _may_add_result(user, department_id):
-    """restrict()'s rule, for a result row that does not exist yet."""
-    if not _active(user) or not user.has_perm("indicators.add_result"):
-        return False
-    return sees_all(user, "add") or department_id in department_ids(user)
-
-
 # ---------------------------------------------------------------- helpers
 
 
@@ -126,14 +116,14 @@ def _label(result):
 
 def _lock_results(ids):
     """The results, locked (only their own rows) in a fixed order, with plan and department."""
-    queryset = Result.objects.select_related(*_RELATED).filter(pk__in=ids).order_by("pk")
+    queryset = Result.objects.select_related(Result.scope.plan).filter(pk__in=ids).order_by("pk")
     if connection.features.has_select_for_update_of:
         return list(queryset.select_for_update(of=("self",)))
     return list(queryset.select_for_update())
 
 
 def _lock_one(indicator, period_key):
-    queryset = Result.objects.select_related(*_RELATED).filter(
+    queryset = Result.objects.select_related(Result.scope.plan).filter(
         indicator=indicator, period=period_key
     )
     if connection.features.has_select_for_update_of:
@@ -219,7 +209,9 @@ class _Checker:
         pd = _department(indicator)
         if current is None:
             if pd.department_id not in self._may_add:
-                self._may_add[pd.department_id] = _may_add_result(user, pd.department_id)
+                self._may_add[pd.department_id] = may_act_in(
+                    user, "indicators.add_result", pd.department_id
+                )
             in_scope = self._may_add[pd.department_id]
         else:
             in_scope = current.pk in self.in_scope["change"]
@@ -528,7 +520,7 @@ def _lock_cells(keys):
     wanted = Q(pk__in=[])
     for indicator_id, period in keys:
         wanted |= Q(indicator_id=indicator_id, period=period)
-    queryset = Result.objects.select_related(*_RELATED).filter(wanted).order_by("pk")
+    queryset = Result.objects.select_related(Result.scope.plan).filter(wanted).order_by("pk")
     if connection.features.has_select_for_update_of:
         queryset = queryset.select_for_update(of=("self",))
     else:
@@ -783,11 +775,9 @@ def bulk_approve(user, plan, department, period_key, today=None) -> int:
         )
     ids = list(
         restrict(
-            Result.objects.filter(
-                **{f"{DEPT}__plan": plan, f"{DEPT}__department_id": department_id},
-                period=period_key,
-                status=ResultStatus.SUBMITTED,
-            ),
+            Result.objects.in_plan(plan)
+            .of_departments([department_id])
+            .filter(period=period_key, status=ResultStatus.SUBMITTED),
             user,
             "view",
         ).values_list("pk", flat=True)

@@ -33,8 +33,7 @@ from import_export.admin import ExportActionModelAdmin
 from .formats import CSV, XLSX
 from .locking import OptimisticLockAdminMixin
 from .models import ChangeLogEntry
-from .scoping import can, department_ids, restrict, sees_all
-from .tracking import DEPARTMENT_PATHS, department_and_year, department_path
+from .scoping import can, department_ids, may_act_in, permission, restrict, scope_of, sees_all
 
 HISTORY_PER_PAGE = 100
 
@@ -52,7 +51,7 @@ def count_column(annotation, description):
 
 def is_scoped_model(model):
     """Whether rows of `model` belong to a department (or the shared plan) for scoping."""
-    return model._meta.label_lower in DEPARTMENT_PATHS
+    return scope_of(model) is not None
 
 
 def scoped_related_queryset(model, user, action="view", queryset=None):
@@ -70,15 +69,10 @@ def in_department_scope(user, obj, action):
     Used for the state a save would write: the row's department is read through its
     (possibly just changed) foreign keys, not from the database.
     """
-    model = type(obj)
-    if not is_scoped_model(model):
+    scope = scope_of(type(obj))
+    if scope is None:
         return True
-    if sees_all(user, action):
-        return True
-    if department_path(model) is None:  # the shared plan: changed only by those who see all
-        return False
-    department_id, _year = department_and_year(obj)
-    return department_id is not None and department_id in department_ids(user)
+    return may_act_in(user, permission(type(obj), action), scope.department_id(obj))
 
 
 def restrict_log_entries(queryset, user):
@@ -88,7 +82,7 @@ def restrict_log_entries(queryset, user):
         return queryset.none()
     if sees_all(user, "view"):
         return queryset
-    return queryset.filter(department_id__in=department_ids(user))
+    return queryset.of_departments(department_ids(user))
 
 
 def object_log_entries(user, obj):
@@ -103,8 +97,8 @@ def object_log_entries(user, obj):
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=str(obj.pk),
     ).order_by("-sequence")
-    model = type(obj)
-    if is_scoped_model(model) and department_path(model) is None:
+    scope = scope_of(type(obj))
+    if scope is not None and scope.shared:
         return entries
     return restrict_log_entries(entries, user)
 
@@ -135,7 +129,7 @@ def change_rows(entry, labels=None):
 class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
     """A related-object list filter that lists only the objects the user may see.
 
-    Department data (perfplan.tracking.DEPARTMENT_PATHS) is narrowed with restrict(); any
+    Department data (a model with a perfplan.scoping.Scope) is narrowed with restrict(); any
     other related model (users, …) lists only the values present in the user's scoped rows,
     as RelatedOnlyFieldListFilter does.
     """

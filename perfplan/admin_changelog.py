@@ -41,10 +41,10 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from .admin_base import change_rows, field_labels, restrict_log_entries, scoped_related_queryset
+from .changelog import tracked_models
 from .formats import escape_formula
 from .models import ChangeLogEntry, Department
 from .paginators import NoCountChangeList
-from .tracking import tracked_models
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # One sheet holds 1,048,576 rows in Excel; one is the header.

@@ -44,8 +44,27 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import ChangeLogEntry, ChangeLogHead
+from .scoping import scope_of, scoped_models
 
 GENESIS = "0" * 64
+# Fields never worth a log line.
+UNLOGGED_FIELDS = {
+    "version",
+    "updated_at",
+    "created_at",
+    "uploaded_at",
+    "content",
+    "password",
+    "last_login",
+}
+
+
+def tracked_models():
+    """The models whose single saves and deletes the log records: the plan's data, as their
+    scope declares it (perfplan.scoping), filed under its department and plan year."""
+    return [model for model in scoped_models() if model.scope.logged]
+
+
 _context = contextvars.ContextVar("perfplan_change_context", default=None)
 
 
@@ -157,16 +176,14 @@ class EntryDraft:
 
 
 def draft_for(obj, action, changes=None, reason=""):
-    from .tracking import department_and_year
-
-    department_id, fiscal_year = department_and_year(obj)
+    scope = scope_of(type(obj))
     return EntryDraft(
         action=action,
         content_type=ContentType.objects.get_for_model(type(obj)),
         object_id=str(obj.pk) if obj.pk is not None else "",
         object_repr=str(obj)[:300],
-        department_id=department_id,
-        fiscal_year=fiscal_year,
+        department_id=scope.department_id(obj) if scope else None,
+        fiscal_year=scope.fiscal_year(obj) if scope else None,
         changes={k: [plain(old), plain(new)] for k, (old, new) in (changes or {}).items()},
         reason=reason,
     )

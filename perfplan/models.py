@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .scoping import SELF, Scope, ScopedManager
+
 # Amounts are 백만원 (million won), kept exact.
 AMOUNT_DIGITS = 18
 AMOUNT_PLACES = 3
@@ -101,6 +103,9 @@ class Plan(DeclaredFigures, VersionedModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    objects = ScopedManager()
+    scope = Scope(plan=SELF)  # no department: the plan is shared by all
+
     class Meta:
         ordering = ["-fiscal_year"]
         verbose_name = _("performance plan")
@@ -174,6 +179,9 @@ class Department(models.Model):
     code = models.CharField(_("code"), max_length=30, unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=100, db_index=True)
 
+    objects = ScopedManager()
+    scope = Scope(department=SELF)
+
     class Meta:
         # Moved from goals without moving a row: the table keeps its first name.
         db_table = "goals_department"
@@ -200,6 +208,9 @@ class DepartmentAssignment(models.Model):
         on_delete=models.CASCADE,
         related_name="assignments",
     )
+
+    objects = ScopedManager()
+    scope = Scope(department="department")
 
     class Meta:
         verbose_name = _("department assignment")
@@ -311,6 +322,9 @@ class ChangeLogEntry(models.Model):
     # Empty until sealed (the database's default: writers do not send them).
     prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, db_default="")
     hash = models.CharField(_("hash"), max_length=64, blank=True, db_default="")
+
+    objects = ScopedManager()
+    scope = Scope(department="department", logged=False)  # filed under the changed row's
 
     class Meta:
         ordering = ["-sequence"]

@@ -7,8 +7,7 @@ fields that changed, old → new. Bulk writers bypass signals and log their own 
 from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save
 
-from .changelog import current_context, draft_for, record_many
-from .tracking import UNLOGGED_FIELDS, tracked_models
+from .changelog import UNLOGGED_FIELDS, current_context, draft_for, record_many, tracked_models
 
 
 def _values(instance):

@@ -17,7 +17,6 @@ from perfplan.models import DepartmentAssignment
 
 YEAR = 2031
 TODAY = date(YEAR, 4, 5)  # Q1 ended on 31 March; its entry deadline is 10 April
-PLAN_DEPT = "policy_goal__strategic_goal__plan_department"
 
 
 def freeze_today(monkeypatch, day):
@@ -36,7 +35,7 @@ def tracking_plan(year=YEAR, **sizes):
     """A synthetic plan whose indicators are quarterly running totals with a target of 100."""
     sizes = {"departments": 2, "goals": 1, "policy_goals": 1, "indicators": 2, **sizes}
     plan = make_plan(year, **sizes)
-    Indicator.objects.filter(**{f"{PLAN_DEPT}__plan": plan}).update(
+    Indicator.objects.in_plan(plan).update(
         frequency="quarterly", aggregation="sum", annual_target=Decimal(100)
     )
     return plan
@@ -48,9 +47,9 @@ def departments_of(plan):
 
 def indicators_of(plan, department):
     return list(
-        Indicator.objects.filter(
-            **{f"{PLAN_DEPT}__plan": plan, f"{PLAN_DEPT}__department": department}
-        ).order_by("policy_goal__strategic_goal__position", "policy_goal__position", "position")
+        Indicator.objects.in_plan(plan)
+        .of_departments([department])
+        .order_by("policy_goal__strategic_goal__position", "policy_goal__position", "position")
     )
 
 

@@ -61,7 +61,7 @@ def test_name_choices_are_the_values_and_names_a_model_choice_field_gives():
     assert [str(v) for v, _label in named.choices][1:] == [
         str(d.department_id) for d in departments
     ]
-    goals = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).order_by("id")
+    goals = PolicyGoal.objects.in_plan(plan).order_by("id")
     named = NameChoiceField(queryset=goals, empty_label=None)
     assert [(str(v), label) for v, label in named.choices] == [(str(g.pk), str(g)) for g in goals]
     assert named.clean(str(goals[0].pk)) == goals[0]  # validation still loads the record
@@ -105,7 +105,7 @@ def test_long_goal_lists_wait_for_a_department(monkeypatch, rf, django_user_mode
     by_goal = offered(strategic_goal=str(goal.pk))
     assert by_goal["policy_goal"] == ["All", "정책사업목표 1-1-0", "정책사업목표 1-1-1"]
     assert by_goal["strategic_goal"] == ["All (choose a department to list them)", goal.name]
-    policy_goal = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).last()
+    policy_goal = PolicyGoal.objects.in_plan(plan).last()
     chosen = offered(policy_goal=str(policy_goal.pk))  # a bookmarked URL
     assert chosen["policy_goal"][1:] == [policy_goal.name]
     monkeypatch.setattr(filters, "LONG_LIST", 300)  # a district's plan: everything listed

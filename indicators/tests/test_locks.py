@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import translation
 
+from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
 from indicators.locks import LockError, entry_deadline, entry_open, open_exception
 from indicators.models import EntryException, Frequency, Indicator, Result, ResultStatus
@@ -47,8 +48,8 @@ class World:
         self.plan = make_plan(YEAR, departments=2, goals=1, policy_goals=1, indicators=1)
         pds = list(self.plan.departments.order_by("position"))
         self.dept_a, self.dept_b = pds[0].department, pds[1].department
-        self.ind_a = Indicator.objects.get(policy_goal__strategic_goal__plan_department=pds[0])
-        self.ind_b = Indicator.objects.get(policy_goal__strategic_goal__plan_department=pds[1])
+        self.ind_a = Indicator.objects.under(PlanDepartment, pds[0]).get()
+        self.ind_b = Indicator.objects.under(PlanDepartment, pds[1]).get()
         Indicator.objects.update(frequency=Frequency.QUARTERLY)
         self.ind_a.refresh_from_db()
         self.ind_b.refresh_from_db()

@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from goals.models import PlanDepartment
 from goals.tests.factories import csv_bytes, make_plan
 from indicators import results_import
 from indicators.models import EntryException, Indicator, Result, ResultStatus
@@ -368,9 +369,9 @@ def test_periods_past_their_entry_deadline_are_refused(officer):
 def test_a_1000_row_import_is_logged_in_full(plan_admin):
     big = make_plan(2027, departments=2, goals=5, policy_goals=10, indicators=10)
     names = list(
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=big)
-        .select_related("policy_goal__strategic_goal__plan_department")
-        .values_list("policy_goal__strategic_goal__plan_department__name", "name")
+        Indicator.objects.in_plan(big).values_list(
+            f"{Indicator.scope.to(PlanDepartment)}__name", "name"
+        )
     )
     assert len(names) == 1000
     rows = [[dept, name, "연간", str(n), ""] for n, (dept, name) in enumerate(names)]
@@ -411,11 +412,7 @@ def test_query_count_does_not_grow_with_rows(plan_admin):
     from django.test.utils import CaptureQueriesContext
 
     big = make_plan(2027, departments=1, goals=2, policy_goals=6, indicators=20)
-    names = list(
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=big)
-        .order_by("pk")
-        .values_list("name", flat=True)
-    )
+    names = list(Indicator.objects.in_plan(big).order_by("pk").values_list("name", flat=True))
 
     def count(selected, dry_run):
         rows = [["부서000", name, "연간", "1", ""] for name in selected]
@@ -543,7 +540,7 @@ def test_admin_confirm_refuses_when_the_data_changed_since_the_preview(
 
 
 def indicator_in(plan, name):
-    return Indicator.objects.get(policy_goal__strategic_goal__plan_department__plan=plan, name=name)
+    return Indicator.objects.in_plan(plan).get(name=name)
 
 
 def test_admin_upload_refuses_another_departments_rows(client, current_plan, django_user_model):

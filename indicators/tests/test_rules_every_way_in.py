@@ -454,9 +454,9 @@ def test_a_connection_killed_mid_paste_leaves_none_of_it(world, monkeypatch):
     officer = world.users["officer"]
     writes = [
         workflow.CellWrite(
-            workflow.Indicator.objects.select_related(
-                "policy_goal__strategic_goal__plan_department__plan"
-            ).get(pk=c["indicator"]),
+            workflow.Indicator.objects.select_related(workflow.Indicator.scope.plan).get(
+                pk=c["indicator"]
+            ),
             c["period"],
             c["value"],
             expected_version=0,

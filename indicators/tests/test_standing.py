@@ -40,7 +40,6 @@ pytestmark = pytest.mark.django_db
 YEAR = 2031
 TODAY = date(YEAR, 8, 20)
 COUNT = 3 * 2 * 2 * 3  # mixed_plan's indicators
-PLAN = "policy_goal__strategic_goal__plan_department__plan"
 KEYS = {
     "monthly": [f"M{m:02d}" for m in range(1, 13)],
     "quarterly": ["Q1", "Q2", "Q3", "Q4"],
@@ -55,7 +54,7 @@ def mixed_plan(seed=7, **sizes):
     rng = random.Random(seed)
     sizes = {"departments": 3, "goals": 2, "policy_goals": 2, "indicators": 3, **sizes}
     plan = make_plan(YEAR, **sizes)
-    indicators = list(Indicator.objects.filter(**{PLAN: plan}))
+    indicators = list(Indicator.objects.in_plan(plan))
     for n, indicator in enumerate(indicators):
         indicator.frequency = ("monthly", "quarterly", "half_yearly", "yearly", "")[n % 5]
         indicator.aggregation = ("sum", "latest", "average")[n % 3]
@@ -93,7 +92,7 @@ def mixed_plan(seed=7, **sizes):
 
 
 def plan_indicators(plan):
-    return Indicator.objects.filter(**{PLAN: plan})
+    return Indicator.objects.in_plan(plan)
 
 
 def assert_current(plan, today=TODAY):
@@ -148,7 +147,7 @@ def assert_filed(plan):
 def test_every_indicator_has_its_standing_from_the_start(plan):
     assert_filed(plan)
     assert stale_count(plan) == COUNT  # filed, not computed yet
-    goal = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).first()
+    goal = PolicyGoal.objects.in_plan(plan).first()
     created = Indicator.objects.create(policy_goal=goal, name="새 지표")
     assert IndicatorStanding.objects.filter(indicator=created, plan=plan).exists()
 
@@ -157,7 +156,7 @@ def test_a_move_in_the_hierarchy_files_the_standing_anew(plan):
     from goals.models import StrategicGoal
 
     standing.refresh(plan, TODAY)
-    goals = list(PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan))
+    goals = list(PolicyGoal.objects.in_plan(plan))
     indicator = plan_indicators(plan).filter(policy_goal=goals[0]).first()
     indicator.policy_goal = goals[-1]
     indicator.save()
@@ -275,7 +274,7 @@ def test_deleting_indicators_and_goals_takes_their_standings(plan):
     Result.objects.filter(indicator=indicator).delete()
     PeriodTarget.objects.create(indicator=indicator, period="Y", target=Decimal(2))
     indicator.delete()  # its period targets go with it, and no standing is left behind
-    goal = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).last()
+    goal = PolicyGoal.objects.in_plan(plan).last()
     Result.objects.filter(indicator__policy_goal=goal).delete()
     goal.delete()
     remaining = plan_indicators(plan).count()

@@ -6,6 +6,7 @@ from decimal import Decimal as D
 import pytest
 from django.utils import translation
 
+from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
 from indicators.models import Indicator, PeriodTarget, Result
 from indicators.periods import get_period, periods_for
@@ -375,8 +376,8 @@ def plan(db):
 
 def _indicators(plan):
     return list(
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan).order_by(
-            "policy_goal__strategic_goal__plan_department__position", "position"
+        Indicator.objects.in_plan(plan).order_by(
+            f"{Indicator.scope.to(PlanDepartment)}__position", "position"
         )
     )
 

@@ -33,7 +33,6 @@ from perfplan import roles
 from perfplan.money import budget_shares
 
 from .support import (
-    PLAN_DEPT,
     YEAR,
     departments_of,
     freeze_today,
@@ -553,7 +552,7 @@ def test_officer_overview_is_their_department_only(client, officer, depts, mine,
 
 
 def _populate(plan):
-    indicators = list(Indicator.objects.filter(**{f"{PLAN_DEPT}__plan": plan}))
+    indicators = list(Indicator.objects.in_plan(plan))
     frequencies = ("quarterly", "monthly", "half_yearly", "yearly")
     for number, indicator in enumerate(indicators):
         indicator.frequency = frequencies[number % 4]

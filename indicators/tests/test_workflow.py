@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
 from indicators.models import Frequency, Indicator, Result, ResultStatus
 from indicators.tests.support import enter, make_user
@@ -59,14 +60,10 @@ class World:
         pds = list(self.plan.departments.order_by("position"))
         self.dept_a, self.dept_b = pds[0].department, pds[1].department
         self.ind_a = list(
-            Indicator.objects.filter(policy_goal__strategic_goal__plan_department=pds[0]).order_by(
-                "position", "id"
-            )
+            Indicator.objects.under(PlanDepartment, pds[0]).order_by("position", "id")
         )
         self.ind_b = list(
-            Indicator.objects.filter(policy_goal__strategic_goal__plan_department=pds[1]).order_by(
-                "position", "id"
-            )
+            Indicator.objects.under(PlanDepartment, pds[1]).order_by("position", "id")
         )
         u = django_user_model
         self.officer = make_user(u, "officer_a", roles.OFFICER, [self.dept_a])
@@ -453,9 +450,7 @@ def test_result_list_has_no_per_row_queries(client, w):
     with CaptureQueriesContext(connection) as small:
         assert client.get(url).status_code == 200
     big = make_plan(YEAR + 1, departments=5, goals=1, policy_goals=2, indicators=3)
-    for indicator in Indicator.objects.filter(
-        policy_goal__strategic_goal__plan_department__plan=big
-    ):
+    for indicator in Indicator.objects.in_plan(big):
         enter(w.plan_admin, indicator, "Y", value="1")
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)

@@ -78,9 +78,6 @@ class TrackingRow:
         return [c.period for c in self.cells if c.is_missing]
 
 
-_RELATED = "policy_goal__strategic_goal__plan_department"
-
-
 class ResultFigures:
     """What a row, the grid and a standing read of a result, without a model instance (a
     department's grid has some 500 results; a standings batch, 12,000)."""
@@ -115,8 +112,9 @@ def tracking_rows(indicators, plan, today=None, *, people=True):
     if isinstance(today, datetime):
         today = today.date()
     if not indicators.query.is_sliced:
-        indicators = indicators.filter(**{f"{_RELATED}__plan": plan})
-    queryset = indicators.select_related(f"{_RELATED}__plan", f"{_RELATED}__department")
+        indicators = indicators.in_plan(plan)
+    scope = indicators.model.scope
+    queryset = indicators.select_related(scope.plan, scope.department)
     # Ordered by period alone: the models' ordering (by indicator, i.e. through the whole
     # plan hierarchy) joins every indicator of every plan to sort a few rows.
     if people:

@@ -9,11 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from perfplan.models import Plan
-from perfplan.scoping import department_ids, get_or_deny, restrict, sees_all
+from perfplan.scoping import get_or_deny, may_act_in, restrict
 
 from ..models import EntryException, Indicator
-
-DEPT = "policy_goal__strategic_goal__plan_department"
 
 
 def require_view(user):
@@ -66,8 +64,8 @@ class EntryWindow:
 
 class ReviewScope:
     """Which departments' results a user may submit, and approve or return, as
-    indicators.workflow decides it (restrict's rule for results), from the user's
-    permissions and assignments only: no query per row. The workflow checks again."""
+    indicators.workflow decides it (may_act_in: restrict's rule for one department), from
+    the user's permissions and assignments only: no query per row. The workflow checks again."""
 
     def __init__(self, user):
         from ..workflow import may_review, may_submit
@@ -75,24 +73,22 @@ class ReviewScope:
         active = bool(user.is_authenticated and user.is_active)
         self.may_submit = active and may_submit(user) and user.has_perm("indicators.change_result")
         self.may_review = active and may_review(user) and user.has_perm("indicators.view_result")
-        self.all_change = sees_all(user, "change")
-        self.all_view = sees_all(user, "view")
-        self.departments = department_ids(user) if (self.may_submit or self.may_review) else ()
+        self.user = user
 
     @property
     def any(self):
         return self.may_submit or self.may_review
 
     def submits(self, department_id):
-        return self.may_submit and (self.all_change or department_id in self.departments)
+        return self.may_submit and may_act_in(self.user, "indicators.change_result", department_id)
 
     def reviews(self, department_id):
-        return self.may_review and (self.all_view or department_id in self.departments)
+        return self.may_review and may_act_in(self.user, "indicators.view_result", department_id)
 
 
 def indicator_or_404(user, pk):
     return get_or_deny(
-        Indicator.objects.select_related(f"{DEPT}__plan", f"{DEPT}__department"),
+        Indicator.objects.select_related(Indicator.scope.plan, Indicator.scope.department),
         user,
         "view",
         pk=pk,

@@ -9,13 +9,12 @@ from decimal import Decimal
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from goals.models import StrategicGoal
+from goals.models import PlanDepartment, StrategicGoal
 from perfplan.money import budget_shares
-from perfplan.scoping import sees_all
+from perfplan.scoping import restrict
 
 from ..formats import annual_target_text, fmt_rate, fmt_value
 from ..models import Indicator, IndicatorStanding
-from .access import DEPT
 from .screen import build_screen, page_context
 
 
@@ -79,7 +78,12 @@ def at_risk_items(indicator_ids):
         row[0]: row
         for row in Indicator.objects.filter(pk__in=indicator_ids)
         .order_by()
-        .values_list("pk", *fields, f"{DEPT}__name", *(f"standing__{f}" for f in figures))
+        .values_list(
+            "pk",
+            *fields,
+            f"{Indicator.scope.to(PlanDepartment)}__name",
+            *(f"standing__{f}" for f in figures),
+        )
     }
     items = []
     for pk in indicator_ids:
@@ -113,9 +117,8 @@ def overview_data(screen, user, *, all_at_risk=False):
 
     if screen.plan is None:
         return None
-    standings = IndicatorStanding.objects.filter(plan=screen.plan)
-    if screen.filterset.narrows_indicators() or not sees_all(user):
-        # the shown indicators: restricted to the user's departments and filtered
+    standings = restrict(IndicatorStanding.objects.in_plan(screen.plan), user)
+    if screen.filterset.narrows_indicators():  # the shown indicators
         standings = standings.filter(indicator__in=screen.indicators)
     overview = plan_overview(
         screen.plan,

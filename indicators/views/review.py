@@ -17,7 +17,7 @@ from perfplan.scoping import restrict
 
 from ..models import Result, ResultStatus
 from ..periods import is_period_key, period_label
-from .access import DEPT, require_view
+from .access import require_view
 from .save import MAX_CELLS_PER_SAVE
 from .screen import as_int, safe_next
 
@@ -153,14 +153,11 @@ def review_period_view(request):
                     raise WorkflowError(_("You may not submit results of %(department)s.") % params)
                 ids = list(
                     restrict(
-                        Result.objects.filter(
-                            **{
-                                f"indicator__{DEPT}": plan_department,
-                                "period": period,
-                                "status__in": ResultStatus.SUBMITTABLE,
-                                "value__isnull": False,
-                                "is_sample": False,
-                            }
+                        Result.objects.under(PlanDepartment, plan_department).filter(
+                            period=period,
+                            status__in=ResultStatus.SUBMITTABLE,
+                            value__isnull=False,
+                            is_sample=False,
                         ),
                         user,
                         "change",

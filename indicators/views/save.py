@@ -19,7 +19,7 @@ from perfplan.scoping import restrict
 from ..formats import fmt_value
 from ..forms import CellForm
 from ..models import Indicator
-from .access import DEPT, require_view
+from .access import require_view
 from .screen import as_int, row_summary, safe_next
 
 MAX_CELLS_PER_SAVE = 500
@@ -63,7 +63,7 @@ def save_cells(user, cells):
     indicators = {
         i.pk: i
         for i in restrict(Indicator.objects.filter(pk__in=ids), user).select_related(
-            f"{DEPT}__plan", f"{DEPT}__department"
+            Indicator.scope.plan, Indicator.scope.department
         )
     }
     outcomes = [
@@ -142,7 +142,7 @@ def _rows_for(user, indicator_ids):
         return []
     queryset = restrict(Indicator.objects.filter(pk__in=indicator_ids), user)
     plans = {}
-    for indicator in queryset.select_related(f"{DEPT}__plan"):
+    for indicator in queryset.select_related(Indicator.scope.plan):
         p = indicator.policy_goal.strategic_goal.plan_department.plan
         plans[p.pk] = p
     rows = []

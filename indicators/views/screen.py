@@ -19,7 +19,7 @@ from .. import charts
 from ..filters import TrackingFilter
 from ..formats import annual_target_text, fmt_rate, fmt_target, fmt_time, fmt_value
 from ..models import Aggregation, Direction, Indicator
-from .access import DEPT, require_view
+from .access import require_view
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -70,12 +70,12 @@ def build_screen(request, *, mine=False, with_rows=True):
     plan = _pick_plan(request, plans, today)
     if plan is None:
         return Screen(None, plans, None, Indicator.objects.none(), [], today)
-    base = restrict(Indicator.objects.all(), user).filter(**{f"{DEPT}__plan": plan})
+    base = restrict(Indicator.objects.in_plan(plan), user)
     data = request.GET.copy()
     if not data.get("year"):
         data["year"] = str(plan.fiscal_year)
     if mine and not data.get("department") and department_ids(user):
-        base = base.filter(**{f"{DEPT}__department_id__in": department_ids(user)})
+        base = base.of_departments(department_ids(user))
     filterset = TrackingFilter(data, base, request=request, plan=plan, plans=plans)
     indicators = filterset.qs if filterset.is_valid() else base.none()
     rows = None

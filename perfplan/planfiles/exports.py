@@ -46,17 +46,11 @@ def hierarchy_table(plan):
         .select_related("department")
         .order_by("position", "id")
     )
-    goals = list(
-        StrategicGoal.objects.filter(plan_department__plan=plan).order_by("position", "id")
-    )
-    pgs = list(
-        PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan).order_by(
-            "position", "id"
-        )
-    )
+    goals = list(StrategicGoal.objects.in_plan(plan).order_by("position", "id"))
+    pgs = list(PolicyGoal.objects.in_plan(plan).order_by("position", "id"))
     # Values, not model instances: a national plan's indicators are read several times faster.
     indicators = (
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+        Indicator.objects.in_plan(plan)
         .order_by("position", "id")
         .values_list(
             "policy_goal_id", "code", "name", *(c.key for c in INDICATOR_DEFINITION_COLUMNS)
@@ -107,15 +101,9 @@ def summary_table(plan):
 
 def unit_program_table(plan):
     programs = (
-        UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
-        .select_related("policy_goal__strategic_goal__plan_department")
-        .order_by(
-            "policy_goal__strategic_goal__plan_department__position",
-            "policy_goal__strategic_goal__position",
-            "policy_goal__position",
-            "position",
-            "id",
-        )
+        UnitProgram.objects.in_plan(plan)
+        .select_related(UnitProgram.scope.to(PlanDepartment))
+        .order_by(*UnitProgram._meta.ordering)
     )
     rows = []
     for up in programs:

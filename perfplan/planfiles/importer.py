@@ -724,18 +724,12 @@ def _load(plan):
         PlanDepartment.objects.filter(plan=plan).select_related("department")
     )
     existing["sgs"] = list(StrategicGoal.objects.filter(plan_department__plan=plan))
-    existing["pgs"] = list(PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan))
+    existing["pgs"] = list(PolicyGoal.objects.in_plan(plan))
     # In chunks (a server-side cursor on PostgreSQL): a national plan's rows are not also
     # held whole by the database driver while they become objects.
-    existing["indicators"] = list(
-        Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan).iterator(
-            chunk_size=BULK_BATCH
-        )
-    )
+    existing["indicators"] = list(Indicator.objects.in_plan(plan).iterator(chunk_size=BULK_BATCH))
     existing["unit_programs"] = list(
-        UnitProgram.objects.filter(
-            policy_goal__strategic_goal__plan_department__plan=plan
-        ).iterator(chunk_size=BULK_BATCH)
+        UnitProgram.objects.in_plan(plan).iterator(chunk_size=BULK_BATCH)
     )
     for pd in existing["departments"]:
         existing["pd_by_id"][pd.pk] = pd

@@ -138,30 +138,21 @@ def _differences(declared, computed):
     ]
 
 
-def _counts_by_department(queryset, department_path):
-    rows = queryset.values(department_path).annotate(n=Count("id")).order_by()
-    return {row[department_path]: row["n"] for row in rows}
+def _counts_by_department(model, plan):
+    """How many `model` rows each plan department of `plan` has."""
+    path = model.scope.to(PlanDepartment)
+    rows = model.objects.in_plan(plan).values(path).annotate(n=Count("id")).order_by()
+    return {row[path]: row["n"] for row in rows}
 
 
 def reconcile_plan(plan):
     """Table 가 of a stored plan, in a fixed number of queries (one count per level)."""
     departments = list(PlanDepartment.objects.filter(plan=plan).order_by("position", "id"))
     counts = {
-        "strategic_goals": _counts_by_department(
-            StrategicGoal.objects.filter(plan_department__plan=plan), "plan_department"
-        ),
-        "policy_goals": _counts_by_department(
-            PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan),
-            "strategic_goal__plan_department",
-        ),
-        "indicators": _counts_by_department(
-            Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan),
-            "policy_goal__strategic_goal__plan_department",
-        ),
-        "unit_programs": _counts_by_department(
-            UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan),
-            "policy_goal__strategic_goal__plan_department",
-        ),
+        "strategic_goals": _counts_by_department(StrategicGoal, plan),
+        "policy_goals": _counts_by_department(PolicyGoal, plan),
+        "indicators": _counts_by_department(Indicator, plan),
+        "unit_programs": _counts_by_department(UnitProgram, plan),
     }
     records = bool(counts["unit_programs"])
     rows = [

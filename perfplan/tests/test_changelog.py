@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from budgets.models import UnitProgram
+from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
 from perfplan import roles
 from perfplan.admin_changelog import ChangeLogEntryAdmin
@@ -125,7 +126,7 @@ def tamper(sql, params):
 
 
 def test_admin_save_logs_old_and_new_with_user_ip_and_request_id(client, plan, plan_admin):
-    unit = UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    unit = UnitProgram.objects.in_plan(plan)
     unit = unit.order_by("pk").first()
     assert unit.budget == Decimal("10")
     client.force_login(plan_admin)
@@ -162,7 +163,7 @@ def test_admin_save_logs_old_and_new_with_user_ip_and_request_id(client, plan, p
 def test_history_is_scoped_to_the_users_departments(client, plan, django_user_model):
     pd_a, pd_b = plan.departments.order_by("position")
     officer = make_user(django_user_model, "officer", roles.OFFICER, departments=[pd_a.department])
-    unit = UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department=pd_a).first()
+    unit = UnitProgram.objects.under(PlanDepartment, pd_a).first()
     ct = ContentType.objects.get_for_model(UnitProgram)
     # An entry filed under B for A's unit program (as if it had moved from B): not shown.
     record_many(

@@ -74,10 +74,7 @@ class Case:
     def change_database(self):
         """A change after the preview that alters what the import would write."""
         if self.kind is RESULTS:
-            indicator = Indicator.objects.get(
-                name="지표 0-0-0-0",
-                policy_goal__strategic_goal__plan_department__plan__fiscal_year=self.year,
-            )
+            indicator = Indicator.objects.in_year(self.year).get(name="지표 0-0-0-0")
             Result.objects.create(indicator=indicator, period="Y", value=1)
         else:
             goal_budgets().update(budget=Decimal(450))

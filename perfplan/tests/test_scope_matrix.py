@@ -37,8 +37,8 @@ from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from goals.tests.factories import make_plan
 from indicators.results_import import SOURCE as RESULTS_SOURCE
 from perfplan import roles
+from perfplan.changelog import tracked_models
 from perfplan.models import ChangeLogEntry, Department, DepartmentAssignment, ImportBatch
-from perfplan.tracking import DEPARTMENT_PATHS
 
 pytestmark = pytest.mark.django_db
 
@@ -288,7 +288,8 @@ class Case:
         return "-".join(p for p in (self.kind, self.label, self.which, self.extra) if p != "-")
 
 
-SCOPED_LABELS = set(DEPARTMENT_PATHS) - {"perfplan.plan"}
+# Department data: the models the change log files under a department (all but the plan).
+SCOPED_LABELS = {m._meta.label_lower for m in tracked_models()} - {"perfplan.plan"}
 OBJECT_LABELS = sorted(SCOPED_LABELS | {"perfplan.changelogentry"})
 
 

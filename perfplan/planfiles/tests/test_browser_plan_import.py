@@ -214,9 +214,9 @@ def test_plan_admin_imports_previews_confirms_edits_and_exports(
     assert page.url.endswith(reverse("admin:perfplan_plan_tables", args=[plan.pk]))
     assert PlanDepartment.objects.filter(plan=plan).count() == n_departments
     assert StrategicGoal.objects.filter(plan_department__plan=plan).count() == n_goals
-    policy_goals = PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan)
+    policy_goals = PolicyGoal.objects.in_plan(plan)
     assert policy_goals.count() == n_policy_goals
-    indicators = Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)
+    indicators = Indicator.objects.in_plan(plan)
     assert indicators.count() == n_indicators
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.APPLIED
