@@ -12,6 +12,7 @@ import datetime
 import io
 
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
@@ -151,3 +152,16 @@ def test_department_moves_to_perfplan_keeping_rows_content_type_and_grants():
     finally:
         migrate()
         ContentType.objects.clear_cache()
+
+
+def test_the_core_models_point_to_no_app_above():
+    """import-linter cannot see string foreign keys: the core's models may point only to the
+    core and to Django's own apps (break 3 was perfplan's keys to goals.Department)."""
+    below = {"perfplan", "auth", "contenttypes"}
+    upward = [
+        f"{model._meta.label}.{field.name} -> {field.related_model._meta.label}"
+        for model in apps.get_app_config("perfplan").get_models()
+        for field in model._meta.get_fields()
+        if field.is_relation and field.concrete and field.related_model._meta.app_label not in below
+    ]
+    assert upward == []
