@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from goals.models import PlanDepartment
 from indicators import standing
 from indicators.models import Result
 from perfplan import bulk
@@ -33,8 +34,8 @@ def apply(result, user, department_pks):
         # The new ids, by natural key: one query (executemany cannot return them everywhere).
         ids = {
             (indicator_id, period): pk
-            for pk, indicator_id, period in Result.objects.filter(
-                indicator__policy_goal__strategic_goal__plan_department__in=department_pks
+            for pk, indicator_id, period in Result.objects.under(
+                PlanDepartment, department_pks
             ).values_list("pk", "indicator_id", "period")
         }
         for change in created:

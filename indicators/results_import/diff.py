@@ -19,8 +19,6 @@ from perfplan.tabular import RowError, name_key
 
 from .changes import CURRENT_FIELDS, Current, ResultChange
 
-_PLAN_PATH = "policy_goal__strategic_goal__plan_department__plan"
-
 
 def diff(result, year, rows, user, today):
     """Fill `result` with the changes and errors of `rows` for the plan of `year`."""
@@ -42,9 +40,7 @@ def diff(result, year, rows, user, today):
     # the one lock order (results in id order: README, Concurrency).
     department_pks = result.department_pks = {pd.pk for _row, _ind, pd, _period in matched}
     indicator_by_id = {indicator.pk for _row, indicator, _pd, _period in matched}
-    plan_results = Result.objects.filter(
-        indicator__policy_goal__strategic_goal__plan_department__in=department_pks
-    )
+    plan_results = Result.objects.under(PlanDepartment, department_pks)
     locked = restrict(plan_results, user, "view").select_for_update(of=("self",)).order_by("pk")
     existing = {}
     for values in locked.values_list(*CURRENT_FIELDS):
@@ -116,13 +112,10 @@ def _match_rows(result, plan, rows, user, today):
     )
     dept_by_name = {name_key(pd.name): pd for pd in departments}
     dept_by_code = {pd.department.code: pd for pd in departments if pd.department.code}
-    indicators = restrict(Indicator.objects.filter(**{_PLAN_PATH: plan}), user, "view")
+    indicators = restrict(Indicator.objects.in_plan(plan), user, "view")
     by_code = defaultdict(list)
     by_dept_name = defaultdict(list)
-    for indicator in indicators.select_related(
-        "policy_goal__strategic_goal__plan_department__department",
-        "policy_goal__strategic_goal__plan_department__plan",
-    ):
+    for indicator in indicators.select_related(Indicator.scope.department, Indicator.scope.plan):
         pd = indicator.policy_goal.strategic_goal.plan_department
         if indicator.code:
             by_code[indicator.code].append(indicator)

@@ -15,7 +15,6 @@ from .read import RESULT_COLUMNS
 SHEET_NAME = "실적"
 FILE_STEM = "실적"
 TEMPLATE_COLUMNS = tuple(c for c in RESULT_COLUMNS if c.key != "department_code")
-_PLAN_PATH = "policy_goal__strategic_goal__plan_department__plan"
 
 
 class ResultsTable:
@@ -48,7 +47,7 @@ def filled_table(plan, user, today=None):
     Filled in and uploaded again, it changes only what was edited.
     """
     today = today or timezone.localdate()
-    indicators = restrict(Indicator.objects.filter(**{_PLAN_PATH: plan}), user, "view")
+    indicators = restrict(Indicator.objects.in_plan(plan), user, "view")
     rows = []
     for row in tracking_rows(indicators, plan, today):
         for cell in row.cells:
