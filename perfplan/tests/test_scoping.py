@@ -233,6 +233,14 @@ def test_may_act_in_is_restricts_rule_for_one_department(data, django_user_model
     assert not may_act_in(officer, "indicators.add_result", first.pk)
 
 
+def test_standings_take_their_indicators_permissions(data, django_user_model):
+    *_rest, first, _second, _officer = data
+    nobody = make_user(django_user_model, "nobody", None, [first])  # assigned, no role
+    assert Indicator.objects.of_departments([first]).exists()
+    assert not IndicatorStanding.objects.restrict(nobody).exists()
+    assert not StandingInputChange.objects.restrict(nobody).exists()
+
+
 def test_assignments_are_scoped_by_their_department(data):
     *_rest, first, _second, officer = data
     assert list(DepartmentAssignment.objects.of_departments([first])) == list(
