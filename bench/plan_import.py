@@ -30,8 +30,8 @@ needs), the peak RSS of the measured step alone (VmHWM reset through /proc/self/
 Linux) and, in a second pass with tracemalloc on, the peak of Python allocations during the
 step. tracemalloc slows Python down and adds memory of its own, so times and RSS come from
 the first pass and only the tracemalloc figures from the second (--no-tracemalloc skips
-it). The import's time is also split by the importer's parts (_load, _diff, _apply, _log
-and the change log's record_many), by wrapping them in the bench process.
+it). The import's time is also split by the importer's stages (diff.load, diff.diff,
+apply.apply, log.log_changes), by wrapping them in the bench process.
 
 "rows" are the data rows of the files imported or exported: one hierarchy row per
 indicator, plus the summary's department rows and its 계 row. Other work on the machine
@@ -442,13 +442,15 @@ def write_files(plan, stem, with_units):
 
 # ---------------------------------------------------------------- one phase (subprocess)
 
-# The importer's parts, timed by wrapping them (in the bench process only): where an
-# import's time goes. Names the importer no longer has are skipped.
-IMPORTER_PARTS = ("_load", "_diff", "_apply", "_log", "record_many")
+# The importer's stages, timed by wrapping them (in the bench process only): where an
+# import's time goes, as (module of perfplan.planfiles.importer, function). Names the
+# importer no longer has are skipped.
+IMPORTER_PARTS = (("diff", "load"), ("diff", "diff"), ("apply", "apply"), ("log", "log_changes"))
 
 
-def time_parts(module, names):
-    """Wrap module-level functions to add up their wall and CPU seconds."""
+def time_parts(package, parts):
+    """Wrap module-level functions of the package's modules to add up their wall and CPU
+    seconds."""
     timings = {}
 
     def wrap(name, function):
@@ -463,16 +465,17 @@ def time_parts(module, names):
 
         return timed
 
-    for name in names:
+    for stage, name in parts:
+        module = getattr(package, stage, None)
         function = getattr(module, name, None)
         if callable(function):
-            setattr(module, name, wrap(name, function))
+            setattr(module, name, wrap(f"{stage}.{name}", function))
     return timings
 
 
 @contextlib.contextmanager
 def change_log_switched_off(off=True):
-    """No entries (the importer's _log does nothing) and no change-log signal receivers."""
+    """No entries (the importer's log stage does nothing) and no change-log signal receivers."""
     from django.db.models import signals
 
     import perfplan.planfiles.importer
@@ -486,8 +489,9 @@ def change_log_switched_off(off=True):
         return isinstance(uid, str) and uid.startswith("changelog_")
 
     kept = {}
-    log = perfplan.planfiles.importer._log
-    perfplan.planfiles.importer._log = lambda result, plan, batch: None
+    stage = perfplan.planfiles.importer.log
+    log = stage.log_changes
+    stage.log_changes = lambda result, plan, batch: None
     for signal in (signals.post_init, signals.post_save, signals.post_delete, signals.m2m_changed):
         with signal.lock:
             kept[signal] = signal.receivers
@@ -496,7 +500,7 @@ def change_log_switched_off(off=True):
     try:
         yield
     finally:
-        perfplan.planfiles.importer._log = log
+        stage.log_changes = log
         for signal, receivers in kept.items():
             with signal.lock:
                 signal.receivers = receivers

@@ -4,10 +4,13 @@ For the importers, which write thousands of rows in one transaction: QuerySet.bu
 builds an instance per row (its __init__ and post_init cost more than the insert), and
 bulk_update writes a CASE WHEN per row and field, growing with the square of the batch.
 
-* insert(): multi-row INSERT statements; COPY on PostgreSQL for large batches.
-* update(): PostgreSQL joins the new values (UPDATE … FROM a VALUES list, or a temporary
-  table filled by COPY for large batches); SQLite runs one statement per row in the driver
-  (executemany), its fastest way.
+* insert(): rows of values, multi-row INSERT statements; COPY on PostgreSQL for large
+  batches. No ids come back.
+* create_objects(): model instances, their primary keys set (bulk_create; on PostgreSQL
+  a large list goes in with COPY, its ids drawn from the table's sequence first).
+* update() and update_objects(): PostgreSQL joins the new values (UPDATE … FROM a VALUES
+  list, or a temporary table filled by COPY for large batches); SQLite runs one statement
+  per row in the driver (executemany), its fastest way.
 
 The private Django calls these need (connection.ops, Model._meta, a field's preparation of
 values for the database, the driver's cursor) are in this module only. Nothing here sends
@@ -17,11 +20,14 @@ signals or writes the change log: the caller logs what it wrote.
 from __future__ import annotations
 
 import sqlite3
+from decimal import Decimal
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, router, transaction
+from django.db.models import NOT_PROVIDED, AutoField
 
 BATCH = 2000  # rows per statement at most
 COPY_THRESHOLD = 500  # PostgreSQL: from this many rows on, COPY instead of a statement
+COPY_MIN_OBJECTS = 1000  # create_objects: fewer new instances go in with bulk_create
 
 
 def max_params(connection):
@@ -155,3 +161,104 @@ def _update_from(cursor, connection, meta, given, params, fixed, fixed_values, r
             f"{head}(VALUES {values}) AS v({', '.join(names)}){where}",
             [*fixed_values, *(value for row in chunk for value in row)],
         )
+
+
+def update_objects(model, objects, field_names):
+    """update() of model instances: their values of `field_names` (names or attnames)."""
+    meta = model._meta
+    attnames = [meta.get_field(name).attname for name in field_names]
+    rows = [(obj.pk, *(getattr(obj, name) for name in attnames)) for obj in objects]
+    return update(model, attnames, rows, using=router.db_for_write(model))
+
+
+# Values a field would store unchanged (get_db_prep_save is then skipped); others go through it.
+_STORED_AS_IS = {
+    "CharField": (str,),
+    "TextField": (str,),
+    "SmallIntegerField": (int,),
+    "IntegerField": (int,),
+    "BigIntegerField": (int,),
+    "PositiveSmallIntegerField": (int,),
+    "PositiveIntegerField": (int,),
+    "PositiveBigIntegerField": (int,),
+    "AutoField": (int,),
+    "BigAutoField": (int,),
+    "DecimalField": (Decimal,),
+    "BooleanField": (bool,),
+}
+
+
+class _NoCopy(Exception):
+    pass
+
+
+def create_objects(model, objects):
+    """model.objects.bulk_create(objects, batch_size=BATCH), the objects' primary keys set.
+
+    On PostgreSQL a large list goes in with COPY instead, two to three times faster: the
+    primary keys are drawn from the table's sequence first, in the objects' order, as
+    INSERT … RETURNING would have. Should COPY not fit (an expression for a value, a model
+    with parents or database defaults) or fail, bulk_create runs instead, so a refusal reads
+    exactly as it would have. No signals, as bulk_create.
+    """
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    if (
+        connection.vendor != "postgresql"
+        or len(objects) < COPY_MIN_OBJECTS
+        or meta.parents
+        or list(meta.db_returning_fields) != [meta.pk]
+        or not isinstance(meta.pk, AutoField)
+        or any(f.generated or f.db_default is not NOT_PROVIDED for f in meta.concrete_fields)
+        or any(obj._is_pk_set() for obj in objects)
+    ):
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    for obj in objects:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    fields = [f for f in meta.concrete_fields if f is not meta.pk]
+    as_is = [
+        _STORED_AS_IS.get((f.target_field if f.is_relation else f).get_internal_type(), ())
+        for f in fields
+    ]
+    try:
+        rows = [_copy_row(obj, fields, as_is, connection) for obj in objects]
+    except _NoCopy:
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in (meta.pk, *fields))
+    try:
+        with transaction.atomic(using=connection.alias), connection.wrap_database_errors:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) "
+                    "ORDER BY 1",
+                    [meta.db_table, meta.pk.column, len(objects)],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+                sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
+                with cursor.cursor.copy(sql) as copy:
+                    for pk, row in zip(ids, rows, strict=True):
+                        copy.write_row((pk, *row))
+    except DatabaseError:
+        model.objects.bulk_create(objects, batch_size=BATCH)
+        return
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding = False
+        obj._state.db = connection.alias
+
+
+def _copy_row(obj, fields, as_is, connection):
+    row = []
+    for f, types in zip(fields, as_is, strict=True):
+        value = f.pre_save(obj, True)
+        kind = type(value)
+        if value is None or (kind in types and (kind is not Decimal or value.is_finite())):
+            row.append(value)
+        elif hasattr(value, "resolve_expression"):
+            raise _NoCopy
+        else:
+            row.append(f.get_db_prep_save(value, connection))
+    return row

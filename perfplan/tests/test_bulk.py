@@ -14,9 +14,9 @@ pytestmark = pytest.mark.django_db
 
 PATHS = {
     # a statement of at most 2 rows: several statements per call
-    "statements": {"BATCH": 2, "COPY_THRESHOLD": 10**9},
+    "statements": {"BATCH": 2, "COPY_THRESHOLD": 10**9, "COPY_MIN_OBJECTS": 10**9},
     # PostgreSQL copies from the first row (elsewhere: the statements path, one big batch)
-    "copy": {"BATCH": 2000, "COPY_THRESHOLD": 1},
+    "copy": {"BATCH": 2000, "COPY_THRESHOLD": 1, "COPY_MIN_OBJECTS": 1},
 }
 
 
@@ -92,3 +92,29 @@ def test_statements_hold_as_many_rows_as_the_database_allows():
     assert bulk.max_params(connection) >= 32766 or connection.vendor != "sqlite"
     assert bulk.rows_per_statement(connection, 16) == bulk.BATCH
     assert bulk.rows_per_statement(connection, 10**9) == 1
+
+
+def test_create_objects_sets_their_primary_keys(path):
+    plans = [Plan(fiscal_year=2401 + n, title=f"새 {n}") for n in range(3)]
+
+    bulk.create_objects(Plan, plans)
+
+    assert all(p.pk is not None and not p._state.adding for p in plans)
+    stored = dict(Plan.objects.filter(fiscal_year__gt=2400).values_list("pk", "title"))
+    assert stored == {p.pk: p.title for p in plans}
+    # The ids were drawn from the table's own sequence: the next row does not collide.
+    after = Plan.objects.create(fiscal_year=2499)
+    assert after.pk not in stored
+
+
+def test_update_objects_writes_the_named_fields_only(path):
+    plans = [Plan.objects.create(fiscal_year=2501 + n, title="전") for n in range(3)]
+    for plan in plans:
+        plan.title, plan.year_note, plan.version = f"후 {plan.pk}", "쓰지 않음", 7
+
+    bulk.update_objects(Plan, plans, ["title", "version"])
+
+    stored = {p.pk: p for p in Plan.objects.filter(fiscal_year__gt=2500)}
+    assert {(p.title, p.year_note, p.version) for p in stored.values()} == {
+        (f"후 {pk}", "", 7) for pk in stored
+    }

@@ -54,16 +54,16 @@ def test_the_collector_is_paused_inside_the_block_only():
 def test_imports_run_with_the_collector_paused(monkeypatch):
     import gc
 
-    import perfplan.planfiles.importer
     from goals.tests.factories import make_plan
+    from perfplan.planfiles.importer import diff as stage
 
     seen = []
-    diff = perfplan.planfiles.importer._diff
+    diff = stage.diff
 
     def watched(*args, **kwargs):
         seen.append(gc.isenabled())
         return diff(*args, **kwargs)
 
-    monkeypatch.setattr(perfplan.planfiles.importer, "_diff", watched)
+    monkeypatch.setattr(stage, "diff", watched)
     make_plan(2031, departments=1, goals=1, policy_goals=1, indicators=1)
     assert seen == [False] and gc.isenabled()

@@ -1,171 +1,25 @@
-"""Write a PlanData into the database: diff first, then one transaction.
-
-Matching is by natural keys only (plan year, department, names, or codes where given),
-so re-importing an exported file changes nothing and an edited file updates in place.
-A table the source carries is complete: entries of that table missing from the source
-are deleted (and listed as such in the preview); tables the source does not carry are
-left alone.
-"""
+"""The diff of a plan import: the file's plan against the database, matched by natural keys;
+the changes and errors go to the result, the writes to a Work for the apply step. Nothing is
+written here; the plan row is locked by the caller."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
-from decimal import Decimal
 
-import orjson
-from django.contrib.contenttypes.models import ContentType
-from django.db import DatabaseError, connections, router, transaction
-from django.db.models import NOT_PROVIDED, AutoField
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from goals.amendments import is_published, original_field
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
-from indicators import standing
 from indicators.models import Direction, Indicator
-from perfplan import imports
-from perfplan.changelog import ChainWriter, current_context, decimal_text, plain
 from perfplan.models import Department, Plan
-from perfplan.tabular import RowError, TableReadError, name_key
+from perfplan.tabular import RowError, name_key
 
-from .plan_data import Figures, PlanData
-from .sources import ReadSources, read_sources
-from .tables import read_plan_files
+from ..plan_data import Figures
+from .changes import LEVEL_MODELS, Change, Differ, Work
 
 BULK_BATCH = 2000
 LOWER_MARKERS = ("하양지표", "하향지표")
-
-LEVEL_LABELS = {
-    "plan": gettext_lazy("plan"),
-    "department": gettext_lazy("department"),
-    "strategic_goal": gettext_lazy("strategic goal"),
-    "policy_goal": gettext_lazy("policy program goal"),
-    "indicator": gettext_lazy("performance indicator"),
-    "unit_program": gettext_lazy("unit program"),
-}
-ACTION_LABELS = {
-    "new": gettext_lazy("new"),
-    "changed": gettext_lazy("changed"),
-    "unchanged": gettext_lazy("unchanged"),
-    "deleted": gettext_lazy("deleted"),
-}
-LEVELS = tuple(LEVEL_LABELS)
-ACTIONS = tuple(ACTION_LABELS)
-
-
-@dataclass
-class FieldChange:
-    field: str
-    label: str
-    old: object
-    new: object
-
-
-@dataclass
-class Change:
-    action: str
-    level: str
-    path: tuple
-    fields: list = field(default_factory=list)
-    source: object = None
-    obj: object = None  # the record, for the change log (its pk is known after the write)
-    values: dict | None = None  # what a new record was created with
-
-    @property
-    def level_label(self):
-        return LEVEL_LABELS[self.level]
-
-    @property
-    def action_label(self):
-        return ACTION_LABELS[self.action]
-
-    @property
-    def name(self):
-        return self.path[-1] if self.path else ""
-
-    @property
-    def parents(self):
-        return " › ".join(self.path[:-1])
-
-
-@dataclass
-class ImportResult:
-    year: int
-    errors: list = field(default_factory=list)
-    changes: list = field(default_factory=list)
-    conflicts: list = field(default_factory=list)
-    applied: bool = False
-    dry_run: bool = False
-    plan: Plan | None = None
-    batch: object = None  # perfplan.models.ImportBatch, once applied
-    source_kind: str = "tables"  # or "text"
-    data: PlanData | None = None  # what was read (the preview reconciles its table 가)
-
-    @property
-    def ok(self):
-        return not self.errors
-
-    def counts(self):
-        counts = {level: dict.fromkeys(ACTIONS, 0) for level in LEVELS}
-        for change in self.changes:
-            counts[change.level][change.action] += 1
-        return counts
-
-    def totals(self):
-        totals = dict.fromkeys(ACTIONS, 0)
-        for change in self.changes:
-            totals[change.action] += 1
-        return totals
-
-    @property
-    def has_writes(self):
-        return any(c.action != "unchanged" for c in self.changes)
-
-
-def _label(model, field_name):
-    return str(model._meta.get_field(field_name).verbose_name)
-
-
-def _differs(field_name, old, new):
-    if field_name == "name":
-        return name_key(old) != name_key(new)
-    if old in (None, "") and new in (None, ""):
-        return False
-    return old != new
-
-
-class _Differ:
-    """Compares one object's fields, records the change and sets the new values."""
-
-    def __init__(self, result):
-        self.result = result
-
-    def compare(self, level, path, obj, values, source=None, *, is_new=False):
-        changes = []
-        for field_name, new in values.items():
-            old = None if is_new else getattr(obj, field_name)
-            if is_new or _differs(field_name, old, new):
-                if not is_new:
-                    changes.append(FieldChange(field_name, _label(type(obj), field_name), old, new))
-                setattr(obj, field_name, new)
-        action = "new" if is_new else ("changed" if changes else "unchanged")
-        self.result.changes.append(
-            Change(action, level, path, changes, source, obj, dict(values) if is_new else None)
-        )
-        return action
-
-
-@dataclass
-class _Plan:
-    """What the apply step has to do."""
-
-    create: dict = field(default_factory=lambda: defaultdict(list))
-    update: dict = field(default_factory=lambda: defaultdict(list))
-    update_fields: dict = field(default_factory=lambda: defaultdict(set))
-    delete: dict = field(default_factory=lambda: defaultdict(list))
 
 
 def _figures_values(figures, prefix="declared_"):
@@ -173,143 +27,11 @@ def _figures_values(figures, prefix="declared_"):
     return {f"{prefix}{name}": getattr(figures, name) for name in Figures.FIELDS}
 
 
-def import_plan(
-    year,
-    data: PlanData,
-    *,
-    dry_run=False,
-    user=None,
-    source="admin",
-    batch=None,
-    files=(),
-    conflicts=(),
-    reason="",
-):
-    """Preview (dry_run) or apply `data` as the plan of `year`, in one step, through the
-    import runner (perfplan.imports.run). Atomic: all or nothing."""
-    return imports.run(
-        PLAN_TABLES,
-        year,
-        parsed=ReadSources(data, list(conflicts)),
-        files=files,
-        user=user,
-        reason=reason,
-        dry_run=dry_run,
-        source=source,
-        batch=batch,
-    )
-
-
-# ---------------------------------------------------------------- the import kinds
-
-
-def _new_result(year, dry_run):
-    return ImportResult(year=year, dry_run=dry_run)
-
-
-def _read_tables(files, year):
-    try:
-        return ReadSources(read_plan_files(files)), []
-    except TableReadError as exc:
-        return None, list(exc.errors)
-
-
-def _read_text(files, year):
-    """The text of a published plan, alone (read_sources tells it by its name)."""
-    try:
-        sources = read_sources(files)
-    except TableReadError as exc:
-        return None, list(exc.errors)
-    if sources.kind != "text":
-        name = files[0][0] if files else ""
-        error = _("expected the text of a published plan (.txt)")
-        return None, [RowError(name, None, "", None, error)]
-    return sources, []
-
-
-def _diff_step(result, sources, job):
-    """The runner's diff: lock the plan, compare, check amendments; nothing written."""
-    result.conflicts = list(sources.conflicts)
-    result.source_kind = sources.kind
-    result.data = sources.data
-    plan = Plan.objects.select_for_update().filter(fiscal_year=job.year).first()
-    work = _diff(result, plan, job.year, sources.data)
-    _amendments(result, work, plan, job.reason)
-    work.existing_plan = plan
-    work.data = sources.data
-    return work
-
-
-def _apply_step(result, work, job):
-    """The runner's apply: write, then one change-log entry per written record."""
-    batch = current_context().batch
-    plan = _apply(work, work.existing_plan, job.year, work.data)
-    result.plan = plan
-    _log(result, plan, batch)
-
-
-def fingerprint(result):
-    """What the import would write, old and new values included: the confirmation must
-    write exactly what the preview showed (any change of the file or of the plan since
-    then changes it)."""
-    digest = hashlib.sha256()
-    for change in result.changes:
-        if change.action == "unchanged":
-            continue
-        if change.action == "new":
-            values = sorted((change.values or {}).items())
-        else:
-            values = [(f.field, f.old, f.new) for f in change.fields]
-        digest.update(
-            orjson.dumps(
-                [change.action, change.level, change.path, values],
-                default=_fingerprint_value,
-            )
-        )
-    return digest.hexdigest()
-
-
-def _fingerprint_value(value):
-    if hasattr(value, "pk"):
-        return value.pk
-    return str(value)
-
-
-def _summary(result, job):
-    return {"counts": result.counts(), "conflicts": result.conflicts}
-
-
-PLAN_TABLES = imports.register(
-    imports.ImportKind(
-        name="plan",
-        read=_read_tables,
-        new_result=_new_result,
-        diff=_diff_step,
-        apply=_apply_step,
-        fingerprint=fingerprint,
-        summary=_summary,
-    )
-)
-PLAN_TEXT = imports.register(
-    imports.ImportKind(
-        name="plan_text",
-        read=_read_text,
-        new_result=_new_result,
-        diff=_diff_step,
-        apply=_apply_step,
-        fingerprint=fingerprint,
-        summary=_summary,
-    )
-)
-
-
-# ---------------------------------------------------------------- diff
-
-
-def _diff(result, plan, year, data):
-    work = _Plan()
-    differ = _Differ(result)
-    existing = _load(plan)
+def diff(result, plan, year, data):
+    """Compare `data` with the plan of `year` (`plan`, or None: a new plan); returns the Work."""
+    work = Work()
+    differ = Differ(result)
+    existing = load(plan)
     # The plan itself: created when new, its 계 row updated when the summary is given.
     work.plan_obj = plan or Plan(fiscal_year=year)
     work.plan_changed = plan is None
@@ -381,7 +103,7 @@ def _diff(result, plan, year, data):
     return work
 
 
-def _amendments(result, work, plan, reason):
+def amendments(result, work, plan, reason):
     """After publication a target or budget change needs a reason; the original is kept.
 
     Which fields are amendments, and where their published value is kept, is
@@ -487,116 +209,147 @@ def _schedule(work, model, obj, action, values):
 
 
 def _diff_goals(result, differ, work, existing, data, dept_objects):
-    sync_hierarchy = data.has_hierarchy
-    indicators_by_code = {ind.code: ind for ind in existing["indicators"] if ind.code}
-    seen = {"sg": set(), "pg": set(), "ind": existing["kept_indicators"], "up": set()}
+    """Strategic goals, policy goals and what hangs under them, department by department;
+    then what a complete table no longer has is deleted."""
+    walk = _GoalWalk(result, differ, work, existing, data)
     for dd in data.departments:
         pd = dept_objects.get(name_key(dd.name))
-        if pd is None:
-            continue
-        sg_existing = {name_key(sg.name): sg for sg in existing["sg_by_dept"].get(pd.pk, [])}
-        for sg_index, sgd in enumerate(dd.strategic_goals):
-            path = (dd.name, sgd.name)
-            sg = sg_existing.get(name_key(sgd.name))
-            if sg is None and not sync_hierarchy:
-                result.errors.append(
-                    RowError(
-                        sgd.source.file,
-                        sgd.source.row,
-                        "",
-                        sgd.name,
-                        _(
-                            "no such strategic goal in the plan; import the plan table with it first"
-                        ),
-                    )
-                )
-                continue
-            if sync_hierarchy:
-                values = {
-                    "name": sgd.name,
-                    "budget": sgd.budget,
-                    "declared_share": sgd.share,
-                    "position": sg_index,
-                }
-                is_new = sg is None
-                if is_new:
-                    sg = StrategicGoal(plan_department=pd)
-                action = differ.compare(
-                    "strategic_goal", path, sg, values, sgd.source, is_new=is_new
-                )
-                _schedule(work, StrategicGoal, sg, action, values)
-            if sg.pk:
-                seen["sg"].add(sg.pk)
-            pg_existing = {name_key(pg.name): pg for pg in existing["pg_by_sg"].get(sg.pk, [])}
-            for pg_index, pgd in enumerate(sgd.policy_goals):
-                pg_path = path + (pgd.name,)
-                pg = pg_existing.get(name_key(pgd.name)) if sg.pk else None
-                if pg is None and not sync_hierarchy:
-                    result.errors.append(
-                        RowError(
-                            pgd.source.file,
-                            pgd.source.row,
-                            "",
-                            pgd.name,
-                            _(
-                                "no such policy program goal in the plan; import the plan table "
-                                "with it first"
-                            ),
-                        )
-                    )
-                    continue
-                if sync_hierarchy:
-                    values = {"name": pgd.name, "position": pg_index}
-                    is_new = pg is None
-                    if is_new:
-                        pg = PolicyGoal(strategic_goal=sg)
-                    action = differ.compare(
-                        "policy_goal", pg_path, pg, values, pgd.source, is_new=is_new
-                    )
-                    _schedule(work, PolicyGoal, pg, action, values)
-                if pg.pk:
-                    seen["pg"].add(pg.pk)
-                if sync_hierarchy:
-                    _diff_indicators(
-                        result, differ, work, existing, pg, pgd, pg_path, indicators_by_code, seen
-                    )
-                if data.has_unit_programs:
-                    _diff_unit_programs(differ, work, existing, pg, pgd, pg_path, seen)
-
-    if sync_hierarchy:
-        for pd in dept_objects.values():
-            if not pd.pk:
-                continue
-            for sg in existing["sg_by_dept"].get(pd.pk, []):
-                if sg.pk not in seen["sg"]:
-                    result.changes.append(
-                        Change("deleted", "strategic_goal", (pd.name, sg.name), obj=sg)
-                    )
-                    _cascade_sg(result, existing, (pd.name,), sg)
-                    work.delete[StrategicGoal].append(sg.pk)
-                    continue
-                for pg in existing["pg_by_sg"].get(sg.pk, []):
-                    path = (pd.name, sg.name)
-                    if pg.pk not in seen["pg"]:
-                        _cascade_pg(result, existing, path, pg)
-                        result.changes.append(
-                            Change("deleted", "policy_goal", path + (pg.name,), obj=pg)
-                        )
-                        work.delete[PolicyGoal].append(pg.pk)
-                        continue
-        for ind in existing["indicators"]:
-            if ind.pk not in seen["ind"] and ind.policy_goal_id in seen["pg"]:
-                result.changes.append(
-                    Change("deleted", "indicator", _path_of(existing, ind), obj=ind)
-                )
-                work.delete[Indicator].append(ind.pk)
+        if pd is not None:
+            walk.department(dd, pd)
+    if data.has_hierarchy:
+        _delete_missing_goals(result, work, existing, dept_objects, walk.seen)
     if data.has_unit_programs:
         for up in existing["unit_programs"]:
-            if up.pk not in seen["up"] and (up.policy_goal_id in seen["pg"] or not sync_hierarchy):
+            seen = walk.seen
+            if up.pk not in seen["up"] and (up.policy_goal_id in seen["pg"] or not walk.sync):
                 result.changes.append(
                     Change("deleted", "unit_program", _path_of(existing, up), obj=up)
                 )
                 work.delete[UnitProgram].append(up.pk)
+
+
+class _GoalWalk:
+    """One pass over the file's goals: each matched by name under its parent, compared and
+    scheduled; `seen` collects the records the file still has. Without the hierarchy table
+    (`sync` off) the goals must exist already: unit programs are matched under them."""
+
+    def __init__(self, result, differ, work, existing, data):
+        self.result, self.differ, self.work = result, differ, work
+        self.existing, self.data = existing, data
+        self.sync = data.has_hierarchy
+        self.by_code = {ind.code: ind for ind in existing["indicators"] if ind.code}
+        self.seen = {"sg": set(), "pg": set(), "ind": existing["kept_indicators"], "up": set()}
+
+    def department(self, dd, pd):
+        known = {name_key(sg.name): sg for sg in self.existing["sg_by_dept"].get(pd.pk, [])}
+        for index, sgd in enumerate(dd.strategic_goals):
+            path = (dd.name, sgd.name)
+            sg = self.strategic_goal(pd, path, known.get(name_key(sgd.name)), sgd, index)
+            if sg is not None:
+                self.policy_goals(sg, path, sgd)
+
+    def strategic_goal(self, pd, path, sg, sgd, index):
+        if sg is None and not self.sync:
+            message = _("no such strategic goal in the plan; import the plan table with it first")
+            return self.missing(sgd, message)
+        if self.sync:
+            values = {
+                "name": sgd.name,
+                "budget": sgd.budget,
+                "declared_share": sgd.share,
+                "position": index,
+            }
+            sg = self.compare("strategic_goal", path, sg, values, sgd, StrategicGoal, pd)
+        if sg.pk:
+            self.seen["sg"].add(sg.pk)
+        return sg
+
+    def policy_goals(self, sg, path, sgd):
+        known = {name_key(pg.name): pg for pg in self.existing["pg_by_sg"].get(sg.pk, [])}
+        for index, pgd in enumerate(sgd.policy_goals):
+            pg_path = path + (pgd.name,)
+            pg = self.policy_goal(
+                sg, pg_path, known.get(name_key(pgd.name)) if sg.pk else None, pgd, index
+            )
+            if pg is None:
+                continue
+            if self.sync:
+                _diff_indicators(
+                    self.result,
+                    self.differ,
+                    self.work,
+                    self.existing,
+                    pg,
+                    pgd,
+                    pg_path,
+                    self.by_code,
+                    self.seen,
+                )
+            if self.data.has_unit_programs:
+                _diff_unit_programs(
+                    self.differ, self.work, self.existing, pg, pgd, pg_path, self.seen
+                )
+
+    def policy_goal(self, sg, path, pg, pgd, index):
+        if pg is None and not self.sync:
+            message = _(
+                "no such policy program goal in the plan; import the plan table with it first"
+            )
+            return self.missing(pgd, message)
+        if self.sync:
+            values = {"name": pgd.name, "position": index}
+            pg = self.compare("policy_goal", path, pg, values, pgd, PolicyGoal, sg)
+        if pg.pk:
+            self.seen["pg"].add(pg.pk)
+        return pg
+
+    def compare(self, level, path, obj, values, item, model, parent):
+        """Compare (or create, under `parent`) one goal and schedule its write."""
+        is_new = obj is None
+        if is_new:
+            obj = _new_goal(model, parent)
+        action = self.differ.compare(level, path, obj, values, item.source, is_new=is_new)
+        _schedule(self.work, model, obj, action, values)
+        return obj
+
+    def missing(self, item, message):
+        self.result.errors.append(
+            RowError(item.source.file, item.source.row, "", item.name, message)
+        )
+
+
+def _new_goal(model, parent):
+    if model is StrategicGoal:
+        return StrategicGoal(plan_department=parent)
+    return PolicyGoal(strategic_goal=parent)
+
+
+def _delete_missing_goals(result, work, existing, dept_objects, seen):
+    """The goals and indicators of the file's departments that the hierarchy table no
+    longer has (an indicator moved elsewhere by its code is kept)."""
+    for pd in dept_objects.values():
+        if not pd.pk:
+            continue
+        for sg in existing["sg_by_dept"].get(pd.pk, []):
+            if sg.pk not in seen["sg"]:
+                result.changes.append(
+                    Change("deleted", "strategic_goal", (pd.name, sg.name), obj=sg)
+                )
+                _cascade_sg(result, existing, (pd.name,), sg)
+                work.delete[StrategicGoal].append(sg.pk)
+                continue
+            path = (pd.name, sg.name)
+            for pg in existing["pg_by_sg"].get(sg.pk, []):
+                if pg.pk not in seen["pg"]:
+                    _cascade_pg(result, existing, path, pg)
+                    result.changes.append(
+                        Change("deleted", "policy_goal", path + (pg.name,), obj=pg)
+                    )
+                    work.delete[PolicyGoal].append(pg.pk)
+    for ind in existing["indicators"]:
+        if ind.pk not in seen["ind"] and ind.policy_goal_id in seen["pg"]:
+            result.changes.append(Change("deleted", "indicator", _path_of(existing, ind), obj=ind))
+            work.delete[Indicator].append(ind.pk)
 
 
 def _path_of(existing, obj):
@@ -702,7 +455,7 @@ def _department_identities(data):
     return found
 
 
-def _load(plan):
+def load(plan):
     existing = {
         "departments": [],
         "sgs": [],
@@ -744,277 +497,3 @@ def _load(plan):
     for up in existing["unit_programs"]:
         existing["up_by_pg"][up.policy_goal_id].append(up)
     return existing
-
-
-# ---------------------------------------------------------------- apply
-
-
-def _apply(work, plan, year, data):
-    plan = work.plan_obj
-    if work.plan_changed:
-        if plan.pk:
-            plan.version += 1
-        plan.save()
-    # Leaves first; parents only after the writes, so that an indicator moved (by its
-    # code) out of a deleted policy goal is re-parented before the cascade reaches it.
-    _delete(work, (Indicator, UnitProgram))
-    new_departments = work.create.get(PlanDepartment, [])
-    identities = [pd for pd in new_departments if pd._new_identity]
-    created = Department.objects.bulk_create(
-        [Department(name=pd.name, code=pd._code or None) for pd in identities]
-    )
-    for pd, identity in zip(identities, created, strict=True):
-        pd.department = identity
-    for pd in new_departments:
-        pd.plan = plan
-    # Parents before children: bulk_create fills the primary keys the children point to.
-    for model, parent in (
-        (PlanDepartment, None),
-        (StrategicGoal, "plan_department"),
-        (PolicyGoal, "strategic_goal"),
-        (Indicator, "policy_goal"),
-        (UnitProgram, "policy_goal"),
-    ):
-        objects = work.create.get(model, [])
-        if parent:
-            for obj in objects:
-                setattr(obj, parent, getattr(obj, parent))  # re-read the parent's new pk
-        if objects:
-            _bulk_create(model, objects)
-        changed = work.update.get(model, [])
-        if changed and hasattr(model, "version"):
-            # An open edit form of any of these records is now stale (optimistic locking).
-            for obj in changed:
-                obj.version += 1
-            work.update_fields[model].add("version")
-        if changed:
-            if parent and model is Indicator:
-                cached = Indicator._meta.get_field("policy_goal").is_cached
-                for obj in changed:
-                    if cached(obj):  # else policy_goal_id is already the pk (no query per row)
-                        obj.policy_goal = obj.policy_goal
-            _bulk_update(model, changed, sorted(work.update_fields[model]))
-    _delete(work, (PolicyGoal, StrategicGoal, PlanDepartment))
-    # Written without signals: rewritten indicators' standings are outdated, new ones get
-    # theirs, and every standing is filed where its indicator now is.
-    standing.touch(obj.pk for obj in work.update.get(Indicator, []))
-    standing.link_plan(plan)
-    return plan
-
-
-COPY_MIN = 1000  # fewer new records: bulk_create
-# Values a field would store unchanged (get_db_prep_save is then skipped); others go through it.
-_STORED_AS_IS = {
-    "CharField": (str,),
-    "TextField": (str,),
-    "SmallIntegerField": (int,),
-    "IntegerField": (int,),
-    "BigIntegerField": (int,),
-    "PositiveSmallIntegerField": (int,),
-    "PositiveIntegerField": (int,),
-    "PositiveBigIntegerField": (int,),
-    "AutoField": (int,),
-    "BigAutoField": (int,),
-    "DecimalField": (Decimal,),
-    "BooleanField": (bool,),
-}
-
-
-class _NoCopy(Exception):
-    pass
-
-
-def _bulk_create(model, objects):
-    """model.objects.bulk_create(objects, batch_size=BULK_BATCH). On PostgreSQL a large list
-    goes in with COPY instead, two to three times faster (as perfplan.changelog writes its
-    entries): the primary keys are drawn from the table's sequence first, in the objects'
-    order, as INSERT … RETURNING would have. Should COPY fail, bulk_create runs instead, so
-    a refusal reads exactly as it would have."""
-    connection = connections[router.db_for_write(model)]
-    meta = model._meta
-    if (
-        connection.vendor != "postgresql"
-        or len(objects) < COPY_MIN
-        or meta.parents
-        or list(meta.db_returning_fields) != [meta.pk]
-        or not isinstance(meta.pk, AutoField)
-        or any(f.generated or f.db_default is not NOT_PROVIDED for f in meta.concrete_fields)
-        or any(obj._is_pk_set() for obj in objects)
-    ):
-        model.objects.bulk_create(objects, batch_size=BULK_BATCH)
-        return
-    for obj in objects:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")
-    fields = [f for f in meta.concrete_fields if f is not meta.pk]
-    as_is = [
-        _STORED_AS_IS.get((f.target_field if f.is_relation else f).get_internal_type(), ())
-        for f in fields
-    ]
-    try:
-        rows = [_copy_row(obj, fields, as_is, connection) for obj in objects]
-    except _NoCopy:
-        model.objects.bulk_create(objects, batch_size=BULK_BATCH)
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in (meta.pk, *fields))
-    try:
-        with transaction.atomic(using=connection.alias), connection.wrap_database_errors:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s) "
-                    "ORDER BY 1",
-                    [meta.db_table, meta.pk.column, len(objects)],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-                sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN"
-                with cursor.cursor.copy(sql) as copy:
-                    for pk, row in zip(ids, rows, strict=True):
-                        copy.write_row((pk, *row))
-    except DatabaseError:
-        model.objects.bulk_create(objects, batch_size=BULK_BATCH)
-        return
-    for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding = False
-        obj._state.db = connection.alias
-
-
-def _copy_row(obj, fields, as_is, connection):
-    row = []
-    for f, types in zip(fields, as_is, strict=True):
-        value = f.pre_save(obj, True)
-        kind = type(value)
-        if value is None or (kind in types and (kind is not Decimal or value.is_finite())):
-            row.append(value)
-        elif hasattr(value, "resolve_expression"):
-            raise _NoCopy
-        else:
-            row.append(f.get_db_prep_save(value, connection))
-    return row
-
-
-def _bulk_update(model, objects, field_names):
-    """What model.objects.bulk_update(objects, field_names) writes, as one parametrised UPDATE
-    per record sent with executemany: bulk_update's CASE WHEN per field and record costs
-    seconds for a few thousand records, and the database time grows with the batch squared."""
-    connection = connections[router.db_for_write(model)]
-    meta = model._meta
-    fields = [meta.get_field(name) for name in field_names]
-    quote = connection.ops.quote_name
-    sql = "UPDATE {} SET {} WHERE {} = %s".format(
-        quote(meta.db_table),
-        ", ".join(f"{quote(f.column)} = %s" for f in fields),
-        quote(meta.pk.column),
-    )
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), BULK_BATCH):
-            cursor.executemany(
-                sql,
-                [
-                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
-                    + [meta.pk.get_db_prep_save(obj.pk, connection)]
-                    for obj in objects[start : start + BULK_BATCH]
-                ],
-            )
-
-
-def _delete(work, models):
-    for model in models:
-        ids = work.delete.get(model, [])
-        for start in range(0, len(ids), BULK_BATCH):
-            model.objects.filter(pk__in=ids[start : start + BULK_BATCH]).delete()
-
-
-LEVEL_MODELS = {
-    "plan": Plan,
-    "department": PlanDepartment,
-    "strategic_goal": StrategicGoal,
-    "policy_goal": PolicyGoal,
-    "indicator": Indicator,
-    "unit_program": UnitProgram,
-}
-_LOG_ACTIONS = {"new": "create", "changed": "update", "deleted": "delete"}
-_KEPT_AS_THEY_ARE = frozenset((str, int, bool, type(None)))
-
-
-def _plain(value):
-    """perfplan.changelog.plain, without the call for the values it returns unchanged."""
-    return value if type(value) in _KEPT_AS_THEY_ARE else plain(value)
-
-
-def _log(result, plan, batch):
-    """One change-log entry per written record (the runner adds the import's own).
-
-    Department and year come from the change's path, not from walking relations, so a
-    national-scale import logs without a query per row; entries stream to the log as they
-    are made (ChainWriter), never held all at once.
-    """
-    department_ids = dict(
-        PlanDepartment.objects.filter(plan=plan).values_list("name", "department_id")
-    )
-    for change in result.changes:
-        if change.level == "department" and change.action == "deleted":
-            department_ids.setdefault(change.path[0], change.obj.department_id)
-    types = {level: ContentType.objects.get_for_model(m).pk for level, m in LEVEL_MODELS.items()}
-    with ChainWriter(batch=batch) as chain:
-        chain.extend(_entries(result.changes, types, department_ids, plan.fiscal_year))
-
-
-def _plain_new(value, kept):
-    """plain() of a new record's value; a type plain() keeps (a str or int subclass, such
-    as a choice) joins `kept`."""
-    if type(value) is Decimal:
-        return decimal_text(value)
-    text = plain(value)
-    if text is value:
-        kept.add(type(value))
-    return text
-
-
-def _entries(changes, types, department_ids, year):
-    """The log entries (ChainWriter.extend tuples) of the written changes."""
-    kept = set(_KEPT_AS_THEY_ARE)  # and, once seen, str/int subclasses (choices)
-    for change in changes:
-        action = change.action
-        if action == "unchanged":
-            continue
-        if action == "new":
-            # plain() inlined: a national plan's new records bring a million values, most of
-            # them str or int, kept as they are; blanks are not logged.
-            fields = {
-                name: [None, value if type(value) in kept else _plain_new(value, kept)]
-                for name, value in (change.values or {}).items()
-                if value is not None and value != ""
-            }
-        elif action == "changed":
-            fields = {f.field: [_plain(f.old), _plain(f.new)] for f in change.fields}
-        else:
-            fields = {}
-        obj, level, path = change.obj, change.level, change.path
-        pk = obj.pk if obj is not None else None
-        yield (
-            _LOG_ACTIONS[action],
-            types[level],
-            "" if pk is None else str(pk),
-            " › ".join(path)[:300],
-            department_ids.get(path[0]) if level != "plan" else None,
-            year,
-            fields,
-            "",
-        )
-
-
-def describe(result):
-    """Lines for the command line: counts per level, then every error."""
-    lines = []
-    counts = result.counts()
-    for level in LEVELS:
-        row = counts[level]
-        if any(row.values()):
-            counts_text = ", ".join(f"{ACTION_LABELS[a]} {row[a]}" for a in ACTIONS)
-            lines.append(f"{LEVEL_LABELS[level]}: {counts_text}")
-    for conflict in result.conflicts:
-        lines.append(_("Conflict: %(conflict)s") % {"conflict": conflict})
-    for error in result.errors:
-        lines.append(_("Error: %(error)s") % {"error": error})
-    return lines

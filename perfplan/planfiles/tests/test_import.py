@@ -286,9 +286,9 @@ def test_a_large_import_failing_while_logging_rolls_everything_back(monkeypatch)
     """Past COPY_MIN new records the importer writes with COPY on PostgreSQL (bulk_create on
     SQLite) and the log streams its entries: a failure half-way through the log must still
     leave no plan, no record and no entry behind, and the chain where it was."""
+    from perfplan.bulk import COPY_MIN_OBJECTS as COPY_MIN
     from perfplan.changelog import ChainWriter, verify_chain
     from perfplan.models import ChangeLogEntry, ChangeLogHead
-    from perfplan.planfiles.importer import COPY_MIN
 
     data = synthetic_plan(departments=4, goals=3, policy_goals=4, indicators=25)
     assert 4 * 3 * 4 * 25 > COPY_MIN
