@@ -26,6 +26,7 @@ import hashlib
 import hmac
 import ipaddress
 import json
+import logging
 import os
 import re
 import sys
@@ -34,7 +35,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 
 import orjson
 from django.contrib.contenttypes.models import ContentType
@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 from .models import ChangeLogEntry, ChangeLogHead
 from .scoping import scope_of, scoped_models
 
+logger = logging.getLogger(__name__)
 GENESIS = "0" * 64
 # Fields never worth a log line.
 UNLOGGED_FIELDS = {
@@ -417,7 +418,12 @@ class ChainWriter:
                 self._flush()
             self._stream.__exit__(*exc_info)  # ends the COPY, or abandons it on an error
             if exc_info[0] is None and self.count:
-                transaction.on_commit(partial(seal_after_commit, self.count), robust=True)
+                written = self.count
+
+                def seal_written():
+                    seal_after_commit(written)
+
+                transaction.on_commit(seal_written)
         except BaseException:
             exc_info = sys.exc_info()
             self._stream.__exit__(*exc_info)  # a no-op once it has run
@@ -497,7 +503,12 @@ def seal(*, limit=None, batch_size=SEAL_BATCH):
 
 
 def seal_after_commit(written):
-    seal(limit=written + SEAL_AFTER_COMMIT_EXTRA)
+    """Seal what a commit wrote. Its entries are committed whatever happens here: a failure
+    is logged (with its traceback) and the next sealer, or cron's, chains them."""
+    try:
+        seal(limit=written + SEAL_AFTER_COMMIT_EXTRA)
+    except Exception:
+        logger.exception("perfplan: sealing the change log after a commit failed")
 
 
 class _SealerBusy(Exception):

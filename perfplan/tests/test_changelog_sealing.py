@@ -175,6 +175,33 @@ def test_entries_wait_unsealed_until_the_sealer_chains_them():
 
 
 @pytest.mark.django_db
+def test_a_commit_seals_what_it_wrote(django_capture_on_commit_callbacks):
+    seal()
+    with django_capture_on_commit_callbacks(execute=True):
+        write(3)
+    assert not ChangeLogEntry.objects.filter(position__isnull=True).exists()
+    assert verify_chain().ok
+
+
+@pytest.mark.django_db
+def test_a_sealer_failing_after_a_commit_is_logged_and_the_write_stands(
+    django_capture_on_commit_callbacks, monkeypatch
+):
+    def broken(**kwargs):
+        raise DatabaseError("the sealer's connection was lost")
+
+    logged = []
+    monkeypatch.setattr("perfplan.changelog.seal", broken)
+    monkeypatch.setattr(
+        "perfplan.changelog.logger.exception", lambda message: logged.append(message)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        write(2)  # no exception reaches the writer: its entries are committed
+    assert ChangeLogEntry.objects.filter(position__isnull=True).count() == 2
+    assert logged == ["perfplan: sealing the change log after a commit failed"]
+
+
+@pytest.mark.django_db
 def test_an_old_unsealed_entry_is_a_warning_not_a_break():
     seal()
     write(1)
