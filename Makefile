@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo test install lint lint-imports complexity messages bench clean
+.PHONY: demo demo-reset test install lint lint-imports complexity messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,9 +14,17 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
+# An existing demo is left as it is (edits and publication kept) and served again;
+# demo-reset deletes the demo plan and loads the seed afresh.
 demo: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo
+	-$(PY) manage.py load_demo
+	@echo "perfplan: http://127.0.0.1:$(PORT)/admin/"
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+demo-reset: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo --reset
 	@echo "perfplan: http://127.0.0.1:$(PORT)/admin/"
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

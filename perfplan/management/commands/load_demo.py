@@ -4,15 +4,20 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from indicators.demo import add_sample_data
+from indicators.models import Indicator, Result
 from perfplan import people, roles
-from perfplan.planfiles.importer import describe, import_plan
+from perfplan.changelog import change_context
+from perfplan.models import ImportBatch, Plan
+from perfplan.planfiles.importer import PLAN_TABLES, PLAN_TEXT, describe, import_plan
 from perfplan.planfiles.tables import read_plan_paths
 
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")
+DEMO_SOURCE = "demo"  # ImportBatch.source of the demo's loads: how a demo plan is told apart
 DEMO_USERS = (
     # username, role, departments (as the seed names them), superuser
     ("planadmin", roles.PLAN_ADMIN, (), False),
@@ -24,18 +29,110 @@ DEMO_USERS = (
 DEMO_PASSWORD = "perfplan-demo"
 
 
+def is_demo_plan(plan):
+    """Only the demo ever loaded this year's plan (a real plan import since makes it real
+    data; results imports do not count)."""
+    batches = ImportBatch.objects.filter(
+        fiscal_year=plan.fiscal_year,
+        status=ImportBatch.Status.APPLIED,
+        summary__kind__in=[PLAN_TABLES.name, PLAN_TEXT.name],
+    )
+    return (
+        batches.filter(source=DEMO_SOURCE).exists()
+        and not batches.exclude(source=DEMO_SOURCE).exists()
+    )
+
+
+def remove_demo_plan(plan, reason):
+    """Delete the demo plan with everything under it, each deletion logged with `reason`.
+
+    Results protect their indicators: they go first, then the plan and its cascade."""
+    with transaction.atomic(), change_context(reason=reason):
+        indicators = Indicator.objects.in_plan(plan).values("pk")
+        Result.objects.filter(indicator__in=indicators).delete()
+        Plan.objects.get(pk=plan.pk).delete()
+
+
 class Command(BaseCommand):
-    help = "Load the seed plan (as the current year) and one demo user per role."
+    help = (
+        "Load the seed plan (as the current year) and one demo user per role. An existing "
+        "demo is left as it is; --reset rebuilds it from the seed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--year", type=int, default=None)
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="Delete the demo plan (with its results and edits) and load the seed again.",
+        )
 
-    def handle(self, *args, year, **options):
+    def handle(self, *args, year, reset, **options):
         year = year or timezone.localdate().year
+        plan = Plan.objects.filter(fiscal_year=year).first()
+        if plan is not None and not reset:
+            self._leave_as_it_is(plan)
+            return
+        if plan is not None:
+            if not is_demo_plan(plan):
+                raise CommandError(
+                    _(
+                        "The %(year)s plan was not loaded by the demo (it was imported since): "
+                        "--reset deletes only a demo plan."
+                    )
+                    % {"year": year}
+                )
+            remove_demo_plan(plan, _("Demo reset (load_demo --reset)"))
+            self.stdout.write(
+                _("The demo plan %(year)s and its results were deleted.") % {"year": year}
+            )
+        plan = self._load_seed(year)
+        self._write_logins_header()
+        for username, role, departments, superuser in DEMO_USERS:
+            self._demo_user(plan, username, role, departments, superuser, exact=reset)
+            self._write_login(username, role, departments)
+
+    def _leave_as_it_is(self, plan):
+        """An existing plan (and its users) is never touched without --reset."""
+        if is_demo_plan(plan):
+            message = _(
+                "The demo is already loaded (plan %(year)s, published: %(published)s): left "
+                "as it is, edits included. To start again from the seed: make demo-reset "
+                "(manage.py load_demo --reset)."
+            )
+        else:
+            message = _(
+                "A plan for %(year)s already exists and was not loaded by the demo: left as "
+                "it is; no sample data or demo users are added."
+            )
+        published = (
+            timezone.localtime(plan.published_at).strftime("%Y-%m-%d")
+            if plan.published_at
+            else _("not yet")
+        )
+        self.stdout.write(message % {"year": plan.fiscal_year, "published": published})
+        present = set(
+            get_user_model()
+            ._default_manager.filter(username__in=[u[0] for u in DEMO_USERS])
+            .values_list("username", flat=True)
+        )
+        if not present:
+            return
+        self._write_logins_header()
+        for username, role, departments, _superuser in DEMO_USERS:
+            if username in present:
+                self._write_login(username, role, departments)
+            else:
+                self.stdout.write(
+                    _("  %(username)s is missing: make demo-reset creates it again.")
+                    % {"username": username}
+                )
+
+    def _load_seed(self, year):
         paths = [Path(settings.BASE_DIR) / "fixtures" / name for name in SEED_FILES]
         data = read_plan_paths(paths)
         result = import_plan(
-            year, data, source="demo", files=[(p.name, p.read_bytes()) for p in paths]
+            year, data, source=DEMO_SOURCE, files=[(p.name, p.read_bytes()) for p in paths]
         )
         for line in describe(result):
             self.stdout.write(line)
@@ -56,21 +153,23 @@ class Command(BaseCommand):
             )
             % {"indicators": summary.indicators, "results": summary.results}
         )
+        return plan
 
+    def _write_logins_header(self):
         self.stdout.write("")
         self.stdout.write(
             _("Demo logins (password for all: %(password)s):") % {"password": DEMO_PASSWORD}
         )
-        superuser_label = _("superuser")
-        for username, role, departments, superuser in DEMO_USERS:
-            self._demo_user(plan, username, role, departments, superuser)
-            where = ", ".join(departments)
-            self.stdout.write(
-                f"  {username:<10} {role or superuser_label}{f' ({where})' if where else ''}"
-            )
 
-    def _demo_user(self, plan, username, role, departments, superuser):
-        """The demo user, through perfplan.people (the operator's rights, logged)."""
+    def _write_login(self, username, role, departments):
+        where = ", ".join(departments)
+        label = role or _("superuser")
+        self.stdout.write(f"  {username:<10} {label}{f' ({where})' if where else ''}")
+
+    def _demo_user(self, plan, username, role, departments, superuser, *, exact=False):
+        """The demo user, through perfplan.people (the operator's rights, logged).
+
+        `exact` (a reset): the seed's departments only; otherwise others given since stay."""
         User = get_user_model()
         reason = _("Demo data (load_demo)")
         user = User._default_manager.filter(username=username).first()
@@ -84,7 +183,7 @@ class Command(BaseCommand):
                 stdout=self.stdout,
             )
             user = User._default_manager.get(username=username)
-        roles = (role,) if role else ()
+        user_roles = (role,) if role else ()
         wanted = [plan.departments.get(name=name).department for name in departments]
         if user is None:
             people.create_user(
@@ -92,14 +191,13 @@ class Command(BaseCommand):
                 username,
                 reason=reason,
                 password=DEMO_PASSWORD,
-                roles=roles,
+                roles=user_roles,
                 departments=wanted,
             )
             return
-        if roles:
-            people.set_roles(None, user, roles, reason)
-        # Adds the seed's departments, keeping others given since.
-        current = user.department_assignments.values_list("department_id", flat=True)
-        people.set_departments(None, user, {*current, *(d.pk for d in wanted)}, reason)
+        if user_roles:
+            people.set_roles(None, user, user_roles, reason)
+        kept = () if exact else user.department_assignments.values_list("department_id", flat=True)
+        people.set_departments(None, user, {*kept, *(d.pk for d in wanted)}, reason)
         if not user.check_password(DEMO_PASSWORD):
             people.set_password(None, user, DEMO_PASSWORD, reason)
