@@ -30,6 +30,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from import_export.admin import ExportActionModelAdmin
 
+from .changelog_display import ChangeDisplay, local_time
 from .formats import CSV, XLSX
 from .locking import OptimisticLockAdminMixin
 from .models import ChangeLogEntry
@@ -103,29 +104,6 @@ def object_log_entries(user, obj):
     return restrict_log_entries(entries, user)
 
 
-def field_labels(model):
-    """attname/name -> verbose name, to show logged field names as people read them."""
-    labels = {}
-    for field in model._meta.concrete_fields:
-        label = str(capfirst(field.verbose_name))
-        labels[field.attname] = label
-        labels[field.name] = label
-    return labels
-
-
-def change_rows(entry, labels=None):
-    """An entry's `changes` as (label, old, new) rows for templates."""
-    labels = labels or {}
-    rows = []
-    for key, value in sorted((entry.changes or {}).items()):
-        if isinstance(value, (list, tuple)) and len(value) == 2:
-            old, new = value
-        else:
-            old, new = None, value
-        rows.append((labels.get(key, key), old, new))
-    return rows
-
-
 class ScopedRelatedFieldListFilter(RelatedFieldListFilter):
     """A related-object list filter that lists only the objects the user may see.
 
@@ -193,8 +171,10 @@ class ChangeLogHistoryMixin:
         entries = object_log_entries(request.user, obj).select_related("department")
         paginator = Paginator(entries, self.history_per_page)
         page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
-        labels = field_labels(type(obj))
-        rows = [(entry, change_rows(entry, labels)) for entry in page.object_list]
+        display = ChangeDisplay(page.object_list)
+        rows = [
+            (entry, local_time(entry.timestamp), display.rows(entry)) for entry in page.object_list
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Change history: %(object)s") % {"object": obj},

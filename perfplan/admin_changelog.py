@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import tempfile
 
 from django.conf import settings
@@ -37,11 +38,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .admin_base import change_rows, field_labels, restrict_log_entries, scoped_related_queryset
+from .admin_base import restrict_log_entries, scoped_related_queryset
 from .changelog import tracked_models
+from .changelog_display import ChangeDisplay, local_time, model_of
 from .formats import escape_formula
 from .models import ChangeLogEntry, Department
 from .paginators import NoCountChangeList
@@ -50,15 +52,11 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # One sheet holds 1,048,576 rows in Excel; one is the header.
 EXPORT_MAX_ROWS = int(getattr(settings, "PERFPLAN_CHANGELOG_EXPORT_MAX_ROWS", 1_048_575))
 CHANGES_SUMMARY_LENGTH = 160
+# Entries whose related names the export reads in one go (per related model, one query).
+EXPORT_DISPLAY_CHUNK = 2000
 
 
 _CHANGE_URL_PLACEHOLDER = "__object_id__"
-
-
-@functools.lru_cache(maxsize=256)
-def _labels(model, language):
-    """field_labels(model) in `language` (asked once per list, not once per row)."""
-    return field_labels(model)
 
 
 @functools.lru_cache(maxsize=256)
@@ -76,32 +74,20 @@ def _object_url(entry):
     """The admin page of the entry's object (none for a deletion or an unknown type)."""
     if not entry.object_id or entry.action == ChangeLogEntry.Action.DELETE:
         return None
-    model = _model_of(entry.content_type_id)
+    model = model_of(entry.content_type_id)
     template = _change_url_template(model) if model is not None else None
     return template.replace(_CHANGE_URL_PLACEHOLDER, quote(entry.object_id)) if template else None
 
 
-def _model_of(content_type_id):
-    if content_type_id is None:
-        return None
-    try:
-        return ContentType.objects.get_for_id(content_type_id).model_class()
-    except ContentType.DoesNotExist:
-        return None
-
-
 def _type_label(content_type_id):
-    model = _model_of(content_type_id)
+    model = model_of(content_type_id)
     return str(capfirst(model._meta.verbose_name)) if model is not None else ""
 
 
-def _changes_text(entry, separator="; "):
-    model = _model_of(entry.content_type_id)
-    labels = _labels(model, get_language()) if model is not None else {}
-    return separator.join(
-        f"{label}: {'—' if old is None else old} → {'—' if new is None else new}"
-        for label, old, new in change_rows(entry, labels)
-    )
+def _summary(text):
+    if len(text) > CHANGES_SUMMARY_LENGTH:
+        text = text[: CHANGES_SUMMARY_LENGTH - 1] + "…"
+    return text
 
 
 # ---------------------------------------------------------------- filters
@@ -234,18 +220,19 @@ class ChangeLogChangeList(NoCountChangeList):
                 type_labels[content_type_id] = _type_label(content_type_id)
             return type_labels[content_type_id]
 
+        display = ChangeDisplay(self.result_list)
         self.log_rows = [
             {
                 "sequence": entry.sequence,
                 "url": detail.replace(_CHANGE_URL_PLACEHOLDER, str(entry.pk)),
-                "timestamp": entry.timestamp,
+                "timestamp": local_time(entry.timestamp),
                 "username": entry.username,
                 "action": actions.get(entry.action, entry.action),
                 "object_type": type_label(entry.content_type_id),
                 "object": entry.object_repr or entry.object_id,
                 "object_url": _object_url(entry),
                 "department": admin_.department_name(entry),
-                "changes": admin_.changes_summary(entry),
+                "changes": _summary(display.text(entry)),
             }
             for entry in self.result_list
         ]
@@ -258,7 +245,7 @@ class ChangeLogChangeList(NoCountChangeList):
 class ChangeLogEntryAdmin(admin.ModelAdmin):
     list_display = (
         "sequence",
-        "timestamp",
+        "local_timestamp",
         "username",
         "action",
         "object_type",
@@ -291,7 +278,7 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
     preserve_filters = True
     fields = (
         "sequence",
-        "timestamp",
+        "local_timestamp",
         "username",
         "user",
         "ip_address",
@@ -304,7 +291,7 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
         "fiscal_year",
         "changes_table",
         "reason",
-        "batch_id",
+        "batch",
         "prev_hash",
         "hash",
     )
@@ -320,6 +307,13 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_fields(self, request, obj=None):
+        # The import batch only for an entry an import wrote (not an empty "batch" line).
+        fields = super().get_fields(request, obj)
+        if obj is not None and not obj.batch_id:
+            fields = [name for name in fields if name != "batch"]
+        return fields
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request).select_related("department")
@@ -368,17 +362,17 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
     def department_name(self, obj):
         return obj.department.name if obj.department_id and obj.department else ""
 
+    @admin.display(description=_("time"))
+    def local_timestamp(self, obj):
+        return local_time(obj.timestamp)
+
     @admin.display(description=_("changes"))
     def changes_summary(self, obj):
-        text = _changes_text(obj)
-        if len(text) > CHANGES_SUMMARY_LENGTH:
-            text = text[: CHANGES_SUMMARY_LENGTH - 1] + "…"
-        return text
+        return _summary(ChangeDisplay([obj]).text(obj))
 
     @admin.display(description=_("changes"))
     def changes_table(self, obj):
-        model = _model_of(obj.content_type_id)
-        rows = change_rows(obj, field_labels(model) if model is not None else {})
+        rows = ChangeDisplay([obj]).rows(obj)
         if not rows:
             return "—"
         return format_html(
@@ -390,10 +384,7 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
             format_html_join(
                 "",
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-                (
-                    (label, "—" if old is None else old, "—" if new is None else new)
-                    for label, old, new in rows
-                ),
+                rows,
             ),
         )
 
@@ -449,9 +440,19 @@ def export_headers():
     ]
 
 
+def _with_display(entries, chunk_size=EXPORT_DISPLAY_CHUNK):
+    """(entry, its ChangeDisplay): related names read once per chunk of entries, not per row."""
+    entries = iter(entries)
+    while chunk := list(itertools.islice(entries, chunk_size)):
+        display = ChangeDisplay(chunk)
+        for entry in chunk:
+            yield entry, display
+
+
 def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
     """Write `queryset`'s entries to a temporary xlsx file; returns it, rewound."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=gettext("change log")[:31])
@@ -459,7 +460,7 @@ def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
     departments = dict(Department.objects.values_list("pk", "name"))
     actions = dict(ChangeLogEntry.Action.choices)
     written = 0
-    for entry in queryset.select_related(None).iterator(chunk_size=2000):
+    for entry, display in _with_display(queryset.select_related(None).iterator(chunk_size=2000)):
         if written >= max_rows:
             sheet.append(
                 [
@@ -471,7 +472,11 @@ def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
                 ]
             )
             break
-        local = timezone.localtime(entry.timestamp).replace(tzinfo=None)
+        # A date cell (sortable in Excel) in local time, shown to the minute like the list.
+        local = WriteOnlyCell(
+            sheet, timezone.localtime(entry.timestamp).replace(tzinfo=None, microsecond=0)
+        )
+        local.number_format = "yyyy-mm-dd hh:mm"
         row = [
             entry.sequence,
             local,
@@ -482,7 +487,7 @@ def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
             entry.object_repr,
             departments.get(entry.department_id, ""),
             entry.fiscal_year,
-            _changes_text(entry, separator="\n"),
+            display.text(entry, separator="\n"),
             entry.reason,
             entry.ip_address or "",
             entry.request_id,
