@@ -8,10 +8,13 @@ errors that name the file, sheet, row and column, and a streamed xlsx writer.
 from __future__ import annotations
 
 import csv
+import difflib
+import html
 import io
+import re
 import zipfile
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -160,43 +163,304 @@ def _read_xlsx(name, data):
         raise TableReadError.of_file(
             name, _("the xlsx workbook cannot be read: %(error)s") % {"error": exc}
         ) from None
-    sheets = []
+    layout = _sheet_layouts(archive)
+    sheets, errors = [], []
     try:
-        for sheet in workbook.worksheets:
-            rows = [(i, list(r)) for i, r in enumerate(sheet.iter_rows(values_only=True), start=1)]
-            sheets.append((sheet.title, rows))
+        for worksheet in workbook.worksheets:
+            hidden_rows, hidden_columns, uncalculated = layout.get(worksheet.title, ((), (), ()))
+            if uncalculated:
+                errors.append(_uncalculated_error(name, worksheet.title, uncalculated))
+                continue
+            rows = [
+                (number, [_shown(cell) for cell in cells])
+                for number, cells in enumerate(worksheet.iter_rows(), start=1)
+            ]
+            sheets.append(Sheet(worksheet.title, rows, hidden_rows, hidden_columns))
     finally:
         workbook.close()
+    if errors:
+        raise TableReadError(errors)
     return sheets
 
 
-def read_sheets(name, data):
-    """An xlsx or csv file as [(sheet name, [(row number, cells)])], within the size limits.
+# ---------------------------------------------------------------- what an xlsx cell shows
 
-    Shared by every table reader (plan tables, results); raises TableReadError.
+
+def _number_format_rule(number_format):
+    """(percent, decimals shown or None) of an Excel number format's first section."""
+    rule = _FORMAT_RULES.get(number_format)
+    if rule is None:
+        # Quoted text, escaped characters and [colour]/[condition] parts print no digits.
+        section = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.', "", number_format).split(";")[0]
+        percent = "%" in section
+        decimals = None
+        if re.search(r"[eE][+-]|/|[ymdhs@]", section, re.IGNORECASE) is None and re.search(
+            r"[0#?]", section
+        ):
+            after = section.split(".", 1)[1] if "." in section else ""
+            decimals = len(re.match(r"[0#?]*", after).group())
+        rule = _FORMAT_RULES[number_format] = (percent, decimals)
+    return rule
+
+
+_FORMAT_RULES = {"General": (False, None), "@": (False, None)}
+
+
+def _shown(cell):
+    """A cell's value as the spreadsheet shows it: a percent-formatted 0.0028 is 0.28 (as
+    `0.28%` reads), a number formatted with two decimals is rounded to them."""
+    value = cell.value
+    if type(value) not in (int, float):
+        return value
+    number_format = getattr(cell, "number_format", "General")
+    if number_format == "General":
+        return value
+    percent, decimals = _number_format_rule(number_format)
+    if not percent and decimals is None:
+        return value
+    number = Decimal(repr(value))
+    if percent:
+        number = number.scaleb(2)
+    if decimals is not None:
+        # Excel rounds half away from zero, as ROUND_HALF_UP does.
+        number = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return number
+
+
+def _cell_column(reference):
+    """The 0-based column index of a cell reference such as `AB12`."""
+    index = 0
+    for char in reference:
+        if not char.isalpha():
+            break
+        index = index * 26 + ord(char.upper()) - 64
+    return index - 1
+
+
+def _sheet_layouts(archive):
+    """{sheet name: (hidden row numbers, hidden 0-based column indexes, cells holding a
+    formula without a stored result)}, read from the workbook's XML (openpyxl's read-only
+    mode keeps neither row nor column properties)."""
+    try:
+        workbook = archive.read("xl/workbook.xml").decode("utf-8")
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+    except (KeyError, UnicodeDecodeError):
+        return {}
+    targets = {}
+    for tag in re.findall(r"<(?:\w+:)?Relationship\b[^>]*>", rels):
+        attrs = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        target = attrs.get("Target", "").lstrip("/")
+        targets[attrs.get("Id")] = target if target.startswith("xl/") else f"xl/{target}"
+    layouts = {}
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        attrs = dict(re.findall(r'([\w:]+)="([^"]*)"', tag))
+        rid = next((v for k, v in attrs.items() if k.endswith(":id")), None)
+        path = targets.get(rid)
+        if not path:
+            continue
+        try:
+            xml = archive.read(path).decode("utf-8")
+        except (KeyError, UnicodeDecodeError):
+            continue
+        layouts[html.unescape(attrs.get("name", ""))] = _sheet_layout(xml)
+    return layouts
+
+
+_HIDDEN = r'\bhidden="(?:1|true)"'
+
+
+def _sheet_layout(xml):
+    hidden_rows = tuple(
+        int(number)
+        for tag in re.findall(r"<(?:\w+:)?row\b[^>]*>", xml)
+        if re.search(_HIDDEN, tag)
+        for number in re.findall(r'\br="(\d+)"', tag)
+    )
+    hidden_columns = []
+    for tag in re.findall(r"<(?:\w+:)?col\b[^>]*>", xml):
+        if re.search(_HIDDEN, tag):
+            low = re.search(r'\bmin="(\d+)"', tag)
+            high = re.search(r'\bmax="(\d+)"', tag)
+            if low and high:
+                # A hidden range can run to the last column (16384): only the first 1000.
+                last = min(int(high.group(1)), int(low.group(1)) + 1000)
+                hidden_columns.extend(range(int(low.group(1)) - 1, last))
+    uncalculated = []
+    if "<f" in xml:  # a formula somewhere: which have no stored result <v>?
+        for match in re.finditer(r"<(?:\w+:)?c\b([^>]*?)(?:/>|>(.*?)</(?:\w+:)?c>)", xml, re.S):
+            body = match.group(2) or ""
+            # openpyxl and scripts write `<v />` for a result never calculated; an empty
+            # text result is `t="str"` with `<v></v>`.
+            empty_text = 't="str"' in match.group(1) and re.search(r"<(?:\w+:)?v></", body)
+            has_result = re.search(r"<(?:\w+:)?v>[^<]", body) or empty_text
+            if re.search(r"<(?:\w+:)?f\b", body) and not has_result:
+                reference = re.search(r'\br="([A-Z]+\d+)"', match.group(1))
+                uncalculated.append(reference.group(1) if reference else "?")
+    return tuple(hidden_rows), tuple(hidden_columns), tuple(uncalculated)
+
+
+def _uncalculated_error(name, sheet, cells):
+    shown = ", ".join(cells[:10]) + (" …" if len(cells) > 10 else "")
+    return RowError(
+        name,
+        None,
+        "",
+        shown,
+        _(
+            "%(count)s cell(s) hold a formula without a stored result (the file was not "
+            "calculated); open the file in Excel or LibreOffice, save it and upload it again"
+        )
+        % {"count": len(cells)},
+        sheet,
+    )
+
+
+@dataclass
+class Sheet:
+    """A sheet as read: its rows (row number, cells) and what of it is hidden."""
+
+    title: str
+    rows: list
+    hidden_rows: tuple = ()  # row numbers
+    hidden_columns: tuple = ()  # 0-based column indexes
+
+
+def read_workbook(name, data):
+    """An xlsx or csv file as [Sheet], within the size limits; raises TableReadError.
+
+    Shared by every table reader (plan tables, results). An xlsx cell is read as it shows
+    (number formats applied); a formula without a stored result refuses the sheet.
     """
     check_size(name, data)
     lower = name.lower()
     if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm")):
         return _read_xlsx(name, data)
     if lower.endswith((".csv", ".tsv", ".txt")) or not lower:
-        return _read_csv(name, data)
+        return [Sheet(title, rows) for title, rows in _read_csv(name, data)]
     raise TableReadError.of_file(name, _("unsupported file type; use xlsx or csv"))
 
 
-def match_headers(cells, columns, normalized=None):
-    """{column key: (index, printed header)} of the cells of a row that name a column."""
+def read_sheets(name, data):
+    """read_workbook's sheets as [(sheet name, [(row number, cells)])]."""
+    return [(sheet.title, sheet.rows) for sheet in read_workbook(name, data)]
+
+
+def hidden_warnings(name, sheet, header_row=None):
+    """Korean warnings listing a sheet's hidden rows (after its header row) and columns."""
+    warnings = []
+    rows = [n for n in sheet.hidden_rows if header_row is None or n > header_row]
+    if rows:
+        warnings.append(
+            _("%(file)s, sheet %(sheet)s: hidden rows %(rows)s are imported too")
+            % {"file": name, "sheet": sheet.title, "rows": _number_list(rows)}
+        )
+    return warnings
+
+
+def _number_list(numbers):
+    numbers = list(numbers)
+    return ", ".join(str(n) for n in numbers[:20]) + (" …" if len(numbers) > 20 else "")
+
+
+def match_headers(cells, columns, normalized=None, hidden=()):
+    """{column key: (index, printed header)} of the cells of a row that name a column; a
+    visible column is preferred to a hidden one of the same name."""
     if normalized is None:
         normalized = [normalize_header(c) for c in cells]
+    order = range(len(normalized))
+    if hidden:
+        hidden = set(hidden)
+        order = [i for i in order if i not in hidden] + [i for i in order if i in hidden]
     headers = {}
-    for index, norm in enumerate(normalized):
+    for index in order:
+        norm = normalized[index]
         if not norm:
             continue
         for column in columns:
             if column.key not in headers and column.accepts(norm):
                 headers[column.key] = (index, str(cells[index]).strip())
                 break
+    if hidden:
+        headers = dict(sorted(headers.items(), key=lambda item: item[1][0]))
     return headers
+
+
+def column_letter(index):
+    """The spreadsheet letter of a 0-based column index: 0 → A, 27 → AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def header_problems(name, sheet, number, cells, columns, headers):
+    """(errors, warnings) of a header row matched by match_headers: a column named twice
+    where both are visible is an error (which one holds the figures?); a hidden column is
+    a warning, whether it is read (no visible one) or left aside for a visible one."""
+    errors, warnings = [], []
+    hidden = set(sheet.hidden_columns) if isinstance(sheet, Sheet) else set()
+    title = sheet.title if isinstance(sheet, Sheet) else sheet
+    used = {index for index, _printed in headers.values()}
+    for index, cell in enumerate(cells):
+        norm = normalize_header(cell)
+        if not norm or index in used:
+            continue
+        key = next((c.key for c in columns if c.accepts(norm)), None)
+        if key is None or key not in headers:
+            continue
+        taken = headers[key][0]
+        where = {"column": str(cell).strip(), "letter": column_letter(index)}
+        where["other"] = column_letter(taken)
+        if index in hidden:
+            warnings.append(
+                _(
+                    "%(file)s, sheet %(sheet)s: the hidden column %(letter)s (%(column)s) is "
+                    "not read; the visible column %(other)s is"
+                )
+                % {"file": name, "sheet": title, **where}
+            )
+        else:
+            errors.append(
+                RowError(
+                    name,
+                    number,
+                    where["column"],
+                    None,
+                    _(
+                        "the column is given twice (columns %(other)s and %(letter)s); "
+                        "delete one of them"
+                    )
+                    % where,
+                    title,
+                )
+            )
+    for _key, (index, printed) in headers.items():
+        if index in hidden:
+            warnings.append(
+                _("%(file)s, sheet %(sheet)s: the column %(letter)s (%(column)s) is hidden")
+                % {"file": name, "sheet": title, "letter": column_letter(index), "column": printed}
+            )
+    return errors, warnings
+
+
+def close_header_hints(cells, columns):
+    """`written → meant` for header cells that name no column but are close to one
+    (`정책목표명 → 정책사업목표명`), the typos that otherwise hide a whole table."""
+    known = {}
+    for column in columns:
+        for text in (column.header, *column.aliases):
+            known.setdefault(normalize_header(text), column.header)
+    hints = []
+    for cell in cells:
+        norm = normalize_header(cell)
+        if not norm or norm in known or any(c.accepts(norm) for c in columns):
+            continue
+        close = difflib.get_close_matches(norm, list(known), n=1, cutoff=0.75)
+        if close:
+            hints.append(f"{str(cell).strip()} → {known[close[0]]}")
+    return hints
 
 
 def missing_columns_error(name, sheet, number, missing):

@@ -104,6 +104,8 @@ class PlanData:
     has_summary: bool = False
     has_hierarchy: bool = False
     has_unit_programs: bool = False
+    # What the reader saw but the import does not show (hidden rows and columns…), in Korean.
+    warnings: list[str] = field(default_factory=list)
 
     def department(self, name):
         for dept in self.departments:

@@ -8,12 +8,22 @@ unit programs. Headers are Korean as the source prints them; English headers are
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from indicators.models import Aggregation, Direction, Frequency, IndicatorType, LowerIsBetterMethod
+from goals.models import StrategicGoal
+from indicators.models import (
+    Aggregation,
+    Direction,
+    Frequency,
+    Indicator,
+    IndicatorType,
+    LowerIsBetterMethod,
+)
 from perfplan.formats import unescape_formula
+from perfplan.models import AMOUNT_PLACES
 from perfplan.numbers import NumberFormatError, parse_count, parse_number
 from perfplan.tabular import (
     Column,
@@ -21,11 +31,14 @@ from perfplan.tabular import (
     TableReadError,
     check_size,  # noqa: F401  (indicators.results_import, until it imports perfplan.tabular)
     clean_name,
+    close_header_hints,
+    header_problems,
+    hidden_warnings,
     match_headers,
     missing_columns_error,
     name_key,
     normalize_header,
-    read_sheets,
+    read_workbook,
 )
 
 from .plan_data import (
@@ -218,6 +231,7 @@ class RawTable:
     sheet: str
     headers: dict  # column key -> (index, printed header)
     rows: list = field(default_factory=list)  # (row number, [cells])
+    warnings: list = field(default_factory=list)  # Korean lines for the preview
 
 
 # ---------------------------------------------------------------- finding the tables
@@ -227,49 +241,81 @@ def _signature_headers(kind):
     return ", ".join(c.header for c in kind.columns if c.key in kind.signature)
 
 
-def _find_table(name, sheet, rows):
-    """The table a sheet holds: its header row is one of the first ten non-empty rows."""
-    for number, cells in rows[:10]:
+# A header row further down than this is taken for data: titles and notes above a table
+# rarely run longer (the printed plan has a title, a unit line and a blank row).
+MAX_HEADER_ROWS = 30
+ALL_PLAN_COLUMNS = tuple({c.key: c for t in TABLES for c in t.columns}.values())
+
+
+def _find_table(name, sheet):
+    """The table a sheet holds: its header row is one of the first MAX_HEADER_ROWS rows."""
+    rows = sheet.rows
+    for number, cells in rows[:MAX_HEADER_ROWS]:
         normalized = [normalize_header(c) for c in cells]
         for kind in TABLES:
-            headers = match_headers(cells, kind.columns, normalized)
+            headers = match_headers(cells, kind.columns, normalized, sheet.hidden_columns)
             if all(key in headers for key in kind.signature):
                 missing = [c.header for c in kind.columns if c.required and c.key not in headers]
                 if missing:
-                    raise missing_columns_error(name, sheet, number, missing)
+                    raise missing_columns_error(name, sheet.title, number, missing)
+                errors, warnings = header_problems(
+                    name, sheet, number, cells, kind.columns, headers
+                )
+                if errors:
+                    raise TableReadError(errors)
+                warnings += hidden_warnings(name, sheet, number)
+                for hint in close_header_hints(cells, kind.columns):
+                    warnings.append(
+                        _("%(file)s, sheet %(sheet)s: the column %(hint)s? is not read")
+                        % {"file": name, "sheet": sheet.title, "hint": hint}
+                    )
                 body = [(n, c) for n, c in rows if n > number]
-                return RawTable(kind, name, sheet, headers, body)
+                return RawTable(kind, name, sheet.title, headers, body, warnings)
     return None
 
 
+def _has_data(sheet):
+    return any(any(c not in (None, "") for c in cells) for _n, cells in sheet.rows)
+
+
+def _no_table_error(name, sheet):
+    """A sheet with data but no header row found: what was expected, and the near misses."""
+    expected = " / ".join(_signature_headers(k) for k in TABLES)
+    message = _(
+        "no plan table found: one of the first %(rows)s rows must hold the column headers "
+        "(%(expected)s)"
+    ) % {"rows": MAX_HEADER_ROWS, "expected": expected}
+    hints = []
+    for _number, cells in sheet.rows[:MAX_HEADER_ROWS]:
+        hints += [h for h in close_header_hints(cells, ALL_PLAN_COLUMNS) if h not in hints]
+    if hints:
+        message += " " + _("did you mean: %(hints)s?") % {"hints": ", ".join(hints[:5])}
+    return TableReadError.of_file(name, message, sheet.title)
+
+
 def read_tables(files):
-    """Read [(file name, bytes)] into RawTables; raises TableReadError listing every problem."""
+    """Read [(file name, bytes)] into RawTables; raises TableReadError listing every problem.
+
+    Every sheet with data must hold a plan table: a sheet skipped in silence would import a
+    plan without the table the user meant to give."""
     tables, errors = [], []
     for name, data in files:
         try:
-            sheets = read_sheets(name, data)
-            found = False
-            for sheet, rows in sheets:
-                if not any(any(c not in (None, "") for c in cells) for _n, cells in rows):
-                    continue
-                table = _find_table(name, sheet, rows)
-                if table is None:
-                    if len(sheets) > 1:
-                        continue
-                    expected = " / ".join(_signature_headers(k) for k in TABLES)
-                    raise TableReadError.of_file(
-                        name,
-                        _(
-                            "no plan table found: the first rows must hold the column headers "
-                            "(%(expected)s)"
-                        )
-                        % {"expected": expected},
-                        sheet,
-                    )
-                tables.append(table)
-                found = True
-            if not found:
+            sheets = read_workbook(name, data)
+            if not any(_has_data(sheet) for sheet in sheets):
                 raise TableReadError.of_file(name, _("no plan table found in the file"))
+            for sheet in sheets:
+                if not _has_data(sheet):
+                    continue
+                try:
+                    table = _find_table(name, sheet)
+                except TableReadError as exc:
+                    errors.extend(exc.errors)
+                    continue
+                if table is None:
+                    errors.extend(_no_table_error(name, sheet).errors)
+                    continue
+                tables.append(table)
         except TableReadError as exc:
             errors.extend(exc.errors)
     if errors:
@@ -297,10 +343,28 @@ def read_tables(files):
 # ---------------------------------------------------------------- rows into a PlanData
 
 
+def stored_places(column):
+    """The decimal places a number column is stored with (None: not a number column)."""
+    if column.kind == "amount":
+        return AMOUNT_PLACES
+    if column.kind == "share":
+        return StrategicGoal._meta.get_field("declared_share").decimal_places
+    if column.kind == "number":
+        return Indicator._meta.get_field(column.key).decimal_places
+    return None
+
+
 class _RowReader:
     def __init__(self, table, errors):
         self.table, self.errors = table, errors
         self.columns = {c.key: c for c in table.kind.columns}
+        # A number is read at the precision it is stored with, so that the same file
+        # imported twice compares equal (a share formula holding 0.27867… is 0.28).
+        self.places = {
+            key: Decimal(1).scaleb(-places)
+            for key, c in self.columns.items()
+            if (places := stored_places(c)) is not None
+        }
         self.numbers = {}  # text -> Decimal: repeated figures parsed once, held once
 
     def has(self, key):
@@ -343,11 +407,11 @@ class _RowReader:
         try:
             if column.kind in ("amount", "share", "number"):
                 if type(raw) is not str:
-                    return parse_number(raw)
+                    return self.stored(key, parse_number(raw))
                 parsed = self.numbers.get(raw)
                 if parsed is None:
                     parsed = parse_number(raw)  # an error is raised each time, never kept
-                    self.numbers[raw] = parsed
+                    parsed = self.numbers[raw] = self.stored(key, parsed)
                 return parsed
             if column.kind == "count":
                 return parse_count(raw)
@@ -358,6 +422,15 @@ class _RowReader:
             self.error(number, key, raw, str(exc))
             return None
         return self.text(cells, key)
+
+    def stored(self, key, value):
+        return _stored(value, self.places.get(key))
+
+
+def _stored(value, step):
+    if value is None or step is None or value.as_tuple().exponent >= step.as_tuple().exponent:
+        return value
+    return value.quantize(step, rounding=ROUND_HALF_UP)
 
 
 def _blank(cells):
@@ -526,8 +599,12 @@ def _read_hierarchy(table, plan, errors):
     previous = {"department": "", "strategic_goal": "", "policy_goal": ""}
     first_row = {}  # (strategic goal, column) -> row number where its figure was first given
     seen_indicators = {}
+    totals = []  # the 계 rows: (row number, cells), checked once every goal is read
     for number, cells in table.rows:
         if _blank(cells):
+            continue
+        if _is_total_row(reader, cells):
+            totals.append((number, cells))
             continue
         names = _hierarchy_names(reader, number, cells, previous)
         if names is None:
@@ -556,7 +633,41 @@ def _read_hierarchy(table, plan, errors):
         if ind_name:
             ind_key = sg_key + (name_key(pg_name), name_key(ind_name))
             _add_indicator(reader, number, cells, pg, ind_name, ind_key, seen_indicators)
+    for number, cells in totals:
+        _check_hierarchy_total(reader, number, cells, plan)
     plan.has_hierarchy = True
+
+
+def _is_total_row(reader, cells):
+    """Table 나's 계 row: 계 (or 합계…) as its department or strategic goal, no goal below."""
+    if reader.text(cells, "policy_goal") or reader.text(cells, "indicator"):
+        return False
+    return any(
+        normalize_header(reader.text(cells, key)) in TOTAL_ROW_NAMES
+        for key in ("department", "strategic_goal")
+    )
+
+
+def _check_hierarchy_total(reader, number, cells, plan):
+    """A 계 row's budget is the sum of the strategic goals' budgets above it."""
+    if not reader.has("budget"):
+        return
+    declared = reader.value(number, cells, "budget")
+    if declared is None:
+        return
+    budgets = [sg.budget for d in plan.departments for sg in d.strategic_goals]
+    computed = sum((b for b in budgets if b is not None), Decimal(0))
+    if declared != computed:
+        reader.error(
+            number,
+            "budget",
+            reader.raw(cells, "budget"),
+            _(
+                "the total row's budget differs from the sum of the strategic goals' budgets "
+                "(%(sum)s)"
+            )
+            % {"sum": computed},
+        )
 
 
 def _read_unit_programs(table, plan, errors):
@@ -634,6 +745,7 @@ def read_plan_files(files):
         for table in tables:
             if table.kind.key == key:
                 READERS[key](table, plan, errors)
+                plan.warnings.extend(table.warnings)
     if errors:
         raise TableReadError(errors)
     return plan
