@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
+from indicators.models import Result
 from indicators.periods import parse_period_key
 from perfplan.formats import unescape_formula
 from perfplan.numbers import NumberFormatError, parse_number
@@ -21,9 +22,12 @@ from perfplan.tabular import (
     RowError,
     TableReadError,
     clean_name,
+    close_header_hints,
+    header_problems,
+    hidden_warnings,
     match_headers,
     missing_columns_error,
-    read_sheets,
+    read_workbook,
 )
 
 RESULT_COLUMNS = (
@@ -39,7 +43,9 @@ RESULT_COLUMNS = (
 
 COLUMNS_BY_KEY = {c.key: c for c in RESULT_COLUMNS}
 
-MAX_HEADER_SEARCH = 10
+MAX_HEADER_SEARCH = 30
+# An actual is read at the precision it is stored with: the same file twice is unchanged.
+VALUE_STEP = Decimal(1).scaleb(-Result._meta.get_field("value").decimal_places)
 
 
 @dataclass
@@ -67,10 +73,13 @@ class ResultRow:
         return RowError(self.file, self.row, self.headers.get(key, ""), value, message, self.sheet)
 
 
-def _find_header(name, sheet, rows):
-    """(header row number, {key: (index, printed header)}) or None when not a results table."""
+def _find_header(name, sheet, rows, warnings):
+    """(header row number, {key: (index, printed header)}) or None when not a results table.
+
+    `sheet` is a perfplan.tabular.Sheet; a column given twice is refused, hidden rows and
+    columns are added to `warnings`."""
     for number, cells in rows[:MAX_HEADER_SEARCH]:
-        headers = match_headers(cells, RESULT_COLUMNS)
+        headers = match_headers(cells, RESULT_COLUMNS, hidden=sheet.hidden_columns)
         if "period" in headers and "value" in headers:
             missing = [c.header for c in RESULT_COLUMNS if c.required and c.key not in headers]
             if "indicator" not in headers and "indicator_code" not in headers:
@@ -78,7 +87,11 @@ def _find_header(name, sheet, rows):
                     f"{COLUMNS_BY_KEY['indicator'].header}/{COLUMNS_BY_KEY['indicator_code'].header}"
                 )
             if missing:
-                raise missing_columns_error(name, sheet, number, missing)
+                raise missing_columns_error(name, sheet.title, number, missing)
+            errors, found = header_problems(name, sheet, number, cells, RESULT_COLUMNS, headers)
+            if errors:
+                raise TableReadError(errors)
+            warnings.extend(found + hidden_warnings(name, sheet, number))
             return number, headers
     return None
 
@@ -119,26 +132,33 @@ def _period_key(raw, year):
     return parse_period_key(text)
 
 
-def read_results_files(files, *, year=None):
+def read_results_files(files, *, year=None, warnings=None):
     """[(file name, bytes)] → (rows, errors): every readable row, and every cell problem.
 
-    A problem with a whole file (not a spreadsheet, no header row) raises TableReadError
-    listing the problems of every file; a bad cell only marks its row invalid.
+    A problem with a whole file (not a spreadsheet, no header row, a formula never
+    calculated, a column given twice) raises TableReadError listing the problems of every
+    file; a bad cell only marks its row invalid. Hidden rows and columns are added to
+    `warnings` (Korean lines for the preview) when a list is given.
     """
     rows, errors, file_errors = [], [], []
+    warnings = [] if warnings is None else warnings
     for name, data in files:
         try:
-            sheets = read_sheets(name, data)
+            sheets = read_workbook(name, data)
             found = False
-            for sheet, sheet_rows in sheets:
+            hints = []
+            for sheet in sheets:
+                sheet_rows = sheet.rows
                 if not any(not _blank(cells) for _n, cells in sheet_rows):
                     continue
-                header = _find_header(name, sheet, sheet_rows)
+                header = _find_header(name, sheet, sheet_rows, warnings)
                 if header is None:
+                    for _n, cells in sheet_rows[:MAX_HEADER_SEARCH]:
+                        hints += close_header_hints(cells, RESULT_COLUMNS)
                     continue
                 found = True
                 number, headers = header
-                reader = _SheetReader(name, sheet, headers, year, errors)
+                reader = _SheetReader(name, sheet.title, headers, year, errors)
                 for row_number, cells in sheet_rows:
                     if row_number <= number or _blank(cells):
                         continue
@@ -147,14 +167,15 @@ def read_results_files(files, *, year=None):
                 expected = ", ".join(
                     c.header for c in RESULT_COLUMNS if c.required or c.key == "indicator"
                 )
-                raise TableReadError.of_file(
-                    name,
-                    _(
-                        "no results table found: one of the first rows must hold the "
-                        "column headers (%(expected)s)"
-                    )
-                    % {"expected": expected},
-                )
+                message = _(
+                    "no results table found: one of the first rows must hold the "
+                    "column headers (%(expected)s)"
+                ) % {"expected": expected}
+                if hints:
+                    message += " " + _("did you mean: %(hints)s?") % {
+                        "hints": ", ".join(dict.fromkeys(hints))
+                    }
+                raise TableReadError.of_file(name, message)
         except TableReadError as exc:
             file_errors.extend(exc.errors)
     if file_errors:
@@ -219,6 +240,11 @@ class _SheetReader:
             )
         try:
             row.value = parse_number(unescape_formula(row.value_raw))
+            if (
+                row.value is not None
+                and row.value.as_tuple().exponent < VALUE_STEP.as_tuple().exponent
+            ):
+                row.value = row.value.quantize(VALUE_STEP, rounding=ROUND_HALF_UP)
         except NumberFormatError as exc:
             fail("value", row.value_raw, str(exc))
         if row.value is None and row.valid:

@@ -145,7 +145,23 @@ def _preview_context(result):
         if data is not None and data.has_summary
         else None,
         "source_kind": result.source_kind,
+        "read_warnings": _read_warnings(result, counts),
     }
+
+
+def _read_warnings(result, counts):
+    """What the reader saw but the changes do not show (hidden rows and columns…), and a
+    new plan without table 나: it would have no goals, a slip to catch before confirming."""
+    data = result.data
+    warnings = list(getattr(data, "warnings", []))
+    if data is not None and not data.has_hierarchy and counts["plan"]["new"]:
+        warnings.append(
+            _(
+                "the files hold no table 나 (strategic goals, policy program goals and "
+                "indicators): the new plan would have no goals"
+            )
+        )
+    return warnings
 
 
 def _import_context(request, admin_site, **extra):
