@@ -11,3 +11,15 @@ class IndicatorsConfig(AppConfig):
         from . import signals
 
         signals.connect()
+        self._name_periods_in_the_change_log()
+
+    @staticmethod
+    def _name_periods_in_the_change_log():
+        # The change log shows a period as people read it (3월, 2분기), not its key (M03).
+        from perfplan.changelog_display import name_values_with
+
+        from .models import EntryException, PeriodTarget, Result
+        from .periods import period_label
+
+        for model in (Result, PeriodTarget, EntryException):
+            name_values_with(model, "period", period_label)

@@ -10,7 +10,8 @@ once for the entries shown together, which
   for all the entries at once (never one per row); an object deleted since shows as
   "삭제된 항목 #id";
 - writes amounts with thousands separators, times in local time (settings.TIME_ZONE) to the
-  minute, lists (a user's groups) as "a, b";
+  minute, lists (a user's groups) as "a, b", and what an app names itself (a period key,
+  registered with name_values_with) its way;
 - reads an import's own entry (new / changed / deleted / unchanged counts) and a user's
   password events (perfplan.signals) in words.
 
@@ -50,6 +51,16 @@ PASSWORD_EVENTS = {
     "disabled": gettext_lazy("password login disabled"),
     "hash replaced": gettext_lazy("stored hash replaced"),
 }
+
+
+# Values only their own app can name (a period key as 3월): (model label, field name) ->
+# function. Apps above the core register theirs in AppConfig.ready (name_values_with).
+_VALUE_NAMERS = {}
+
+
+def name_values_with(model, field_name, function):
+    """Show the logged values of `model`'s `field_name` as `function(value)` returns them."""
+    _VALUE_NAMERS[(model._meta.label_lower, field_name)] = function
 
 
 def local_time(value):
@@ -159,6 +170,9 @@ class ChangeDisplay:
             return ", ".join(str(item) for item in value)
         if field is None:
             return str(value)
+        namer = _VALUE_NAMERS.get((field.model._meta.label_lower, field.name))
+        if namer is not None:
+            return str(namer(value))
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if _is_foreign_key(field):

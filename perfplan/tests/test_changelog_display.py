@@ -21,6 +21,7 @@ from django.utils import translation
 
 from goals.tests.factories import make_plan
 from indicators.models import Indicator, Result
+from indicators.periods import period_label
 from perfplan import roles
 from perfplan.changelog import (
     ChainWriter,
@@ -150,6 +151,9 @@ def test_list_detail_and_history_show_labels_names_and_local_time(
     table = re.sub(r"</?strong>", "", table[: table.index("</table>")]).replace("&rarr;", "→")
     _assert_readable(table, reviewer)
     assert "1,234.5" in table
+    with translation.override("ko"):
+        march = str(period_label("M03"))
+    assert f"{ko('period')}: — → {march}" in table and "→ M03" not in table
 
 
 def test_export_shows_what_the_list_shows(client, auditor, reviewed_result, reviewer):
