@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.db.models import Count
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -134,6 +135,9 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
 
     @admin.action(description=_("Publish the selected plans"), permissions=["change"])
     def publish_selected(self, request, queryset):
+        # The standard intermediate page: nothing is published until it is confirmed.
+        if request.POST.get("post") != "yes":
+            return self._publish_confirmation(request, queryset)
         for plan in queryset:
             try:
                 publish(request.user, plan)
@@ -141,6 +145,19 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
                 self.message_user(request, exc.message, messages.ERROR)
             else:
                 self.message_user(request, _("%(plan)s published.") % {"plan": plan})
+
+    def _publish_confirmation(self, request, queryset):
+        plans = list(queryset)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Publish the performance plan?"),
+            "opts": self.model._meta,
+            "to_publish": [plan for plan in plans if plan.published_at is None],
+            "already_published": [plan for plan in plans if plan.published_at is not None],
+            "queryset": plans,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/perfplan/plan/publish_confirmation.html", context)
 
     def get_urls(self):
         site = self.admin_site

@@ -123,10 +123,8 @@ class Command(BaseCommand):
             if username in present:
                 self._write_login(username, role, departments)
             else:
-                self.stdout.write(
-                    _("  %(username)s is missing: make demo-reset creates it again.")
-                    % {"username": username}
-                )
+                missing = _("%(username)s is missing: make demo-reset creates it again.")
+                self.stdout.write("  " + missing % {"username": username})
 
     def _load_seed(self, year):
         paths = [Path(settings.BASE_DIR) / "fixtures" / name for name in SEED_FILES]
