@@ -1,5 +1,7 @@
+import functools
+
 from django.contrib import admin
-from django.db.models import Count, DecimalField, OuterRef, Subquery, Sum
+from django.db.models import Count, Sum
 from django.utils.translation import gettext_lazy as _
 
 from perfplan.admin_base import PlanDataAdmin, count_column
@@ -73,6 +75,7 @@ class PlanDepartmentAdmin(PlanDataAdmin):
         return (
             super()
             .get_queryset(request)
+            .select_related("plan")  # __str__ shows the plan's year (autocomplete answers)
             .annotate(
                 n_goals=Count("strategic_goals", distinct=True),
                 n_policy_goals=Count("strategic_goals__policy_goals", distinct=True),
@@ -99,15 +102,13 @@ class PolicyGoalInline(admin.TabularInline):
     show_change_link = True
 
 
-def _plan_budget_total():
-    """The sum of strategic-goal budgets of the row's plan, as a subquery (one query per list)."""
-    return Subquery(
-        StrategicGoal.objects.filter(plan_department__plan=OuterRef(PLAN))
-        .order_by()
-        .values(PLAN)
+def plan_budget_totals():
+    """Each plan's sum of strategic-goal budgets (plan id -> total), in one aggregate query."""
+    return dict(
+        StrategicGoal.objects.order_by()
+        .values_list(PLAN)
         .annotate(total=Sum("budget"))
-        .values("total")[:1],
-        output_field=DecimalField(max_digits=24, decimal_places=3),
+        .values_list(PLAN, "total")
     )
 
 
@@ -129,6 +130,8 @@ class StrategicGoalAdmin(AmendmentAdminMixin, PlanDataAdmin):
     list_filter = (PLAN, "plan_department__department")
     list_select_related = ("plan_department__plan",)
     search_fields = ("name", "plan_department__name")
+    # Departments of every year: a search box, not a select that lists (and walks) them all.
+    autocomplete_fields = ("plan_department",)
     inlines = [PolicyGoalInline]
 
     def get_queryset(self, request):
@@ -138,7 +141,6 @@ class StrategicGoalAdmin(AmendmentAdminMixin, PlanDataAdmin):
             .annotate(
                 n_policy_goals=Count("policy_goals", distinct=True),
                 n_indicators=Count("policy_goals__indicators", distinct=True),
-                plan_budget_total=_plan_budget_total(),
             )
             .order_by(*self.model._meta.ordering)
         )
@@ -161,7 +163,19 @@ class StrategicGoalAdmin(AmendmentAdminMixin, PlanDataAdmin):
 
     @admin.display(description=_("share % (computed)"))
     def computed_share(self, obj):
-        return format_share(share_of(obj.budget, obj.plan_budget_total))
+        return ""  # replaced for each request by get_list_display, which sums once
+
+    def get_list_display(self, request):
+        # The plans' budget totals are summed once for the page, when the column first asks.
+        totals = functools.cache(plan_budget_totals)
+
+        @admin.display(description=_("share % (computed)"))
+        def computed_share(obj):
+            total = totals().get(obj.plan_department.plan_id)
+            return format_share(share_of(obj.budget, total))
+
+        display = super().get_list_display(request)
+        return [computed_share if name == "computed_share" else name for name in display]
 
     @admin.display(description=_("budget amended (original → revised)"))
     def amended_budget(self, obj):
@@ -192,6 +206,7 @@ class PolicyGoalAdmin(PlanDataAdmin):
     list_filter = (PolicyGoal.scope.plan, PolicyGoal.scope.department)
     list_select_related = (PolicyGoal.scope.plan,)
     search_fields = ("name", "strategic_goal__name")
+    autocomplete_fields = ("strategic_goal",)  # goals of every year: a search box
     inlines = []  # filled by add_policy_goal_inline
 
     def get_queryset(self, request):

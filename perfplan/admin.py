@@ -3,17 +3,17 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from goals.amendments import AmendmentError, publish
-from goals.models import PlanDepartment
 from perfplan.planfiles import views as plan_views
 
 from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin, count_column
 from .locking import OptimisticLockAdminMixin
 from .models import DECLARED_FIGURES, Department, ImportBatch, ImportFile, Plan
+from .numbers import format_amount
 from .roles import may_view_plan_tables
 
 admin.site.site_header = _("perfplan performance plan")
@@ -51,25 +51,11 @@ class DepartmentAdmin(PlanDataAdmin):
     plan_count = count_column("n_plans", _("plans"))
 
 
-class PlanDepartmentInline(admin.TabularInline):
-    model = PlanDepartment
-    fields = (
-        "position",
-        "name",
-        "department",
-        *DECLARED_FIGURES,
-    )
-    autocomplete_fields = ("department",)
-    extra = 0
-    show_change_link = True
-
-
 @admin.register(Plan)
 class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmin):
     list_display = ("fiscal_year", "title", "published_at", "department_count", "tables_link")
     actions = ["publish_selected"]
     search_fields = ("title", "fiscal_year")
-    inlines = [PlanDepartmentInline]
     fieldsets = (
         (None, {"fields": ("fiscal_year", "title", "year_note")}),
         (
@@ -119,11 +105,46 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
 
         return [tables_link if name == "tables_link" else name for name in self.list_display]
 
-    def get_inlines(self, request, obj):
-        # Table 가's rows of every department: the plan summary, under the same rule.
-        # (The add page has no plan yet: it is for those who add plans.)
-        shown = obj is None or may_view_plan_tables(request.user, obj)
-        return self.inlines if shown else []
+    def get_fieldsets(self, request, obj=None):
+        # Table 가's departments, under the same rule as the tables (perfplan.roles): a list
+        # of links read in one query, not an inline form per department (250 in a ministry).
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not may_view_plan_tables(request.user, obj):
+            return fieldsets
+        return [*fieldsets, (_("Departments (table 가)"), {"fields": ["department_list"]})]
+
+    def get_readonly_fields(self, request, obj=None):
+        return (*super().get_readonly_fields(request, obj), "department_list")
+
+    @admin.display(description=_("departments"))
+    def department_list(self, obj):
+        if obj is None or obj.pk is None:
+            return ""
+        rows = format_html_join(
+            "",
+            '<tr><td>{}</td><td><a href="{}">{}</a></td><td>{}</td></tr>',
+            (
+                (
+                    department.position,
+                    reverse("admin:goals_plandepartment_change", args=[department.pk]),
+                    department.name,
+                    format_amount(department.declared_budget),
+                )
+                for department in obj.departments.order_by("position", "pk")
+            ),
+        )
+        return format_html(
+            '<p><a href="{}?plan__id__exact={}">{}</a></p>'
+            "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead>"
+            "<tbody>{}</tbody></table>",
+            reverse("admin:goals_plandepartment_changelist"),
+            obj.pk,
+            _("Every department of this plan, with its goals and indicators"),
+            _("order"),
+            _("department"),
+            _("budget (declared)"),
+            rows,
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         obj = self.get_object(request, unquote(object_id))
