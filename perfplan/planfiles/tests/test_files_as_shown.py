@@ -258,3 +258,149 @@ def test_the_preview_lists_hidden_rows_and_a_new_plan_without_table_na(admin_cli
     assert response.status_code == 200
     assert len(response.context["read_warnings"]) == 1
     assert Plan.objects.count() == 0
+
+
+# ---------------------------------------------------------------- a corpus of hand-made files
+# Each builder edits the reference workbook the way people do; the file must read exactly as
+# the reference (same names, budgets, shares) or be refused where the builder says.
+
+
+def _percent_shares(sheet):
+    for row in (2, 3, 4):
+        sheet.cell(row, 4).value = sheet.cell(row, 4).value / 100
+        sheet.cell(row, 4).number_format = "0.00%"
+
+
+def _shares_as_text(sheet):
+    for row in (2, 3, 4):
+        sheet.cell(row, 4).value = f"{sheet.cell(row, 4).value}%"
+
+
+def _budgets_as_text(sheet):
+    for row in (2, 3, 4):
+        sheet.cell(row, 3).value = f"{sheet.cell(row, 3).value:,}"
+
+
+def _budgets_formatted(sheet):
+    for row in (2, 3, 4):
+        sheet.cell(row, 3).number_format = '#,##0"백만원"'
+
+
+def _shares_with_more_decimals(sheet):
+    for row in (2, 3, 4):
+        sheet.cell(row, 4).value = sheet.cell(row, 4).value + 0.00004
+        sheet.cell(row, 4).number_format = "0.00"
+
+
+def _title_lines_above(sheet):
+    sheet.insert_rows(1, 4)
+    sheet["A1"] = "2026년도 성과계획서"
+    sheet["A2"] = "(단위: 백만원, %)"
+
+
+def _merged_names(sheet):
+    for column in "BCD":
+        sheet[f"{column}3"] = None
+    sheet["A3"] = None
+    for column in "ABCD":
+        sheet.merge_cells(f"{column}2:{column}3")
+
+
+def _hidden_empty_column(sheet):
+    sheet.insert_cols(7)
+    sheet.column_dimensions["G"].hidden = True
+
+
+def _spaces_in_headers(sheet):
+    sheet["A1"] = " 실 국 명 "
+    sheet["C1"] = "예산액 (백만원)"
+
+
+def _english_headers(sheet):
+    for column, text in zip(
+        "ABCD", ("department", "strategic goal", "budget", "share"), strict=True
+    ):
+        sheet[f"{column}1"] = text
+    sheet["E1"], sheet["F1"] = "policy goal", "indicator"
+
+
+REFERENCE_SHARES = {"재정 건전성": Decimal("27.87"), "돌봄 강화": Decimal("72.13")}
+REFERENCE_ROWS = [r[:3] + [s] + r[4:] for r, s in zip(ROWS, (27.87, 27.87, 72.13), strict=True)]
+
+
+def _reference():
+    return read_plan_files([("plan.xlsx", xlsx(workbook(REFERENCE_ROWS)[0]))])
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        _percent_shares,
+        _shares_as_text,
+        _budgets_as_text,
+        _budgets_formatted,
+        _shares_with_more_decimals,
+        _title_lines_above,
+        _merged_names,
+        _hidden_empty_column,
+        _spaces_in_headers,
+        _english_headers,
+    ],
+)
+def test_hand_made_variants_read_exactly_as_the_reference(edit):
+    book, sheet = workbook(REFERENCE_ROWS)
+    edit(sheet)
+    plan = read_plan_files([("plan.xlsx", xlsx(book))])
+    reference = _reference()
+    assert shares(plan) == REFERENCE_SHARES
+    assert shape(plan) == shape(reference)
+
+
+def shape(plan):
+    """What a plan says, without where it says it (the rows move with the edits)."""
+    return [
+        (d.name, sg.name, sg.budget, sg.share, pg.name, [i.name for i in pg.indicators])
+        for d in plan.departments
+        for sg in d.strategic_goals
+        for pg in sg.policy_goals
+    ]
+
+
+def _uncalculated_budget(sheet):
+    sheet["C4"] = "=C2*2.588"
+
+
+def _typo_in_indicator_header(sheet):
+    sheet["F1"] = "성과지포명"
+
+
+def _text_in_budget(sheet):
+    sheet["C3"] = "천만원"
+
+
+def _two_share_columns(sheet):
+    sheet["G1"] = "비중"
+
+
+def _indicator_without_goal(sheet):
+    sheet["E4"] = None
+    sheet["A4"] = "기획실"
+    sheet["B4"] = "새 전략목표"
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        (_uncalculated_budget, (None, "", "C4")),
+        (_typo_in_indicator_header, (None, "", None)),
+        (_text_in_budget, (3, "예산액(백만원)", "천만원")),
+        (_two_share_columns, (1, "비중", None)),
+        (_indicator_without_goal, (4, "정책사업목표명", None)),
+    ],
+)
+def test_hand_made_mistakes_are_refused_naming_where(edit, where):
+    book, sheet = workbook(REFERENCE_ROWS)
+    edit(sheet)
+    errors = refused([("plan.xlsx", xlsx(book))])
+    assert [(e.file, e.sheet) for e in errors] == [("plan.xlsx", "성과계획 및 재원비중")]
+    assert (errors[0].row, errors[0].column, errors[0].value) == where
