@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.text import capfirst
@@ -206,10 +207,12 @@ def _names_in(value):
 
 def _names_of(model, ids):
     """{str(pk): name} of `model`'s rows among `ids`, in one query."""
-    try:
-        pks = {model._meta.pk.to_python(value) for value in ids}
-    except Exception:  # an id that is no valid key: shown as deleted
-        pks = set()
+    pks = set()
+    for value in ids:
+        try:
+            pks.add(model._meta.pk.to_python(value))
+        except (ValidationError, TypeError, ValueError):
+            continue  # no valid key: shown as a deleted item
     manager = model._base_manager
     if "name" in {field.name for field in model._meta.concrete_fields}:
         rows = manager.filter(pk__in=pks).values_list("pk", "name")

@@ -31,6 +31,7 @@ from perfplan.changelog import (
     record_many,
     seal,
 )
+from perfplan.changelog_display import ChangeDisplay
 from perfplan.models import ChangeLogEntry, ImportBatch
 
 pytestmark = pytest.mark.django_db
@@ -295,3 +296,14 @@ def test_the_list_reads_names_in_a_constant_number_of_queries(
     ]
     summaries = " ".join(row["changes"] for row in response.context["cl"].log_rows)
     assert all(user.username in summaries for user in many)
+
+
+def test_an_id_that_is_no_key_reads_as_a_deleted_item(reviewer):
+    entry = ChangeLogEntry(
+        action="update",
+        content_type_id=ContentType.objects.get_for_model(Result).pk,
+        changes={"reviewed_by_id": ["abc", reviewer.pk]},
+    )
+    with translation.override("ko"):
+        rows = ChangeDisplay([entry]).rows(entry)
+    assert rows == [(ko("reviewed by"), ko("deleted item #%(id)s", id="abc"), reviewer.username)]
