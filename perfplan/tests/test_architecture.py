@@ -1,7 +1,7 @@
 """The layers contract (.importlinter, `make lint-imports`) places every perfplan module.
 
-The wiring and the core share the perfplan package until phase 2 of issue 11 gives the core
-its own sub-package: a module left out of the contract would escape the one-way rule.
+The wiring and the core share the perfplan package (its app label holds the core's models), so
+each perfplan module is named in its layer: a module left out would escape the one-way rule.
 """
 
 import configparser
