@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 
-.PHONY: demo demo-reset test install lint lint-imports complexity messages bench clean
+.PHONY: demo demo-reset test install lint lint-imports messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,10 +38,6 @@ lint: install lint-imports
 
 lint-imports: install
 	$(VENV)/bin/lint-imports --no-cache
-
-# Every function over complexity 15, those pyproject.toml still excuses included.
-complexity: install
-	$(VENV)/bin/ruff check --select C901 --config 'lint.per-file-ignores = {}' .
 
 # Regenerate the Korean catalogue; django-filter's and django-import-export's strings are
 # kept in locale/ko/third_party_ko.po and merged back (makemessages only sees our code).

@@ -507,14 +507,187 @@ def change_log_switched_off(off=True):
                 signal.sender_receivers_cache.clear()
 
 
+def _load(paths):
+    return [(Path(p).name, Path(p).read_bytes()) for p in paths]
+
+
+def _phase_read(args, manifest, out):
+    from perfplan.planfiles.tables import read_plan_files
+
+    fmt = args.phase.split("_")[1]
+    files = _load(manifest["plan"][fmt])
+    with Step() as step:
+        data = read_plan_files(files)
+    out.update(step.figures(), rows=manifest["plan"]["rows"], bytes=sum(len(c) for _n, c in files))
+    out["indicators"] = sum(
+        len(pg.indicators)
+        for d in data.departments
+        for sg in d.strategic_goals
+        for pg in sg.policy_goals
+    )
+
+
+def _import_files(args, manifest, out):
+    """The files the phase imports: an upload (a preview) or a preview's stored files."""
+    from perfplan.models import ImportBatch
+
+    if args.phase in PREVIEW_PHASES:
+        which, expect = PREVIEW_PHASES[args.phase]
+        entry = manifest[which]
+        paths = entry["xlsx"] if which == "export" else entry[args.source]
+        out["source"] = [Path(p).name for p in paths]
+        return entry, expect, _load(paths), None  # the upload
+    which, expect = IMPORT_PHASES[args.phase]
+    entry = manifest[PREVIEW_PHASES[which][0]]
+    with Step() as load_step:  # the confirm view: the files kept by the preview
+        batch = ImportBatch.objects.get(pk=args.batch)
+        files = [(f.name, bytes(f.content)) for f in batch.files.all()]
+    out.update(load_seconds=load_step.seconds, batch=args.batch)
+    return entry, expect, files, batch
+
+
+def _logging_pairs(args, sources, batch, out):
+    """Pairs of the same import without and with the change log, each rolled back: their
+    medians give logging's cost, apart from the run-to-run noise."""
+    from django.db import connection, transaction
+
+    from perfplan.planfiles.importer import import_plan
+
+    runs = []
+    for _pair in range(args.repeat):
+        for logged in (False, True):
+            with change_log_switched_off(not logged), transaction.atomic():
+                with Step() as step:
+                    result = import_plan(
+                        args.year, sources.data, batch=batch, conflicts=sources.conflicts
+                    )
+                transaction.set_rollback(True)
+            runs.append({"logged": logged, "seconds": step.seconds})
+            if connection.vendor == "postgresql":
+                # Rolled-back rows stay as dead tuples (in the unique indexes too) until
+                # vacuumed; the next run would have to step over them.
+                with connection.cursor() as cursor:
+                    cursor.execute("VACUUM")
+    medians = {
+        logged: statistics.median(r["seconds"] for r in runs if r["logged"] is logged)
+        for logged in (False, True)
+    }
+    out.update(runs=runs, seconds=medians[False], logged_seconds=medians[True], repeat=args.repeat)
+    return result, step
+
+
+def _timed_import(args, sources, batch):
+    import perfplan.planfiles.importer
+    from perfplan.planfiles.importer import import_plan
+
+    parts = time_parts(perfplan.planfiles.importer, IMPORTER_PARTS)
+    with Step() as step:
+        if batch is None:
+            result = import_plan(args.year, sources.data, dry_run=True, conflicts=sources.conflicts)
+        else:
+            result = import_plan(args.year, sources.data, batch=batch, conflicts=sources.conflicts)
+    return result, step, parts
+
+
+def _store_preview(args, files, out):
+    """What the preview view keeps for the confirm."""
+    from perfplan.models import ImportBatch
+
+    with Step() as store_step:
+        stored = ImportBatch.objects.create(fiscal_year=args.year, source="bench")
+        for name, content in files:
+            stored.files.create(name=name, content=content, size=len(content))
+    out.update(batch=str(stored.pk), store_seconds=store_step.seconds)
+
+
+def _phase_import(args, manifest, out):
+    from perfplan.planfiles.sources import read_sources
+
+    entry, expect, files, batch = _import_files(args, manifest, out)
+    with Step() as read_step:
+        sources = read_sources(files)
+    unlogged = args.phase in UNLOGGED_PHASES
+    if unlogged:
+        result, step = _logging_pairs(args, sources, batch, out)
+        parts = {}
+    else:
+        result, step, parts = _timed_import(args, sources, batch)
+    if result.errors:
+        raise SystemExit(
+            f"{args.phase}: the import failed:\n" + "\n".join(str(e) for e in result.errors[:20])
+        )
+    if batch is None:
+        _store_preview(args, files, out)
+    totals = result.totals()
+    writes = totals["new"] + totals["changed"] + totals["deleted"]
+    checks = {
+        "all_new": totals["new"] == len(result.changes) and not result.conflicts,
+        "all_unchanged": writes == 0,
+        "some_changes": 0 < writes < len(result.changes),
+    }
+    figures = step.figures()
+    if unlogged:
+        figures["seconds"] = out["seconds"]  # the median, not the last run
+    out.update(figures, rows=entry["rows"], bytes=sum(len(c) for _n, c in files))
+    out.update(
+        read_seconds=read_step.seconds,
+        read_cpu_seconds=read_step.cpu_seconds,
+        read_step_peak_rss_mb=read_step.step_peak_rss_mb,
+        read_traced_peak_mb=read_step.traced_peak_mb,
+        dry_run=batch is None,
+        totals=totals,
+        counts={
+            level: {a: n for a, n in row.items() if n}
+            for level, row in result.counts().items()
+            if any(row.values())
+        },
+        objects=len(result.changes),
+        parts=parts,
+        expected=expect,
+        check=checks[expect],
+    )
+    if not checks[expect]:
+        raise SystemExit(f"{args.phase}: expected {expect}, got {totals}")
+
+
+def _phase_export(args, out):
+    from perfplan.models import Plan
+    from perfplan.planfiles.exports import plan_tables, table_by_key
+    from perfplan.tabular import write_csv, write_xlsx
+
+    plan = Plan.objects.get(fiscal_year=args.year)
+    with Step() as step:
+        if args.phase == "export_xlsx":
+            tables = plan_tables(plan)
+            content = write_xlsx(tables)
+        else:
+            tables = plan_tables(plan, keys=("hierarchy",))
+            content = write_csv(table_by_key(tables, "hierarchy"))
+    rows = sum(len(t.rows) for t in tables)
+    target = FILES / ("export.xlsx" if args.phase == "export_xlsx" else "export_hierarchy.csv")
+    target.write_bytes(content)
+    out.update(step.figures(), rows=rows, bytes=len(content), file=target.name)
+
+
+def _write_profile(phase):
+    import pstats
+
+    stem = WORK / f"profile-{phase}"
+    Step.profiler.dump_stats(f"{stem}.prof")
+    with open(f"{stem}.txt", "w") as handle:
+        stats = pstats.Stats(Step.profiler, stream=handle).sort_stats("tottime")
+        stats.print_stats(40)
+        stats.sort_stats("cumulative").print_stats(60)
+
+
 def run_phase(args):
     setup_django()
-    if args.phase == "generate":
-        generate(args)
-        Path(args.result).write_text(json.dumps({"seconds": 0.0}))
-        return
-    if args.phase == "cleanup":
-        seconds = delete_bench_plan(args.year)
+    if args.phase in ("generate", "cleanup"):
+        if args.phase == "generate":
+            generate(args)
+            seconds = 0.0
+        else:
+            seconds = delete_bench_plan(args.year)
         Path(args.result).write_text(json.dumps({"seconds": seconds}))
         return
     if args.trace:
@@ -523,13 +696,7 @@ def run_phase(args):
         import cProfile
 
         Step.profiler = cProfile.Profile()
-    from django.db import connection, transaction
-
-    from perfplan.models import Plan
-    from perfplan.planfiles.exports import plan_tables, table_by_key
-    from perfplan.planfiles.importer import import_plan
-    from perfplan.planfiles.tables import read_plan_files
-    from perfplan.tabular import write_csv, write_xlsx
+    from django.db import connection
 
     connection.ensure_connection()
     manifest = json.loads((FILES / "manifest.json").read_text())
@@ -539,138 +706,12 @@ def run_phase(args):
         "rss_start_mb": rss_mb(),
         "loadavg_start": os.getloadavg()[0],
     }
-
-    def load(paths):
-        return [(Path(p).name, Path(p).read_bytes()) for p in paths]
-
     if args.phase in ("read_csv", "read_xlsx"):
-        fmt = args.phase.split("_")[1]
-        files = load(manifest["plan"][fmt])
-        with Step() as step:
-            data = read_plan_files(files)
-        out.update(
-            step.figures(), rows=manifest["plan"]["rows"], bytes=sum(len(c) for _n, c in files)
-        )
-        out["indicators"] = sum(
-            len(pg.indicators)
-            for d in data.departments
-            for sg in d.strategic_goals
-            for pg in sg.policy_goals
-        )
+        _phase_read(args, manifest, out)
     elif args.phase in PREVIEW_PHASES or args.phase in IMPORT_PHASES:
-        from perfplan.models import ImportBatch
-        from perfplan.planfiles.sources import read_sources
-
-        if args.phase in PREVIEW_PHASES:
-            which, expect = PREVIEW_PHASES[args.phase]
-            entry = manifest[which]
-            paths = entry["xlsx"] if which == "export" else entry[args.source]
-            files = load(paths)  # the upload
-            batch = None
-            out["source"] = [Path(p).name for p in paths]
-        else:
-            which, expect = IMPORT_PHASES[args.phase]
-            entry = manifest[PREVIEW_PHASES[which][0]]
-            with Step() as load_step:  # the confirm view: the files kept by the preview
-                batch = ImportBatch.objects.get(pk=args.batch)
-                files = [(f.name, bytes(f.content)) for f in batch.files.all()]
-            out.update(load_seconds=load_step.seconds, batch=args.batch)
-        with Step() as read_step:
-            sources = read_sources(files)
-        import perfplan.planfiles.importer
-
-        unlogged = args.phase in UNLOGGED_PHASES
-        if unlogged:
-            # Pairs of the same import without and with the change log, each rolled back:
-            # their medians give logging's cost, apart from the run-to-run noise.
-            runs = []
-            for _pair in range(args.repeat):
-                for logged in (False, True):
-                    with change_log_switched_off(not logged), transaction.atomic():
-                        with Step() as step:
-                            result = import_plan(
-                                args.year, sources.data, batch=batch, conflicts=sources.conflicts
-                            )
-                        transaction.set_rollback(True)
-                    runs.append({"logged": logged, "seconds": step.seconds})
-                    if connection.vendor == "postgresql":
-                        # Rolled-back rows stay as dead tuples (in the unique indexes too)
-                        # until vacuumed; the next run would have to step over them.
-                        with connection.cursor() as cursor:
-                            cursor.execute("VACUUM")
-            parts = {}
-            medians = {
-                logged: statistics.median(r["seconds"] for r in runs if r["logged"] is logged)
-                for logged in (False, True)
-            }
-            out.update(
-                runs=runs, seconds=medians[False], logged_seconds=medians[True], repeat=args.repeat
-            )
-        else:
-            parts = time_parts(perfplan.planfiles.importer, IMPORTER_PARTS)
-            with Step() as step:
-                if batch is None:
-                    result = import_plan(
-                        args.year, sources.data, dry_run=True, conflicts=sources.conflicts
-                    )
-                else:
-                    result = import_plan(
-                        args.year, sources.data, batch=batch, conflicts=sources.conflicts
-                    )
-        if result.errors:
-            raise SystemExit(
-                f"{args.phase}: the import failed:\n"
-                + "\n".join(str(e) for e in result.errors[:20])
-            )
-        if batch is None:
-            with Step() as store_step:  # what the preview view keeps for the confirm
-                stored = ImportBatch.objects.create(fiscal_year=args.year, source="bench")
-                for name, content in files:
-                    stored.files.create(name=name, content=content, size=len(content))
-            out.update(batch=str(stored.pk), store_seconds=store_step.seconds)
-        totals = result.totals()
-        writes = totals["new"] + totals["changed"] + totals["deleted"]
-        checks = {
-            "all_new": totals["new"] == len(result.changes) and not result.conflicts,
-            "all_unchanged": writes == 0,
-            "some_changes": 0 < writes < len(result.changes),
-        }
-        figures = step.figures()
-        if unlogged:
-            figures["seconds"] = out["seconds"]  # the median, not the last run
-        out.update(figures, rows=entry["rows"], bytes=sum(len(c) for _n, c in files))
-        out.update(
-            read_seconds=read_step.seconds,
-            read_cpu_seconds=read_step.cpu_seconds,
-            read_step_peak_rss_mb=read_step.step_peak_rss_mb,
-            read_traced_peak_mb=read_step.traced_peak_mb,
-            dry_run=batch is None,
-            totals=totals,
-            counts={
-                level: {a: n for a, n in row.items() if n}
-                for level, row in result.counts().items()
-                if any(row.values())
-            },
-            objects=len(result.changes),
-            parts=parts,
-            expected=expect,
-            check=checks[expect],
-        )
-        if not checks[expect]:
-            raise SystemExit(f"{args.phase}: expected {expect}, got {totals}")
+        _phase_import(args, manifest, out)
     elif args.phase in ("export_xlsx", "export_csv"):
-        plan = Plan.objects.get(fiscal_year=args.year)
-        with Step() as step:
-            if args.phase == "export_xlsx":
-                tables = plan_tables(plan)
-                content = write_xlsx(tables)
-            else:
-                tables = plan_tables(plan, keys=("hierarchy",))
-                content = write_csv(table_by_key(tables, "hierarchy"))
-        rows = sum(len(t.rows) for t in tables)
-        target = FILES / ("export.xlsx" if args.phase == "export_xlsx" else "export_hierarchy.csv")
-        target.write_bytes(content)
-        out.update(step.figures(), rows=rows, bytes=len(content), file=target.name)
+        _phase_export(args, out)
     else:
         raise SystemExit(f"unknown phase {args.phase}")
     out["maxrss_mb"] = maxrss_mb()
@@ -678,14 +719,7 @@ def run_phase(args):
     out["loadavg_end"] = os.getloadavg()[0]
     Path(args.result).write_text(json.dumps(out, default=str))
     if Step.profiler:
-        import pstats
-
-        stem = WORK / f"profile-{args.phase}"
-        Step.profiler.dump_stats(f"{stem}.prof")
-        with open(f"{stem}.txt", "w") as handle:
-            stats = pstats.Stats(Step.profiler, stream=handle).sort_stats("tottime")
-            stats.print_stats(40)
-            stats.sort_stats("cumulative").print_stats(60)
+        _write_profile(args.phase)
 
 
 # ---------------------------------------------------------------- the orchestrator
