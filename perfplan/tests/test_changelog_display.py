@@ -69,7 +69,7 @@ def reviewer(django_user_model):
 @pytest.fixture
 def reviewed_result(plan, reviewer):
     """A result entered, then submitted and reviewed: two entries written by the signals."""
-    indicator = Indicator.objects.get(policy_goal__strategic_goal__plan_department__plan=plan)
+    indicator = Indicator.objects.in_plan(plan).get()
     with change_context(user=reviewer):
         result = Result.objects.create(indicator=indicator, period="M03", value=Decimal("1234.5"))
         result.status = "submitted"
@@ -188,7 +188,7 @@ def test_a_deleted_object_is_named_as_deleted(client, auditor, reviewed_result, 
 
 
 def test_choices_and_amounts_of_an_indicator(client, auditor, plan):
-    indicator = Indicator.objects.get(policy_goal__strategic_goal__plan_department__plan=plan)
+    indicator = Indicator.objects.in_plan(plan).get()
     indicator.frequency = "monthly"
     indicator.save()
     indicator.frequency = "quarterly"
@@ -248,7 +248,7 @@ def test_import_counts_groups_and_password_events_in_words(client, auditor, djan
 
 def _mixed_page(plan, users, start):
     """50 entries of mixed types (results, indicators, users) naming `users` by id."""
-    indicator = Indicator.objects.get(policy_goal__strategic_goal__plan_department__plan=plan)
+    indicator = Indicator.objects.in_plan(plan).get()
     types = {
         model: ContentType.objects.get_for_model(model)
         for model in (Result, Indicator, type(users[0]))
