@@ -108,27 +108,20 @@ def _summary(result, job):
     return {"counts": result.counts(), "conflicts": result.conflicts}
 
 
-PLAN_TABLES = imports.register(
-    imports.ImportKind(
-        name="plan",
-        read=read_tables,
-        new_result=_new_result,
-        diff=_diff_step,
-        apply=_apply_step,
-        fingerprint=fingerprint,
-        summary=_summary,
+def _plan_kind(name, read):
+    """Plan tables and plan text differ only in how their files are read."""
+    return imports.register(
+        imports.ImportKind(
+            name=name,
+            read=read,
+            new_result=_new_result,
+            diff=_diff_step,
+            apply=_apply_step,
+            fingerprint=fingerprint,
+            summary=_summary,
+        )
     )
-)
 
 
-PLAN_TEXT = imports.register(
-    imports.ImportKind(
-        name="plan_text",
-        read=read_text,
-        new_result=_new_result,
-        diff=_diff_step,
-        apply=_apply_step,
-        fingerprint=fingerprint,
-        summary=_summary,
-    )
-)
+PLAN_TABLES = _plan_kind("plan", read_tables)
+PLAN_TEXT = _plan_kind("plan_text", read_text)
