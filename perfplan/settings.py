@@ -37,6 +37,11 @@ INSTALLED_APPS = [
     "goals",
     "budgets",
     "indicators",
+    "reports",
+    "rollover",
+    "reminders",
+    "public",
+    "api",
     # Login throttling (see "Hardening" below); after our apps so their templates win.
     "axes",
 ]

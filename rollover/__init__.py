@@ -1,0 +1,1 @@
+"""Next year's plan."""
