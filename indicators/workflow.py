@@ -24,6 +24,10 @@ result yet"); without it, it is refused. Separation of duties: a reviewer does n
 or return a result they entered or submitted, unless the plan's `allow_self_review` is on,
 and then the change-log entry's reason says so. A save sent with an idempotency key is
 answered once (answered_once): a retry gets the first outcome back.
+
+The same rules serve the results report's texts (reports.texts: 미달성 사유 and 향후
+개선방안, one per indicator): the steps take `rules=` a subclass of Rules that names its model,
+what "empty" means for it, and that it has no period (so no entry deadline).
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -114,9 +118,10 @@ def _label(result):
     return str(result)
 
 
-def _lock_results(ids):
-    """The results, locked (only their own rows) in a fixed order, with plan and department."""
-    queryset = Result.objects.select_related(Result.scope.plan).filter(pk__in=ids).order_by("pk")
+def _lock_results(ids, model=Result):
+    """The results (or `model`'s rows), locked (only their own rows) in a fixed order, with
+    plan and department."""
+    queryset = model.objects.select_related(model.scope.plan).filter(pk__in=ids).order_by("pk")
     if connection.features.has_select_for_update_of:
         return list(queryset.select_for_update(of=("self",)))
     return list(queryset.select_for_update())
@@ -132,9 +137,9 @@ def _lock_one(indicator, period_key):
 
 
 def _ids(results):
-    if isinstance(results, Result):
+    if isinstance(results, Model):
         return [results.pk]
-    return [r.pk if isinstance(r, Result) else int(r) for r in results]
+    return [r.pk if isinstance(r, Model) else int(r) for r in results]
 
 
 class Refusal(str):
@@ -169,6 +174,10 @@ class _ScopeIds(dict):
 class _Checker:
     """Refusal reasons for many results with a constant number of queries.
 
+    Subclassed (`Rules`) for other records that go through the same review (the results
+    report's texts): `model`, `add_permission`, `period_of` and `content_refusal` are what
+    differ; every rule is the same code.
+
     The one place that decides who may take which step on a result in which status: every
     way in (grid, paste, admin form and actions, results import, commands) asks it. A
     "result" here is anything with `pk` and `status` (a Result, or the import's plain rows);
@@ -177,11 +186,14 @@ class _Checker:
     thousands: its scope is read per department rather than as a list of ids).
     """
 
+    model = Result
+    add_permission = "indicators.add_result"  # may create a new one in a department
+
     def __init__(self, user, results, today=None, *, within=None):
         self.user = user
         self.today = today
         if within is None:
-            within = Result.objects.filter(pk__in=[r.pk for r in results if r is not None])
+            within = self.model.objects.filter(pk__in=[r.pk for r in results if r is not None])
         self.in_scope = _ScopeIds(within, user)
         self._open = {}
         self._may_add = {}
@@ -192,8 +204,21 @@ class _Checker:
             self._open[key] = locks.entry_open(pd.plan, pd.department_id, period, self.today)
         return self._open[key]
 
+    def period_of(self, result):
+        """The period an entry deadline applies to; None: no deadline (texts)."""
+        return result.period
+
+    def content_refusal(self, result):
+        """Why `result` cannot be submitted for what it holds, or None."""
+        if result.value is None:
+            return _("%(result)s: a result without a value cannot be submitted.") % {
+                "result": _label(result)
+            }
+        return None
+
     def entry_open(self, result):
-        return self._entry_open(_department(result), result.period)
+        period = self.period_of(result)
+        return period is None or self._entry_open(_department(result), period)
 
     def closed(self, result):
         pd = _department(result)
@@ -210,7 +235,7 @@ class _Checker:
         if current is None:
             if pd.department_id not in self._may_add:
                 self._may_add[pd.department_id] = may_act_in(
-                    user, "indicators.add_result", pd.department_id
+                    user, self.add_permission, pd.department_id
                 )
             in_scope = self._may_add[pd.department_id]
         else:
@@ -227,7 +252,7 @@ class _Checker:
         if current is not None and current.status == ResultStatus.APPROVED:
             message = _("%(result)s is approved and locked: only a plan admin can reopen it.")
             return _refusal(message % {"result": label}, "status")
-        if not self._entry_open(pd, period):
+        if period is not None and not self._entry_open(pd, period):
             return _refusal(f"{label}: {locks.closed_message(pd.plan, pd.name, period)}", "period")
         return None
 
@@ -261,10 +286,9 @@ class _Checker:
             return _(
                 "%(result)s: only a draft or returned result can be submitted (it is %(status)s)."
             ) % {"result": label, "status": _status(result)}
-        if result.value is None:
-            return _("%(result)s: a result without a value cannot be submitted.") % {
-                "result": label
-            }
+        empty = self.content_refusal(result)
+        if empty:
+            return empty
         if not self.entry_open(result):
             return f"{label}: {self.closed(result)}"
         return None
@@ -320,10 +344,14 @@ class _Checker:
     }
 
 
-def refusals(user, results, action, reason=None, today=None):
+# The rules, public for the records that reuse them (reports.texts subclasses it).
+Rules = _Checker
+
+
+def refusals(user, results, action, reason=None, today=None, *, rules=Rules):
     """{result pk: why `user` may not take `action`} for the refused ones (read-only check)."""
     results = list(results)
-    checker = _Checker(user, results, today)
+    checker = rules(user, results, today)
     found = {}
     for result in results:
         message = checker.refusal(result, action, reason)
@@ -332,11 +360,11 @@ def refusals(user, results, action, reason=None, today=None):
     return found
 
 
-def allowed_actions(user, result, today=None) -> set[str]:
+def allowed_actions(user, result, today=None, *, rules=Rules) -> set[str]:
     """The steps `user` may take on `result` now: a subset of ACTIONS (for the UI)."""
     if result is None or result.pk is None:
         return set()
-    checker = _Checker(user, [result], today)
+    checker = rules(user, [result], today)
     return {action for action in ACTIONS if checker.refusal(result, action) is None}
 
 
@@ -345,15 +373,15 @@ def _save_step(result):
     result.save()
 
 
-def _step(user, results, action, apply, *, reason="", today=None):
+def _step(user, results, action, apply, *, reason="", today=None, rules=Rules):
     ids = _ids(results)
     if not ids:
         return []
     with transaction.atomic():
-        locked = _lock_results(ids)
+        locked = _lock_results(ids, rules.model)
         if len(locked) != len(set(ids)):
             raise WorkflowError(_("Some of the results no longer exist; nothing was changed."))
-        checker = _Checker(user, locked, today)
+        checker = rules(user, locked, today)
         problems = [
             message for message in (checker.refusal(r, action, reason) for r in locked) if message
         ]
@@ -693,7 +721,7 @@ def answered_once(user, key, run):
 # ---------------------------------------------------------------- the steps
 
 
-def submit(user, results, today=None):
+def submit(user, results, today=None, *, rules=Rules):
     """제출: draft or returned → submitted (officers, plan admins; entry must be open)."""
 
     def apply(result, now):
@@ -702,10 +730,10 @@ def submit(user, results, today=None):
         result.submitted_by = user
         result.return_reason = ""
 
-    return _step(user, results, SUBMIT, apply, today=today)
+    return _step(user, results, SUBMIT, apply, today=today, rules=rules)
 
 
-def approve(user, results, today=None):
+def approve(user, results, today=None, *, rules=Rules):
     """승인: submitted → approved, and locked (reviewers, plan admins)."""
 
     def apply(result, now):
@@ -714,7 +742,7 @@ def approve(user, results, today=None):
         result.reviewed_at = now
         result.return_reason = ""
 
-    return _step(user, results, APPROVE, apply, today=today)
+    return _step(user, results, APPROVE, apply, today=today, rules=rules)
 
 
 def _required(reason, message):
@@ -737,7 +765,7 @@ def return_result(user, result, reason, today=None):
     return _step(user, [result], RETURN, apply, reason=reason, today=today)[0]
 
 
-def return_results(user, results, reason, today=None):
+def return_results(user, results, reason, today=None, *, rules=Rules):
     """반려 of several results with one reason."""
     reason = _required(reason, _("A result is returned with a reason."))
 
@@ -747,7 +775,7 @@ def return_results(user, results, reason, today=None):
         result.reviewed_by = user
         result.reviewed_at = now
 
-    return _step(user, results, RETURN, apply, reason=reason, today=today)
+    return _step(user, results, RETURN, apply, reason=reason, today=today, rules=rules)
 
 
 def reopen(user, result, reason, today=None):
@@ -755,13 +783,13 @@ def reopen(user, result, reason, today=None):
     return reopen_results(user, [result], reason, today)[0]
 
 
-def reopen_results(user, results, reason, today=None):
+def reopen_results(user, results, reason, today=None, *, rules=Rules):
     reason = _required(reason, _("Reopening an approved result needs a reason."))
 
     def apply(result, now):
         result.status = ResultStatus.DRAFT
 
-    return _step(user, results, REOPEN, apply, reason=reason, today=today)
+    return _step(user, results, REOPEN, apply, reason=reason, today=today, rules=rules)
 
 
 def bulk_approve(user, plan, department, period_key, today=None) -> int:

@@ -34,6 +34,7 @@ _VIEW_PLAN = _perms(PLAN_MODELS, ("view",))
 ROLE_PERMISSIONS = {
     PLAN_ADMIN: _perms(PLAN_MODELS, ALL_ACTIONS)
     + _perms({"indicators": ["result", "evidence", "entryexception"]}, ALL_ACTIONS)
+    + _perms({"reports": ["resulttext", "resultsreport"]}, ALL_ACTIONS)
     # Assignments are listed; they change on the user's page, through perfplan.people.
     + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
     # Users through their roles and departments only; perfplan.people says whom.
@@ -46,12 +47,17 @@ ROLE_PERMISSIONS = {
     OFFICER: _VIEW_PLAN
     + _perms({"indicators": ["result"]}, ("view", "add", "change"))
     + _perms({"indicators": ["evidence"]}, ("view", "add", "delete"))
-    + [("indicators", "submit_result")],
+    + [("indicators", "submit_result")]
+    # The results report's texts go through the review of results (reports.texts).
+    + _perms({"reports": ["resulttext"]}, ("view", "add", "change"))
+    + _perms({"reports": ["resultsreport"]}, ("view",)),
     REVIEWER: _VIEW_PLAN
     + _perms({"indicators": ["result", "evidence"]}, ("view",))
+    + _perms({"reports": ["resulttext", "resultsreport"]}, ("view",))
     + [("indicators", "review_result")],
     AUDITOR: _VIEW_PLAN
     + _perms({"indicators": ["result", "evidence", "entryexception"]}, ("view",))
+    + _perms({"reports": ["resulttext", "resultsreport"]}, ("view",))
     + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
     + _perms({"auth": ["user"]}, ("view",))
     + [("perfplan", "view_all_departments")],
