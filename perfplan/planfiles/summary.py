@@ -15,6 +15,7 @@ from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
 from perfplan.money import budget_shares, change
 from perfplan.numbers import json_number
+from perfplan.tabular import name_key
 
 from .plan_data import Figures
 
@@ -167,25 +168,26 @@ def reconcile_plan(plan):
     return reconcile(rows, Figures(**plan.declared()), records)
 
 
-def reconcile_plan_data(data):
-    """Table 가 of a plan read from a file, before it is written (for previews)."""
-    records = data.has_unit_programs
+def reconcile_plan_data(data, kept_counts=None):
+    """Table 가 of a plan read from a file, before it is written (for previews).
+
+    `kept_counts` (the import's diff) are the stored counts, per department name key, of the
+    tables the file does not carry: the plan keeps those, so they are what is compared."""
+    kept_counts = kept_counts or {}
+    records = data.has_unit_programs or any(
+        counts.get("unit_programs") for counts in kept_counts.values()
+    )
     rows = []
     for dept in data.departments:
         pgs = [pg for sg in dept.strategic_goals for pg in sg.policy_goals]
-        rows.append(
-            (
-                dept.name,
-                dept.declared,
-                {
-                    "strategic_goals": len(dept.strategic_goals),
-                    "policy_goals": len(pgs),
-                    "indicators": sum(len(pg.indicators) for pg in pgs),
-                    "unit_programs": sum(len(pg.unit_programs) for pg in pgs),
-                },
-                None,
-            )
-        )
+        counts = {
+            "strategic_goals": len(dept.strategic_goals),
+            "policy_goals": len(pgs),
+            "indicators": sum(len(pg.indicators) for pg in pgs),
+            "unit_programs": sum(len(pg.unit_programs) for pg in pgs),
+        }
+        counts.update(kept_counts.get(name_key(dept.name), {}))
+        rows.append((dept.name, dept.declared, counts, None))
     return reconcile(rows, data.total, records)
 
 

@@ -141,7 +141,7 @@ def _preview_context(result):
         "listed_more": max(0, len(listed) - PREVIEW_LIMIT),
         "unchanged": unchanged[:PREVIEW_LIMIT],
         "unchanged_more": max(0, len(unchanged) - PREVIEW_LIMIT),
-        "file_reconciliation": reconcile_plan_data(data)
+        "file_reconciliation": reconcile_plan_data(data, result.kept_counts)
         if data is not None and data.has_summary
         else None,
         "source_kind": result.source_kind,

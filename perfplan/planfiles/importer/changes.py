@@ -92,6 +92,8 @@ class ImportResult:
     batch: object = None  # perfplan.models.ImportBatch, once applied
     source_kind: str = "tables"  # or "text"
     data: PlanData | None = None  # what was read (the preview reconciles its table 가)
+    # The stored counts of the tables the file does not carry, per department (diff).
+    kept_counts: dict = field(default_factory=dict)
 
     @property
     def ok(self):

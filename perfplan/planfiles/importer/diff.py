@@ -95,12 +95,37 @@ def diff(result, plan, year, data):
 
     if data.has_hierarchy or data.has_unit_programs:
         _diff_goals(result, differ, work, existing, data, dept_objects)
+    result.kept_counts = _kept_counts(existing, data, dept_objects)
     for pd_id in work.delete[PlanDepartment]:
         pd = existing["pd_by_id"][pd_id]
         result.changes.append(Change("deleted", "department", (pd.name,), obj=pd))
         _cascade_report(result, existing, pd)
     _protect_results(result, work, existing)
     return work
+
+
+def _kept_counts(existing, data, dept_objects):
+    """Per department of the file (by name key): how many goals, indicators and unit
+    programs the plan keeps of the tables the file does not carry. A file without table 나
+    leaves the stored hierarchy as it is, so the preview's table 가 compares its figures with
+    the stored counts, not with nothing (a department new to the plan keeps none)."""
+    kept_levels = []
+    if not data.has_hierarchy:
+        kept_levels += ["strategic_goals", "policy_goals", "indicators"]
+    if not data.has_unit_programs:
+        kept_levels.append("unit_programs")
+    kept = {}
+    for key, pd in dept_objects.items():
+        sgs = existing["sg_by_dept"].get(pd.pk, []) if pd.pk else []
+        pgs = [pg for sg in sgs for pg in existing["pg_by_sg"].get(sg.pk, [])]
+        counts = {
+            "strategic_goals": len(sgs),
+            "policy_goals": len(pgs),
+            "indicators": sum(len(existing["ind_by_pg"].get(pg.pk, [])) for pg in pgs),
+            "unit_programs": sum(len(existing["up_by_pg"].get(pg.pk, [])) for pg in pgs),
+        }
+        kept[key] = {level: counts[level] for level in kept_levels}
+    return kept
 
 
 def amendments(result, work, plan, reason):
