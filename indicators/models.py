@@ -100,6 +100,17 @@ class Indicator(VersionedModel):
         default=False,
         help_text=_("Demo targets and definition, not from the plan."),
     )
+    # The same indicator in the previous year's plan (set by rollover.services.roll_plan):
+    # the years of an indicator are followed through it. An import never touches it.
+    predecessor = models.ForeignKey(
+        "self",
+        verbose_name=_("previous year's indicator"),
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="successors",
+    )
 
     objects = ScopedManager()
     scope = Scope("policy_goal")

@@ -69,6 +69,7 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
                     "threshold_achieved",
                     "threshold_caution",
                     "entry_deadline_days",
+                    "reminder_days",
                     "allow_self_review",
                 )
             },

@@ -92,6 +92,14 @@ class Plan(DeclaredFigures, VersionedModel):
     entry_deadline_days = models.PositiveSmallIntegerField(
         _("entry deadline (days after the period ends)"), default=10
     )
+    reminder_days = models.PositiveSmallIntegerField(
+        _("reminders (days before the entry deadline)"),
+        default=5,
+        help_text=_(
+            "send_reminders e-mails officers this many days before a period's entry "
+            "deadline about results not entered or not submitted."
+        ),
+    )
     allow_self_review = models.BooleanField(
         _("allow self-review"),
         default=False,
