@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from perfplan.numbers import format_amount
 
+from .formats import fmt_value
+
 WIDTH, HEIGHT = 640, 260
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 28, 40
 TARGET_COLOUR = "#6b7280"
@@ -33,6 +35,7 @@ class ChartData:
     cumulative: bool
     unit: str = ""
     band: tuple | None = None  # (low, high) of a target range
+    decimals: int | None = None  # the indicator's precision (indicators.formats), for values
 
 
 def cumulative_sums(values, upto=None):
@@ -47,7 +50,9 @@ def cumulative_sums(values, upto=None):
     return out
 
 
-def _number(value):
+def _number(value, decimals=None):
+    if decimals is not None:
+        return fmt_value(value, decimals)
     return format_amount(Decimal(value).quantize(Decimal("0.01")).normalize())
 
 
@@ -149,7 +154,7 @@ def chart_svg(data: ChartData, *, css_id="", title=""):
                 f'y="{_fmt(min(top, base))}" width="{_fmt(bar_w)}" '
                 f'height="{_fmt(max(abs(base - top), 1))}" fill="{ACTUAL_COLOUR}" '
                 f'fill-opacity="0.8"><title>{escape(labels[i])} {escape(actual_word)} '
-                f"{escape(_number(value))}</title></rect>"
+                f"{escape(_number(value, data.decimals))}</title></rect>"
             )
     parts.append(_polyline(data.targets, x, y, "target", TARGET_COLOUR, dashed=True))
     for i, value in enumerate(data.targets):
@@ -157,7 +162,7 @@ def chart_svg(data: ChartData, *, css_id="", title=""):
             parts.append(
                 f'<circle class="point target" cx="{_fmt(x(i))}" cy="{_fmt(y(value))}" r="3" '
                 f'fill="#fff" stroke="{TARGET_COLOUR}" stroke-width="1.5"><title>'
-                f"{escape(labels[i])} {escape(target_word)} {escape(_number(value))}</title></circle>"
+                f"{escape(labels[i])} {escape(target_word)} {escape(_number(value, data.decimals))}</title></circle>"
             )
     if data.cumulative:
         for i, value in enumerate(data.actuals):
@@ -165,7 +170,7 @@ def chart_svg(data: ChartData, *, css_id="", title=""):
                 parts.append(
                     f'<circle class="point actual" cx="{_fmt(x(i))}" cy="{_fmt(y(value))}" r="4" '
                     f'fill="{ACTUAL_COLOUR}"><title>{escape(labels[i])} {escape(actual_word)} '
-                    f"{escape(_number(value))}</title></circle>"
+                    f"{escape(_number(value, data.decimals))}</title></circle>"
                 )
     # legend
     lx = WIDTH - MARGIN_RIGHT - 150

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils import timezone
 
@@ -10,12 +10,62 @@ from perfplan.numbers import format_amount, format_share
 
 from .models import Direction
 
+# Units whose figures carry decimals even when the targets are whole (a rate of 87.5 %).
+UNIT_DECIMALS = {"%": 1, "％": 1, "퍼센트": 1, "점": 1}
+MAX_DECIMALS = 4  # what the database keeps (decimal_places=4)
 
-def fmt_value(value):
-    """An indicator value as Korean documents print it: 1,234 or 12.5; blank when missing."""
+
+def _decimals_of(value):
+    if value is None:
+        return 0
+    exponent = Decimal(value).normalize().as_tuple().exponent
+    return min(MAX_DECIMALS, max(0, -exponent)) if isinstance(exponent, int) else 0
+
+
+def indicator_decimals(indicator):
+    """How many decimals an indicator's figures are shown with, everywhere (grid, indicator
+    page, overview, exports): as many as its annual target, target range and baseline are
+    written with, and at least its unit's (UNIT_DECIMALS; other units count whole things)."""
+    figures = [
+        getattr(indicator, name, None)
+        for name in ("annual_target", "target_min", "target_max", "baseline")
+    ]
+    unit = (getattr(indicator, "unit", "") or "").strip()
+    return max([UNIT_DECIMALS.get(unit, 0), *(_decimals_of(v) for v in figures)])
+
+
+def at_precision(value, decimals):
+    """`value` rounded half up to `decimals` (a Decimal for exports; None stays None)."""
+    if value is None:
+        return None
+    rounded = Decimal(value).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return rounded + 0  # -0 reads as 0
+
+
+def fmt_value(value, decimals=None):
+    """An indicator value as Korean documents print it: 1,234 or 12.5; blank when missing.
+    With `decimals` (indicator_decimals) it is rounded to them and shows them all (87.0)."""
     if value is None:
         return ""
-    return format_amount(Decimal(value).normalize())
+    if decimals is None:
+        return format_amount(Decimal(value).normalize())
+    return f"{at_precision(value, decimals):,.{decimals}f}"
+
+
+def fmt_figure(indicator, value):
+    """An indicator's figure (target, cumulative target, projection) at its precision."""
+    return fmt_value(value, indicator_decimals(indicator))
+
+
+def entered_decimals(indicator, value):
+    """An entered actual keeps its own decimals (nothing typed is hidden), and shows at least
+    the indicator's: 221.0000 → 221, 87.5 → 87.5, 90 at one decimal → 90.0."""
+    return max(indicator_decimals(indicator), _decimals_of(value))
+
+
+def fmt_entered(indicator, value):
+    """An entered actual as shown outside its input (see entered_decimals)."""
+    return fmt_value(value, entered_decimals(indicator, value))
 
 
 def fmt_rate(rate):
@@ -32,13 +82,15 @@ def fmt_target(row):
     if row.indicator.direction == Direction.RANGE and (
         row.ytd_target_min is not None or row.ytd_target_max is not None
     ):
-        return f"{fmt_value(row.ytd_target_min)}–{fmt_value(row.ytd_target_max)}"
-    return fmt_value(row.ytd_target)
+        low, high = row.ytd_target_min, row.ytd_target_max
+        return f"{fmt_figure(row.indicator, low)}–{fmt_figure(row.indicator, high)}"
+    return fmt_figure(row.indicator, row.ytd_target)
 
 
 def annual_target_text(indicator):
     if indicator.direction == Direction.RANGE and (
         indicator.target_min is not None or indicator.target_max is not None
     ):
-        return f"{fmt_value(indicator.target_min)}–{fmt_value(indicator.target_max)}"
-    return fmt_value(indicator.annual_target)
+        low, high = indicator.target_min, indicator.target_max
+        return f"{fmt_figure(indicator, low)}–{fmt_figure(indicator, high)}"
+    return fmt_figure(indicator, indicator.annual_target)

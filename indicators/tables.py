@@ -10,7 +10,14 @@ from django.utils.translation import gettext as _
 
 from perfplan.tabular import Table
 
-from .formats import annual_target_text, fmt_target, fmt_time
+from .formats import (
+    annual_target_text,
+    at_precision,
+    entered_decimals,
+    fmt_target,
+    fmt_time,
+    indicator_decimals,
+)
 from .models import Direction
 from .periods import ALL_PERIOD_KEYS
 from .tracking.rows import is_sample_row
@@ -56,6 +63,11 @@ def grid_table(screen):
     lines = []
     for row in screen.rows:
         indicator = row.indicator
+        decimals = indicator_decimals(indicator)
+
+        def figure(value, decimals=decimals):
+            return at_precision(value, decimals) if isinstance(value, Decimal) else value
+
         values = {c.period.key: c.value for c in row.cells}
         target = (
             annual_target_text(indicator)
@@ -73,10 +85,10 @@ def grid_table(screen):
                 indicator.unit,
                 indicator.get_direction_display() if indicator.direction else "",
                 indicator.get_frequency_display() if indicator.frequency else "",
-                _normal(target),
-                *[_normal(values.get(p.key)) for p in periods],
-                _normal(row.ytd_actual),
-                _normal(ytd_target),
+                figure(target),
+                *[entered(indicator, values.get(p.key)) for p in periods],
+                figure(row.ytd_actual),
+                figure(ytd_target),
                 _normal(row.rate),
                 str(row.status_label),
                 fmt_time(row.last_update),
@@ -84,6 +96,13 @@ def grid_table(screen):
             ]
         )
     return Table("grid", columns, lines, sheet_name=_("My department"))
+
+
+def entered(indicator, value):
+    """An entered actual as the screen shows it (indicators.formats.entered_decimals)."""
+    if value is None:
+        return None
+    return at_precision(value, entered_decimals(indicator, value))
 
 
 def _normal(value):
@@ -164,7 +183,7 @@ def overview_tables(screen, data):
                 item["department_name"],
                 item["indicator"].name,
                 item["target"],
-                _normal(item["projected_value"]),
+                at_precision(item["projected_value"], indicator_decimals(item["indicator"])),
                 _normal(item["rate_value"]),
                 str(item["method"]),
             ]

@@ -18,7 +18,7 @@ from perfplan.http import wants_json
 from perfplan.scoping import get_or_deny, restrict
 
 from .. import evidence as evidence_rules
-from ..formats import fmt_value
+from ..formats import fmt_figure, fmt_value
 from ..forms import EvidenceUploadForm
 from ..models import Evidence, Indicator, Result, ResultStatus
 from .access import (
@@ -93,7 +93,7 @@ def cell_context(request, indicator, period):
         "max_size": format_size(evidence_limit()),
         "kinds": evidence_rules.allowed_kinds_text(),
         "value_text": fmt_value(result.value if result else None),
-        "target_text": fmt_value(cell.period_target if cell else None),
+        "target_text": fmt_figure(indicator, cell.period_target if cell else None),
         "version": result.version if result else 0,
         # The form's save, answered once however often it is sent (workflow.answered_once).
         "save_key": uuid.uuid4().hex,

@@ -10,7 +10,7 @@ from django.utils import timezone
 from perfplan.scoping import restrict
 
 from .. import charts
-from ..formats import annual_target_text, fmt_rate, fmt_value
+from ..formats import annual_target_text, fmt_entered, fmt_figure, fmt_rate, fmt_value
 from ..models import Evidence, Indicator
 from ..tracking.rows import is_sample_row
 from .access import indicator_or_404, plan_of, require_view
@@ -46,9 +46,9 @@ def indicator_view(request, pk):
             {
                 "cell": cell,
                 "result": result,
-                "value": fmt_value(cell.value),
-                "target": fmt_value(cell.period_target),
-                "cumulative_target": fmt_value(cell.target),
+                "value": fmt_entered(indicator, cell.value),
+                "target": fmt_figure(indicator, cell.period_target),
+                "cumulative_target": fmt_figure(indicator, cell.target),
                 "files": files.get(result.pk, []) if result else [],
                 "cell_url": reverse("tracking:cell", args=[indicator.pk, cell.period.key]),
             }
@@ -63,15 +63,15 @@ def indicator_view(request, pk):
         chart=charts.chart_svg(chart_data(row), css_id="indicator-chart"),
         cumulative=is_cumulative(indicator),
         entries=entries,
-        original_target_text=fmt_value(original),
-        revised_target_text=fmt_value(revised),
-        baseline=fmt_value(indicator.baseline),
+        original_target_text=fmt_figure(indicator, original),
+        revised_target_text=fmt_figure(indicator, revised),
+        baseline=fmt_figure(indicator, indicator.baseline),
         weight=fmt_value(indicator.weight),
         amended=original != revised,
         annual_target=annual_target_text(indicator),
         is_sample=is_sample_row(row),
         forecast=row.forecast,
-        forecast_projected=fmt_value(row.forecast.projected) if row.forecast else "",
+        forecast_projected=fmt_figure(indicator, row.forecast.projected) if row.forecast else "",
         forecast_rate=fmt_rate(row.forecast.rate) if row.forecast else "",
         tab="my",
     )

@@ -13,7 +13,7 @@ from goals.models import PlanDepartment, StrategicGoal
 from perfplan.money import budget_shares
 from perfplan.scoping import restrict
 
-from ..formats import annual_target_text, fmt_rate, fmt_value
+from ..formats import annual_target_text, fmt_figure, fmt_rate
 from ..models import Indicator, IndicatorStanding
 from .screen import build_screen, page_context
 
@@ -66,13 +66,14 @@ class AtRiskIndicator:
     annual_target: Decimal | None
     target_min: Decimal | None
     target_max: Decimal | None
+    unit: str = ""
 
 
 def at_risk_items(indicator_ids):
     """The at-risk list's lines for these indicators (worst first, as given)."""
     from ..tracking.rules import FORECAST_METHOD_TEXT
 
-    fields = ("name", "direction", "annual_target", "target_min", "target_max")
+    fields = ("name", "direction", "annual_target", "target_min", "target_max", "unit")
     figures = ("projected", "forecast_rate", "forecast_method", "has_sample")
     found = {
         row[0]: row
@@ -87,9 +88,9 @@ def at_risk_items(indicator_ids):
     }
     items = []
     for pk in indicator_ids:
-        (_pk, name, direction, target, low, high, department, projected, rate, method,
+        (_pk, name, direction, target, low, high, unit, department, projected, rate, method,
          sample) = found[pk]  # fmt: skip
-        indicator = AtRiskIndicator(pk, name, direction, target, low, high)
+        indicator = AtRiskIndicator(pk, name, direction, target, low, high, unit)
         items.append(
             {
                 "indicator": indicator,
@@ -97,7 +98,7 @@ def at_risk_items(indicator_ids):
                 "is_sample": sample,
                 "projected_value": projected,
                 "rate_value": rate,
-                "projected": fmt_value(projected),
+                "projected": fmt_figure(indicator, projected),
                 "rate": fmt_rate(rate),
                 "target": annual_target_text(indicator),
                 "method": FORECAST_METHOD_TEXT.get(method, ""),

@@ -17,7 +17,14 @@ from perfplan.scoping import department_ids, restrict
 
 from .. import charts
 from ..filters import TrackingFilter
-from ..formats import annual_target_text, fmt_rate, fmt_target, fmt_time, fmt_value
+from ..formats import (
+    annual_target_text,
+    fmt_figure,
+    fmt_rate,
+    fmt_target,
+    fmt_time,
+    indicator_decimals,
+)
 from ..models import Aggregation, Direction, Indicator
 from .access import require_view
 
@@ -108,6 +115,7 @@ def chart_data(row):
             actuals=charts.cumulative_sums(values),
             cumulative=True,
             unit=indicator.unit,
+            decimals=indicator_decimals(indicator),
         )
     band = None
     if indicator.direction == Direction.RANGE:
@@ -118,6 +126,7 @@ def chart_data(row):
         actuals=values,
         cumulative=False,
         unit=indicator.unit,
+        decimals=indicator_decimals(indicator),
         band=band,
     )
 
@@ -127,7 +136,7 @@ def row_summary(row):
     return {
         "id": row.indicator.pk,
         "annual_target": annual_target_text(row.indicator),
-        "ytd_actual": fmt_value(row.ytd_actual),
+        "ytd_actual": fmt_figure(row.indicator, row.ytd_actual),
         "ytd_target": fmt_target(row),
         "rate": fmt_rate(row.rate),
         "status": row.status,
