@@ -295,3 +295,15 @@ def test_a_staff_404_is_inside_the_admin(client, django_user_model):
     page = Page(response)
     assert "site-name" in page.attrs and "error-message" in page.attrs
     assert page.attrs["error-back"]["href"] == reverse("admin:index")
+
+
+def test_everything_the_demo_prints_is_korean_first():
+    """Issue 13: no "Superuser created successfully." — only logins, commands and the
+    password are in Latin letters."""
+    import re
+
+    allowed = {"perfplan", "demo", "make", "reset", "manage", "py", "load_demo"}
+    allowed |= {username for username, *_rest in DEMO_USERS}
+    for out in (load_demo(), load_demo()):
+        words = set(re.findall(r"[A-Za-z][A-Za-z_]*", out))
+        assert words <= allowed, sorted(words - allowed)

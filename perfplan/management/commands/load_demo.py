@@ -1,3 +1,4 @@
+import io
 from pathlib import Path
 
 from django.conf import settings
@@ -173,12 +174,14 @@ class Command(BaseCommand):
         user = User._default_manager.filter(username=username).first()
         if superuser and user is None:
             # Superusers come from createsuperuser only; the demo's gets its password below.
+            # Its English "Superuser created successfully." is not shown: the login line
+            # printed next says it in Korean.
             call_command(
                 "createsuperuser",
                 username=username,
                 email=f"{username}@demo.invalid",
                 interactive=False,
-                stdout=self.stdout,
+                stdout=io.StringIO(),
             )
             user = User._default_manager.get(username=username)
         user_roles = (role,) if role else ()
