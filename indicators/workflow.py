@@ -228,7 +228,7 @@ class _Checker:
         """Why `user` may not enter (create or change) the result of `indicator` for
         `period`, whose row is `current` (None: there is none yet), or None (a Refusal)."""
         user = self.user
-        label = f"{indicator} {period}"
+        label = str(indicator) if period is None else f"{indicator} {period}"
         if not _active(user):
             return _refusal(_("%(result)s: you are not signed in.") % {"result": label}, "scope")
         pd = _department(indicator)
@@ -274,7 +274,7 @@ class _Checker:
         return check(self, result, action, reason)
 
     def _edit_refusal(self, result, action, reason):
-        return self.write_refusal(result.indicator, result.period, result)
+        return self.write_refusal(result.indicator, self.period_of(result), result)
 
     def _submit_refusal(self, result, action, reason):
         label = _label(result)

@@ -7,5 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/tracking/", include("indicators.urls")),
     path("admin/results/", include("indicators.urls_results")),
+    path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

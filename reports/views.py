@@ -1,0 +1,242 @@
+"""The results report's pages (mounted at /admin/reports/): the report of a plan year (whole
+plan or one department), its xlsx and server-side PDF, marking it final, and the form where
+an indicator's texts are written and reviewed. Every rule is in reports.texts (and
+indicators.workflow); scoping through perfplan.scoping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from goals.models import PlanDepartment
+from indicators import workflow
+from indicators.models import Indicator
+from indicators.views.screen import XLSX_TYPE, download
+from perfplan.locking import ConcurrentEditError
+from perfplan.models import Plan
+from perfplan.scoping import get_or_deny, may_act_in, restrict
+
+from . import pdf, texts
+from .models import ResultText
+from .report import build_report, report_title
+from .tables import report_xlsx
+
+CSS_PATH = Path(settings.BASE_DIR) / "static" / "reports" / "report.css"
+STEPS = {
+    "submit": (texts.submit, False),
+    "approve": (texts.approve, False),
+    "return": (texts.return_texts, True),
+    "reopen": (texts.reopen, True),
+}
+
+
+def may_view_report(user):
+    return bool(user.is_active and user.has_perm("reports.view_resultsreport"))
+
+
+def _require_view(user):
+    if not may_view_report(user):
+        raise PermissionDenied
+
+
+def _pick(request):
+    """The plan (?year=, else this year's, else the latest) and the department (?department=
+    a plan department id, or the whole plan) the user asked for."""
+    user = request.user
+    _require_view(user)
+    plans = list(restrict(Plan.objects.all(), user).order_by("-fiscal_year"))
+    wanted = (request.GET.get("year") or "").strip()
+    today = timezone.localdate()
+    plan = next((p for p in plans if str(p.fiscal_year) == wanted), None)
+    if wanted and plan is None:
+        raise Http404
+    plan = plan or next((p for p in plans if p.fiscal_year == today.year), None)
+    plan = plan or (plans[0] if plans else None)
+    department = None
+    wanted = (request.GET.get("department") or "").strip()
+    if plan is not None and wanted:
+        if not wanted.isdigit():
+            raise Http404
+        department = get_or_deny(PlanDepartment.objects.filter(plan=plan), user, pk=int(wanted))
+    return plans, plan, department
+
+
+def _query(plan, department=None):
+    query = {"year": plan.fiscal_year}
+    if department is not None:
+        query["department"] = department.pk
+    return urlencode(query)
+
+
+def _document_context(report):
+    return {
+        "report": report,
+        "report_title": report_title(report.plan),
+        "generated_at": timezone.localtime(),
+    }
+
+
+def report_view(request):
+    plans, plan, department = _pick(request)
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Results report"),
+        "plans": plans,
+        "plan": plan,
+    }
+    if plan is not None:
+        report = build_report(plan, request.user, department=department)
+        context.update(_document_context(report))
+        context.update(
+            department=department,
+            departments=restrict(PlanDepartment.objects.filter(plan=plan), request.user),
+            query=_query(plan, department),
+            may_mark_final=workflow.is_plan_admin(request.user) and not report.is_final,
+            pdf_unavailable=pdf.unavailable_reason(),
+            may_write=request.user.has_perm("reports.add_resulttext"),
+        )
+    return TemplateResponse(request, "reports/report.html", context)
+
+
+def export_view(request):
+    _plans, plan, department = _pick(request)
+    if plan is None:
+        raise Http404
+    report = build_report(plan, request.user, department=department)
+    stem = report_title(plan) + (f"_{department.name}" if department else "")
+    return download(report_xlsx(report), f"{stem}.xlsx", XLSX_TYPE)
+
+
+def report_pdf(request, report):
+    html = render_to_string(
+        "reports/pdf.html",
+        {**_document_context(report), "css": CSS_PATH.read_text(encoding="utf-8")},
+        request=request,
+    )
+    return pdf.render_pdf(html, base_url=str(settings.BASE_DIR))
+
+
+def pdf_view(request):
+    _plans, plan, department = _pick(request)
+    if plan is None:
+        raise Http404
+    back = reverse("reports:report") + "?" + _query(plan, department)
+    reason = pdf.unavailable_reason()
+    if reason:
+        messages.error(request, reason)
+        return redirect(back)
+    report = build_report(plan, request.user, department=department)
+    stem = report_title(plan) + (f"_{department.name}" if department else "")
+    return download(report_pdf(request, report), f"{stem}.pdf", "application/pdf")
+
+
+@require_POST
+def final_view(request):
+    _plans, plan, _department = _pick(request)
+    if plan is None:
+        raise Http404
+    try:
+        texts.mark_final(request.user, plan)
+    except workflow.WorkflowError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(
+            request, _("The %(year)s results report is marked final.") % {"year": plan.fiscal_year}
+        )
+    return redirect(reverse("reports:report") + "?" + _query(plan))
+
+
+# ---------------------------------------------------------------- one indicator's texts
+
+
+def _indicator_or_404(user, pk):
+    _require_view(user)
+    return get_or_deny(
+        Indicator.objects.select_related(Indicator.scope.plan, Indicator.scope.department),
+        user,
+        "view",
+        pk=pk,
+    )
+
+
+def _text_of(user, indicator):
+    return restrict(ResultText.objects.filter(indicator=indicator), user).first()
+
+
+def _post_text(request, indicator, text):
+    action = request.POST.get("action", "save")
+    user = request.user
+    if action == "save":
+        texts.save_text(
+            user,
+            indicator,
+            shortfall_reason=request.POST.get("shortfall_reason", ""),
+            improvement_plan=request.POST.get("improvement_plan", ""),
+            expected_version=request.POST.get("version"),
+        )
+        return _("The texts are saved.")
+    if action not in STEPS or text is None:
+        raise Http404
+    if str(text.version) != request.POST.get("version"):
+        raise ConcurrentEditError(text, request.POST.get("version"))
+    step, with_reason = STEPS[action]
+    if with_reason:
+        step(user, [text], request.POST.get("reason", ""))
+    else:
+        step(user, [text])
+    return {
+        "submit": _("The texts are submitted for review."),
+        "approve": _("The texts are approved."),
+        "return": _("The texts are returned to the officer."),
+        "reopen": _("The texts are reopened."),
+    }[action]
+
+
+def text_view(request, indicator_id):
+    indicator = _indicator_or_404(request.user, indicator_id)
+    plan = indicator.policy_goal.strategic_goal.plan_department.plan
+    department = indicator.policy_goal.strategic_goal.plan_department
+    text = _text_of(request.user, indicator)
+    back = reverse("reports:report") + "?" + _query(plan, department) + f"#ind-{indicator.pk}"
+    if request.method == "POST":
+        try:
+            done = _post_text(request, indicator, text)
+        except ConcurrentEditError as exc:
+            messages.error(request, exc.message)
+        except workflow.WorkflowError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, done)
+            return redirect(request.path)
+        text = _text_of(request.user, indicator)
+    may_write = not texts.is_final(plan) and may_act_in(
+        request.user, "reports.add_resulttext", department.department_id
+    )
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Results report texts: %(indicator)s") % {"indicator": indicator},
+        "indicator": indicator,
+        "plan": plan,
+        "department": department,
+        "text": text,
+        "version": text.version if text else workflow.NO_RESULT,
+        "actions": texts.allowed_actions(request.user, text) if not texts.is_final(plan) else set(),
+        "may_write": may_write
+        and (text is None or "edit" in texts.allowed_actions(request.user, text)),
+        "is_final": texts.is_final(plan),
+        "back": back,
+    }
+    return TemplateResponse(request, "reports/text.html", context)
