@@ -9,6 +9,7 @@ from import_export import fields, resources
 
 from goals.amendments import AmendmentError, publish
 from perfplan.planfiles import views as plan_views
+from rollover.views import roll_forward_action, roll_urls
 
 from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin, count_column
 from .locking import OptimisticLockAdminMixin
@@ -54,7 +55,7 @@ class DepartmentAdmin(PlanDataAdmin):
 @admin.register(Plan)
 class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmin):
     list_display = ("fiscal_year", "title", "published_at", "department_count", "tables_link")
-    actions = ["publish_selected"]
+    actions = ["publish_selected", roll_forward_action]
     search_fields = ("title", "fiscal_year")
     fieldsets = (
         (None, {"fields": ("fiscal_year", "title", "year_note")}),
@@ -209,6 +210,7 @@ class PlanAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, admin.ModelAdmi
                 wrap(plan_views.plan_export_view),
                 name="perfplan_plan_export",
             ),
+            *roll_urls(wrap),
             *super().get_urls(),
         ]
 

@@ -238,11 +238,18 @@ def _read(files, year):
     return RollRequest(from_year, to_year, rule), []
 
 
+def request_of(batch):
+    """The RollRequest a stored preview holds (None if it holds none)."""
+    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
+    request, errors = _read(files, batch.fiscal_year) if files else (None, [])
+    return None if errors else request
+
+
 def _new_result(year, dry_run):
     return RollResult(year=year, dry_run=dry_run)
 
 
-def _may_roll(user):
+def may_roll(user):
     if user is None or not getattr(user, "pk", None):
         return True  # a command, run by the operator
     return user.has_perm("perfplan.add_plan") and sees_all(user, "change")
@@ -251,7 +258,7 @@ def _may_roll(user):
 def _refusal(request, job, source, target):
     """Why the roll cannot be made at all, or None."""
     params = {"from": request.from_year, "to": request.to_year}
-    if not _may_roll(job.user):
+    if not may_roll(job.user):
         return _("Only a plan admin can make next year's plan from this one.")
     if request.to_year <= request.from_year:
         return _("The new plan's year (%(to)s) must come after %(from)s.") % params

@@ -73,6 +73,27 @@ def indicator_view(request, pk):
         forecast=row.forecast,
         forecast_projected=fmt_figure(indicator, row.forecast.projected) if row.forecast else "",
         forecast_rate=fmt_rate(row.forecast.rate) if row.forecast else "",
+        years=_years(indicator, user),
         tab="my",
     )
     return TemplateResponse(request, "indicators/indicator.html", context)
+
+
+def _years(indicator, user):
+    """The indicator in every plan year it existed (indicators.years), as the page shows it."""
+    from ..years import indicator_years
+
+    return [
+        {
+            "year": item.year,
+            "name": item.indicator.name,
+            "url": reverse("tracking:indicator", args=[item.indicator.pk]),
+            "is_current": item.is_current,
+            "baseline": fmt_figure(item.indicator, item.baseline),
+            "target": annual_target_text(item.indicator),
+            "actual": fmt_entered(item.indicator, item.actual),
+            "rate": fmt_rate(item.rate),
+            "complete": item.complete,
+        }
+        for item in indicator_years(indicator, user)
+    ]
