@@ -21,7 +21,15 @@ from perfplan.html import escape
 from perfplan.models import Plan
 from perfplan.scoping import restrict
 
-from .models import Direction, Frequency, Indicator, IndicatorType
+from .models import (
+    Direction,
+    Frequency,
+    Indicator,
+    IndicatorType,
+    PeriodTarget,
+    Result,
+    ResultStatus,
+)
 
 ALL = _("All")
 # A goal list longer than this is offered once a department (or strategic goal) narrows
@@ -293,3 +301,43 @@ class TrackingFilter(django_filters.FilterSet):
         if not self.is_bound or not self.is_valid():
             return False
         return any(v for k, v in self.form.cleaned_data.items() if k != "year")
+
+
+# ---------------------------------------------------------------- the API's lists
+# The tracking screens filter indicators (TrackingFilter, above); the results and period
+# targets lists filter by the same hierarchy, through each model's declared scope.
+
+
+class ResultFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(label=_("fiscal year"), method="filter_year")
+    department = django_filters.NumberFilter(label=_("department"), method="filter_department")
+    indicator = django_filters.NumberFilter(label=_("indicator"))
+    period = django_filters.CharFilter(label=_("period"))
+    status = django_filters.ChoiceFilter(label=_("status"), choices=ResultStatus.choices)
+    updated_since = django_filters.IsoDateTimeFilter(
+        label=_("updated since"), field_name="updated_at", lookup_expr="gte"
+    )
+
+    class Meta:
+        model = Result
+        fields = []
+
+    def filter_year(self, queryset, name, value):
+        return queryset.in_year(int(value))
+
+    def filter_department(self, queryset, name, value):
+        return queryset.of_departments([int(value)])
+
+
+class PeriodTargetFilter(django_filters.FilterSet):
+    year = django_filters.NumberFilter(label=_("fiscal year"), method="filter_year")
+    department = django_filters.NumberFilter(label=_("department"), method="filter_department")
+    indicator = django_filters.NumberFilter(label=_("indicator"))
+    period = django_filters.CharFilter(label=_("period"))
+
+    class Meta:
+        model = PeriodTarget
+        fields = []
+
+    filter_year = ResultFilter.filter_year
+    filter_department = ResultFilter.filter_department

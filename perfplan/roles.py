@@ -39,6 +39,8 @@ ROLE_PERMISSIONS = {
     + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
     # Users through their roles and departments only; perfplan.people says whom.
     + _perms({"auth": ["user"]}, ("view", "add", "change"))
+    # API tokens of the people they manage (api.tokens says whose); revoked, never deleted.
+    + _perms({"api": ["apitoken"]}, ("view", "add", "change"))
     + [
         ("indicators", "reopen_result"),
         ("perfplan", "view_all_departments"),
@@ -60,6 +62,8 @@ ROLE_PERMISSIONS = {
     + _perms({"reports": ["resulttext", "resultsreport"]}, ("view",))
     + _perms({"perfplan": ["importbatch", "changelogentry", "departmentassignment"]}, ("view",))
     + _perms({"auth": ["user"]}, ("view",))
+    # Which token a change-log entry's request id names (api-token:<prefix>:…).
+    + _perms({"api": ["apitoken"]}, ("view",))
     + [("perfplan", "view_all_departments")],
 }
 

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "reminders",
     "public",
     "api",
+    "rest_framework",
+    "drf_spectacular",
     # Login throttling (see "Hardening" below); after our apps so their templates win.
     "axes",
 ]
@@ -199,6 +201,36 @@ LOGGING = {
         },
     },
 }
+# ---------------------------------------------------------------- the API (api/, README: API)
+# Tokens per user (api.authentication) for other systems; the session for the reference page
+# and a signed-in browser. Every answer is JSON; errors carry the Korean message (api.errors).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.KeyCursorPagination",
+    "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": os.environ.get("PERFPLAN_API_RATE", "1200/min")},
+    "EXCEPTION_HANDLER": "api.errors.json_error",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "perfplan API",
+    "DESCRIPTION": "성과계획서 API: plans, goals, indicators, targets, results, change log.",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Like every answer of the API: a token or a session.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
 # A JSON endpoint's CSRF failure answers JSON (perfplan.http); other pages Django's page.
 CSRF_FAILURE_VIEW = "perfplan.http.csrf_failure"
 

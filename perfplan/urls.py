@@ -7,6 +7,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/tracking/", include("indicators.urls")),
     path("admin/results/", include("indicators.urls_results")),
+    path("admin/compare/", include("rollover.urls")),
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
 ]

@@ -1,7 +1,7 @@
 """Every way in obeys the same rules: one table of expected outcomes (status × role × action,
 with the deadline, an entry exception, a missing or stale version, and separation of duties),
 run through the service, the grid's JSON save, a paste, the admin form and actions, and the
-results import — and each gives the same answer. Then: a paste is all or nothing (a failure
+results import and the API (api/: a token of the same user) — and each gives the same answer. Then: a paste is all or nothing (a failure
 at its 31st cell, and on PostgreSQL a connection killed mid-paste, leave none of it), and a
 save retried with its idempotency key gets its first outcome back."""
 
@@ -106,8 +106,8 @@ STEP_RULES = [
     (APPROVED, "reviewer", "reopen", "open", REFUSED),
     (DRAFT, "plan_admin", "reopen", "open", REFUSED),
 ]
-WRITE_WAYS = ("service", "grid", "paste", "admin form", "import")
-STEP_WAYS = ("service", "grid", "admin action")
+WRITE_WAYS = ("service", "grid", "paste", "admin form", "import", "api")
+STEP_WAYS = ("service", "grid", "admin action", "api")
 GRID_STEPS = (workflow.SUBMIT, workflow.APPROVE, workflow.RETURN)
 
 
@@ -173,6 +173,13 @@ class World:
 
     def stored(self):
         return Result.objects.filter(indicator=self.indicator, period="Q1").first()
+
+    def api_client(self, who):
+        """A client of the API with a token of `who` (api.tokens, as a plan admin makes it)."""
+        from api.tokens import create_token
+
+        _api_token, text = create_token(None, self.users[who], "rules table")
+        return Client(raise_request_exception=True, headers={"Authorization": f"Token {text}"})
 
 
 @pytest.fixture
@@ -240,6 +247,15 @@ def _write(world, way, who, result, condition):
             Result.objects.filter(pk=result.pk).update(version=F("version") + 1)
         imports.confirm(preview.batch, user=user)
         return
+    if way == "api":
+        cell = {"indicator": world.indicator.pk, "period": "Q1", "value": str(NEW_VALUE)}
+        if version is not None:
+            cell["version"] = version
+        response = world.api_client(who).post(
+            "/api/results/save/", {"cells": [cell]}, content_type="application/json"
+        )
+        assert response.status_code in (200, 400, 404, 409), response.content
+        return
     raise AssertionError(way)
 
 
@@ -294,6 +310,14 @@ def _step(world, way, who, result, action):
         if reason:
             data.update(confirm_reason="yes", reason=reason)
         world.client(who).post(reverse("admin:indicators_result_changelist"), data)
+        return
+    if way == "api":
+        response = world.api_client(who).post(
+            f"/api/results/{result.pk}/{action}/",
+            {"reason": reason},
+            content_type="application/json",
+        )
+        assert response.status_code in (200, 400, 404), response.content
         return
     raise AssertionError(way)
 
