@@ -20,6 +20,7 @@ import datetime
 import functools
 import itertools
 import tempfile
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import admin
@@ -44,9 +45,9 @@ from django.utils.translation import gettext_lazy as _
 from .admin_base import restrict_log_entries, scoped_related_queryset
 from .changelog import tracked_models
 from .changelog_display import ChangeDisplay, local_time, model_of
-from .formats import escape_formula
 from .models import ChangeLogEntry, Department
 from .paginators import NoCountChangeList
+from .xlsx import Table, write_xlsx
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # One sheet holds 1,048,576 rows in Excel; one is the header.
@@ -401,8 +402,8 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
     def export_view(self, request):
         """The filtered list (same filters, search and scope) as xlsx, written row by row.
 
-        openpyxl's write-only workbook keeps rows on disk, not in memory; the file is then
-        streamed from a temporary file (FileResponse reads it in chunks).
+        perfplan.xlsx writes the rows in constant memory to a temporary file; the file is
+        then streamed from it (FileResponse reads it in chunks).
         """
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -449,37 +450,40 @@ def _with_display(entries, chunk_size=EXPORT_DISPLAY_CHUNK):
             yield entry, display
 
 
-def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
-    """Write `queryset`'s entries to a temporary xlsx file; returns it, rewound."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column of the xlsx export: its header, kind and width (the rows are streamed, so
+    perfplan.xlsx cannot measure them first)."""
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=gettext("change log")[:31])
-    sheet.append(export_headers())
+    header: str
+    kind: str = "text"
+    width: int = 10
+
+
+def export_columns():
+    widths = (8, 16, 10, 8, 12, 8, 24, 12, 6, 40, 20, 14, 14, 10, 16)
+    return [
+        ExportColumn(header, width=width)
+        for header, width in zip(export_headers(), widths, strict=True)
+    ]
+
+
+def _entry_rows(queryset, max_rows):
     departments = dict(Department.objects.values_list("pk", "name"))
     actions = dict(ChangeLogEntry.Action.choices)
     written = 0
+    blank = [None] * (len(export_headers()) - 1)
     for entry, display in _with_display(queryset.select_related(None).iterator(chunk_size=2000)):
         if written >= max_rows:
-            sheet.append(
-                [
-                    gettext(
-                        "Only the first %(rows)s entries are written: filter the list "
-                        "to export the rest."
-                    )
-                    % {"rows": max_rows}
-                ]
+            note = gettext(
+                "Only the first %(rows)s entries are written: filter the list to export the rest."
             )
+            yield [note % {"rows": max_rows}, *blank]
             break
-        # A date cell (sortable in Excel) in local time, shown to the minute like the list.
-        local = WriteOnlyCell(
-            sheet, timezone.localtime(entry.timestamp).replace(tzinfo=None, microsecond=0)
-        )
-        local.number_format = "yyyy-mm-dd hh:mm"
-        row = [
+        yield [
             entry.sequence,
-            local,
+            # A date cell (sortable in Excel) in local time, shown to the minute like the list.
+            timezone.localtime(entry.timestamp).replace(tzinfo=None, microsecond=0),
             entry.username,
             str(actions.get(entry.action, entry.action)),
             _type_label(entry.content_type_id),
@@ -494,9 +498,21 @@ def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
             str(entry.batch_id) if entry.batch_id else "",
             entry.hash,
         ]
-        sheet.append([escape_formula(value) for value in row])
         written += 1
+
+
+def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
+    """Write `queryset`'s entries to a temporary xlsx file (perfplan.xlsx, the writer of
+    every export: rows streamed in constant memory, printable); returns it, rewound."""
+    sheet_name = gettext("change log")[:31]
+    table = Table(
+        "changelog",
+        export_columns(),
+        _entry_rows(queryset, max_rows),
+        sheet_name,
+        subtitle=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+    )
     handle = tempfile.TemporaryFile()
-    workbook.save(handle)
+    write_xlsx([table], target=handle)
     handle.seek(0)
     return handle

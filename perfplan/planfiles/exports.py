@@ -1,17 +1,19 @@
 """Plan tables out: the same columns the importer reads, as xlsx, csv or data rows.
 
-Rows are built from a fixed number of queries; xlsx is streamed with openpyxl's
-write-only mode so a national-scale plan stays within memory.
+Rows are built from a fixed number of queries; perfplan.xlsx writes them in constant
+memory, each table titled as the source prints it (가. 총괄, 나. 성과계획 및 재원비중).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
-from perfplan.tabular import Table, write_csv, write_xlsx  # noqa: F401  (callers, until they move)
+from perfplan.xlsx import Table
 
 from .plan_data import Figures
 from .tables import (
@@ -22,11 +24,28 @@ from .tables import (
 )
 
 TOTAL_NAME = "계"
+# The tables' letters as the source numbers them (가. 총괄, 나. 성과계획 및 재원비중).
+TABLE_LETTERS = {"summary": "가", "hierarchy": "나", "unit_programs": "다"}
 
 
-def plan_table(key, rows):
-    """A plan table: its columns and sheet name as tables.TABLES and SHEET_NAMES give them."""
-    return Table(key, TABLES_BY_KEY[key].columns, rows, SHEET_NAMES[key])
+def _unit_line(key):
+    if key == "summary":
+        return _("(unit: count, million won)")
+    return _("(unit: million won)")
+
+
+def plan_table(key, rows, plan=None):
+    """A plan table: its columns and sheet name as tables.TABLES and SHEET_NAMES give them,
+    titled and with the unit line as the source prints them (and the plan's year)."""
+    return Table(
+        key,
+        TABLES_BY_KEY[key].columns,
+        rows,
+        SHEET_NAMES[key],
+        title=f"{TABLE_LETTERS[key]}. {SHEET_NAMES[key]}",
+        unit=_unit_line(key),
+        subtitle=_("%(year)s performance plan") % {"year": plan.fiscal_year} if plan else "",
+    )
 
 
 def _definition_values(fields):
@@ -78,7 +97,7 @@ def hierarchy_table(plan):
                     rows.append(head + [pg.name, None, None] + blank_definition)
                 for _pg, ind_code, ind_name, *fields in pg_inds:
                     rows.append(head + [pg.name, ind_code, ind_name] + _definition_values(fields))
-    return plan_table("hierarchy", rows)
+    return plan_table("hierarchy", rows, plan)
 
 
 def _figure_cells(figures):
@@ -96,7 +115,7 @@ def summary_table(plan):
         rows.append(
             [dept.name, dept.department.code or ""] + _figure_cells(Figures(**dept.declared()))
         )
-    return plan_table("summary", rows)
+    return plan_table("summary", rows, plan)
 
 
 def unit_program_table(plan):
@@ -120,7 +139,7 @@ def unit_program_table(plan):
                 up.prior_budget,
             ]
         )
-    return plan_table("unit_programs", rows)
+    return plan_table("unit_programs", rows, plan)
 
 
 def plan_tables(plan, keys=("summary", "hierarchy", "unit_programs")):
