@@ -58,15 +58,15 @@ class ScopedReadViewSet(viewsets.ReadOnlyModelViewSet):
         return restrict(queryset, self.request.user, "view").order_by(self.cursor_key)
 
 
-def _read(name, plural):
+def _read(list_summary, object_summary):
     """The schema's summaries of a read endpoint (Korean from the catalogue)."""
     return extend_schema_view(
-        list=extend_schema(summary=gettext_lazy("List %(things)s") % {"things": plural}),
-        retrieve=extend_schema(summary=gettext_lazy("One %(thing)s") % {"thing": name}),
+        list=extend_schema(summary=list_summary),
+        retrieve=extend_schema(summary=object_summary),
     )
 
 
-@_read("plan", "plans")
+@_read(gettext_lazy("List plans"), gettext_lazy("One plan"))
 class PlanViewSet(ScopedReadViewSet):
     model = Plan
     serializer_class = s.PlanSerializer
@@ -74,14 +74,14 @@ class PlanViewSet(ScopedReadViewSet):
     cursor_key = "-fiscal_year"
 
 
-@_read("department", "departments")
+@_read(gettext_lazy("List departments"), gettext_lazy("One department"))
 class DepartmentViewSet(ScopedReadViewSet):
     model = Department
     serializer_class = s.DepartmentSerializer
     filterset_class = DepartmentFilter
 
 
-@_read("plan department", "plan departments (table 가's rows)")
+@_read(gettext_lazy("List plan departments (table 가's rows)"), gettext_lazy("One plan department"))
 class PlanDepartmentViewSet(ScopedReadViewSet):
     model = PlanDepartment
     related = ("plan",)
@@ -89,7 +89,7 @@ class PlanDepartmentViewSet(ScopedReadViewSet):
     filterset_class = PlanDepartmentFilter
 
 
-@_read("strategic goal", "strategic goals")
+@_read(gettext_lazy("List strategic goals"), gettext_lazy("One strategic goal"))
 class StrategicGoalViewSet(ScopedReadViewSet):
     model = StrategicGoal
     related = ("plan_department",)
@@ -97,7 +97,7 @@ class StrategicGoalViewSet(ScopedReadViewSet):
     filterset_class = StrategicGoalFilter
 
 
-@_read("policy program goal", "policy program goals")
+@_read(gettext_lazy("List policy program goals"), gettext_lazy("One policy program goal"))
 class PolicyGoalViewSet(ScopedReadViewSet):
     model = PolicyGoal
     related = ("strategic_goal__plan_department",)
@@ -134,7 +134,7 @@ class TrackingFilterBackend(DjangoFilterBackend):
         return {**kwargs, "data": data, "plan": view.plan, "plans": view.plans}
 
 
-@_read("indicator", "indicators")
+@_read(gettext_lazy("List indicators of one plan (year)"), gettext_lazy("One indicator"))
 @extend_schema_view(list=extend_schema(parameters=[OpenApiParameter("status", exclude=True)]))
 class IndicatorViewSet(ScopedReadViewSet):
     model = Indicator
@@ -158,14 +158,14 @@ class IndicatorViewSet(ScopedReadViewSet):
         return super().filter_queryset(queryset)
 
 
-@_read("period target", "period targets")
+@_read(gettext_lazy("List period targets"), gettext_lazy("One period target"))
 class PeriodTargetViewSet(ScopedReadViewSet):
     model = PeriodTarget
     serializer_class = s.PeriodTargetSerializer
     filterset_class = PeriodTargetFilter
 
 
-@_read("change log entry", "change log entries")
+@_read(gettext_lazy("List change log entries, newest first"), gettext_lazy("One change log entry"))
 class ChangeLogViewSet(ScopedReadViewSet):
     model = ChangeLogEntry
     serializer_class = s.ChangeLogEntrySerializer
@@ -257,7 +257,7 @@ def _step_schema(summary):
     )
 
 
-@_read("result", "results")
+@_read(gettext_lazy("List results"), gettext_lazy("One result"))
 class ResultViewSet(ScopedReadViewSet):
     model = Result
     serializer_class = s.ResultSerializer

@@ -41,10 +41,10 @@ class ChangeLogFilter(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(label=_("action"), choices=ChangeLogEntry.Action.choices)
     year = django_filters.NumberFilter(label=_("fiscal year"), field_name="fiscal_year")
     since = django_filters.IsoDateTimeFilter(
-        label=_("from"), field_name="timestamp", lookup_expr="gte"
+        label=_("changed since"), field_name="timestamp", lookup_expr="gte"
     )
     until = django_filters.IsoDateTimeFilter(
-        label=_("until"), field_name="timestamp", lookup_expr="lt"
+        label=_("changed before"), field_name="timestamp", lookup_expr="lt"
     )
 
     class Meta:
