@@ -14,6 +14,10 @@ without a value, the forecast), stored. It is current when
   committed while a standing is being computed is left behind, so the standing is computed
   again: never stale.
 
+After an import (plan tables, plan text, results) the import computes the standings it
+outdated, right after its commit (`after_import`, on perfplan.imports' import_applied; in
+the worker for a background import): the first overview after an import computes nothing.
+
 Every indicator has a standing row from its creation on, filed under its plan, department
 and goals (`link`; signals and the plan import keep it so when the hierarchy changes), so a
 whole plan is counted from this one table. `ensure` computes the outdated figures before a
@@ -39,6 +43,8 @@ from datetime import date, datetime
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+
+from perfplan.imports import import_applied
 
 from .models import IndicatorStanding, StandingInputChange
 
@@ -281,3 +287,17 @@ def link(indicator_ids):
 def link_plan(plan):
     """link() every indicator of a plan (a plan import; refresh_standings)."""
     _link("pd.plan_id = %s", [plan.pk])
+
+
+def after_import(sender, year, **kwargs):
+    """Compute what an import outdated, as soon as it committed (see the module docstring):
+    the standings of the plan of the import's year that are not current (a plan import
+    has filed its indicators' rows, link_plan, in its transaction)."""
+    from perfplan.models import Plan
+
+    plan = Plan.objects.filter(fiscal_year=year).first()
+    if plan is not None:
+        ensure(plan)
+
+
+import_applied.connect(after_import, dispatch_uid="indicators.standing.after_import")

@@ -12,7 +12,12 @@ so every import has the same safeguards:
 * the reason given at the preview (an amendment of a published plan needs one) is carried
   to the confirmation and lands on every change-log entry of the batch;
 * the diff, the writes, the change-log entries and the batch's status are one transaction;
-* one change-log entry for the import itself, under its batch, written here only.
+* one change-log entry for the import itself, under its batch, written here only;
+* after the commit, `import_applied` is sent (indicators.standing computes the standings
+  the import outdated, so no user's request after an import computes them);
+* a long import runs outside the request (perfplan.tasks): its upload is held first
+  (`hold`, a batch that cannot be confirmed yet), previewed by `preview_held`, and each stage
+  is told to `progress_to`'s reporter (`report_progress`), the rows read included.
 
 perfplan is the bottom layer: the kinds (goals.importer, indicators.results_import) bring
 their reader, differ, applier and fingerprint as an ImportKind and register it.
@@ -20,12 +25,16 @@ their reader, differ, applier and fingerprint as an ImportKind and register it.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
+import logging
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.dispatch import Signal
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -35,6 +44,36 @@ from django.utils.translation import gettext_lazy
 from .changelog import ChainWriter, change_context
 from .models import ImportBatch, ImportFile
 from .runtime import collector_paused
+
+logger = logging.getLogger(__name__)
+
+# Sent after an import's transaction committed: sender the ImportKind, with batch, year and
+# result. The apps above compute here what the import outdated (indicators.standing).
+import_applied = Signal()
+
+# Stages of an import, as a progress bar tells them (perfplan.tasks names them).
+READING, COMPARING, WRITING, SETTLING = "reading", "comparing", "writing", "settling"
+
+_reporter = contextvars.ContextVar("perfplan_import_progress", default=None)
+
+
+@contextmanager
+def progress_to(reporter):
+    """Within the block, report_progress() calls reporter(stage, done, total, where)."""
+    token = _reporter.set(reporter)
+    try:
+        yield
+    finally:
+        _reporter.reset(token)
+
+
+def report_progress(stage, done=None, total=None, **where):
+    """Tell a watching progress bar (a background import's) how far the import is: the
+    stage, and within it `done` of `total` (rows read…) and where (file, sheet). Free when
+    nothing watches; the readers call it every few hundred rows."""
+    reporter = _reporter.get()
+    if reporter is not None:
+        reporter(stage, done, total, where)
 
 
 @dataclass(frozen=True)
@@ -117,9 +156,13 @@ def _user_or_none(user):
     return user if user is not None and getattr(user, "pk", None) else None
 
 
-def _store(kind, year, files, *, user, source, summary):
+def _store(kind, year, files, *, user, source, summary, status=ImportBatch.Status.PREVIEWED):
     batch = ImportBatch.objects.create(
-        fiscal_year=year, source=source, created_by=_user_or_none(user), summary=summary
+        fiscal_year=year,
+        source=source,
+        created_by=_user_or_none(user),
+        summary=summary,
+        status=status,
     )
     ImportFile.objects.bulk_create(
         ImportFile(batch=batch, name=name, content=content, size=len(content))
@@ -133,6 +176,7 @@ CHANGED_SINCE_PREVIEW = gettext_lazy(
     "Upload the files again to see the new preview."
 )
 ALREADY_CONFIRMED = gettext_lazy("this preview was already confirmed or refused")
+REFUSED_KEPT = 1000  # the errors a refused batch keeps (a background import's page lists them)
 
 
 def _changed_since_preview():
@@ -149,6 +193,9 @@ def _run(kind, job, parsed, read_errors, *, dry_run, batch=None, expected=None, 
     result.errors.extend(read_errors)
     if parsed is None:
         return result
+    # Inside the transaction nothing a watcher could read is written: compare and write
+    # are one stage for it.
+    report_progress(COMPARING if dry_run else WRITING)
     try:
         with collector_paused(), transaction.atomic():
             if batch is not None:
@@ -192,7 +239,20 @@ def _run(kind, job, parsed, read_errors, *, dry_run, batch=None, expected=None, 
         result.errors.append(
             ImportProblem(_("the database refused the change: %(error)s") % {"error": exc})
         )
+    if result.applied:
+        _settle(kind, result, job)
     return result
+
+
+def _settle(kind, result, job):
+    """After the commit: what the import outdated is computed now, by the import (in its
+    background task when it has one), not by the first request that reads it."""
+    report_progress(SETTLING)
+    try:
+        import_applied.send(kind, batch=result.batch, year=job.year, result=result)
+    except DatabaseError:
+        # The import stands; what was not computed now is computed when first read.
+        logger.exception("computing after the import of batch %s failed", result.batch.pk)
 
 
 def log_import(batch, year, totals):
@@ -230,7 +290,7 @@ def run(
     are stored in the batch made for the import (or `batch`, an existing one)."""
     job = ImportJob(year, user, (reason or "").strip(), options)
     if parsed is None and files:
-        parsed, errors = kind.read(files, year)
+        parsed, errors = _read(kind, files, year)
         read_errors = [*read_errors, *errors]
     if batch is not None and batch.status != ImportBatch.Status.PREVIEWED:
         batch = None
@@ -250,6 +310,27 @@ def run(
     )
 
 
+def _read(kind, files, year):
+    report_progress(READING)
+    return kind.read(files, year)
+
+
+def _preview_summary(kind, result, files, reason, options, summary):
+    return {
+        **(summary or {}),
+        "kind": kind.name,
+        "fingerprint": kind.fingerprint(result),
+        "files_sha256": files_digest(files),
+        "reason": reason,
+        "options": _plain(options),
+        "counts": result.totals(),
+    }
+
+
+def _plain(options):
+    return {k: v for k, v in options.items() if _is_plain(v)}
+
+
 def preview(
     kind, year, files, *, user=None, reason="", source="admin", store=True, summary=None, **options
 ):
@@ -257,7 +338,7 @@ def preview(
     `store`) for its confirmation (result.batch), with its fingerprint and the reason."""
     reason = (reason or "").strip()
     job = ImportJob(year, user, reason, options)
-    parsed, read_errors = kind.read(files, year)
+    parsed, read_errors = _read(kind, files, year)
     result = _run(kind, job, parsed, read_errors, dry_run=True)
     result.batch = None
     if result.ok and store:
@@ -267,16 +348,66 @@ def preview(
             files,
             user=user,
             source=source,
+            summary=_preview_summary(kind, result, files, reason, options, summary),
+        )
+    return result
+
+
+def hold(kind, year, files, *, user, reason="", source="admin", summary=None, **options):
+    """Keep an upload for a preview that runs later (perfplan.tasks): stored as a refused
+    batch, so that nothing can confirm it before `preview_held` has compared it."""
+    return ImportBatch.objects.get(
+        pk=_store(
+            kind,
+            year,
+            files,
+            user=user,
+            source=source,
+            status=ImportBatch.Status.REJECTED,
             summary={
                 **(summary or {}),
                 "kind": kind.name,
-                "fingerprint": kind.fingerprint(result),
                 "files_sha256": files_digest(files),
-                "reason": reason,
-                "options": {k: v for k, v in options.items() if _is_plain(v)},
-                "counts": result.totals(),
+                "reason": (reason or "").strip(),
+                "options": _plain(options),
+                "held": True,
             },
+        ).pk
+    )
+
+
+def held_files(batch):
+    return [(f.name, bytes(f.content)) for f in batch.files.order_by("pk")]
+
+
+def preview_held(batch, *, user):
+    """`preview` of an upload kept by `hold`: a clean preview makes the batch a stored
+    preview (the same summary as `preview` stores); a refused one keeps the errors (as a
+    refused confirmation does) and drops the files."""
+    summary = {k: v for k, v in (batch.summary or {}).items() if k != "held"}
+    kind = kind_named(summary.get("kind", ""))
+    options = dict(summary.get("options") or {})
+    job = ImportJob(batch.fiscal_year, user, summary.get("reason", ""), options)
+    files = held_files(batch)
+    if files_digest(files) != summary.get("files_sha256"):
+        result = kind.new_result(batch.fiscal_year, True)
+        result.errors.append(_changed_since_preview())
+    else:
+        parsed, read_errors = _read(kind, files, batch.fiscal_year)
+        result = _run(kind, job, parsed, read_errors, dry_run=True)
+    result.batch = None
+    if result.ok:
+        summary = _preview_summary(kind, result, files, job.reason, options, summary)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.PREVIEWED, summary=summary
         )
+        result.batch = ImportBatch.objects.get(pk=batch.pk)
+    else:
+        with transaction.atomic():
+            ImportFile.objects.filter(batch=batch).delete()
+            ImportBatch.objects.filter(pk=batch.pk).update(
+                summary={**summary, "refused": [str(e) for e in result.errors[:REFUSED_KEPT]]}
+            )
     return result
 
 
@@ -291,12 +422,17 @@ def confirm(batch, *, user=None):
     kind = kind_named(summary.get("kind", ""))
     reason = summary.get("reason", "")
     job = ImportJob(batch.fiscal_year, user, reason, dict(summary.get("options") or {}))
-    files = [(f.name, bytes(f.content)) for f in batch.files.all()]
+    files = held_files(batch)
+    if not summary.get("fingerprint"):
+        # A held upload not previewed (yet): there is nothing it could be checked against.
+        result = kind.new_result(batch.fiscal_year, False)
+        result.errors.append(ImportProblem(str(ALREADY_CONFIRMED)))
+        return result
     if files_digest(files) != summary.get("files_sha256"):
         result = kind.new_result(batch.fiscal_year, False)
         result.errors.append(_changed_since_preview())
     else:
-        parsed, read_errors = kind.read(files, batch.fiscal_year)
+        parsed, read_errors = _read(kind, files, batch.fiscal_year)
         result = _run(
             kind,
             job,
@@ -310,7 +446,7 @@ def confirm(batch, *, user=None):
         # Nothing was written; this preview cannot be confirmed again.
         ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.PREVIEWED).update(
             status=ImportBatch.Status.REJECTED,
-            summary={**summary, "refused": [str(e) for e in result.errors[:20]]},
+            summary={**summary, "refused": [str(e) for e in result.errors[:REFUSED_KEPT]]},
         )
     return result
 
