@@ -6,6 +6,8 @@ exactly what the template wrote for each cell of a GridRow (indicators.views.gri
 same way, with the page's CSRF token and address.
 """
 
+import hashlib
+
 from django import template
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -39,73 +41,82 @@ def _texts():
 
 
 def _review(gc, pk, key, texts, page):
-    parts = ['<div class="cell-review no-print">\n          ']
+    # Written without indentation: a national page has thousands of cells (issue 16).
+    parts = ['<div class="cell-review no-print">']
     if gc.submit_button:
         parts.append(
             f'<button type="submit" form="review-submit-form" name="cell" value="{pk}:{key}" '
             f'class="review-button submit" id="submit-{pk}-{key}"'
             f"{' hidden' if gc.submit_button == 'hidden' else ''}>{texts['submit']}</button>"
         )
-    parts.append("\n          ")
     if gc.review_buttons:
         parts.append(
             f'<button type="submit" form="review-approve-form" name="cell" value="{pk}:{key}" '
-            f'class="review-button approve" id="approve-{pk}-{key}">{texts["approve"]}</button>\n'
-            f'          <details class="return-box" id="return-{pk}-{key}"><summary '
-            f'class="review-button return">{texts["return"]}</summary>\n'
-            f'            <form method="post" action="{page["review_url"]}" '
-            f'class="review-form return-form" id="return-form-{pk}-{key}">{page["csrf"]}\n'
-            f'              <input type="hidden" name="step" value="return"><input type="hidden" '
+            f'class="review-button approve" id="approve-{pk}-{key}">{texts["approve"]}</button>'
+            f'<details class="return-box" id="return-{pk}-{key}"><summary '
+            f'class="review-button return">{texts["return"]}</summary>'
+            f'<form method="post" action="{page["review_url"]}" '
+            f'class="review-form return-form" id="return-form-{pk}-{key}">{page["csrf"]}'
+            f'<input type="hidden" name="step" value="return"><input type="hidden" '
             f'name="cell" value="{pk}:{key}"><input type="hidden" name="next" '
-            f'value="{page["next"]}">\n'
-            f'              <label for="return-reason-{pk}-{key}">{texts["reason_for"]}</label>\n'
-            f'              <textarea name="reason" id="return-reason-{pk}-{key}" rows="3" '
-            f"required></textarea>\n"
-            f'              <button type="submit" class="review-button return" '
-            f'id="return-submit-{pk}-{key}">{texts["return_with"]}</button>\n'
-            f"            </form>\n"
-            f"          </details>"
+            f'value="{page["next"]}">'
+            f'<label for="return-reason-{pk}-{key}">{texts["reason_for"]}</label>'
+            f'<textarea name="reason" id="return-reason-{pk}-{key}" rows="3" '
+            f"required></textarea>"
+            f'<button type="submit" class="review-button return" '
+            f'id="return-submit-{pk}-{key}">{texts["return_with"]}</button>'
+            f"</form></details>"
         )
-    parts.append("\n        </div>")
+    parts.append("</div>")
     return "".join(parts)
 
 
-def _cell(gc, pk, name, texts, page):
+def _lock_id(page, reason):
+    """The id of the page's one copy of a lock reason (the cells point to it with
+    aria-describedby instead of repeating it: a closed month's reason is some 300 bytes)."""
+    locks = page["locks"]
+    lock_id = locks.get(reason)
+    if lock_id is None:
+        digest = hashlib.sha1(reason.encode(), usedforsecurity=False).hexdigest()[:10]
+        lock_id = locks[reason] = f"lock-{digest}"
+    return lock_id
+
+
+def _cell(gc, pk, texts, page):
     cell = gc.cell
     key = _escape(cell.period.key)
     state = _escape(gc.state)
     value = _escape(gc.input_value)
     classes = ("" if cell.is_due else " not-due") + (" missing" if cell.is_missing else "")
-    readonly = "" if gc.editable else f' readonly title="{_escape(gc.lock_reason)}"'
+    readonly = (
+        "" if gc.editable else f' readonly aria-describedby="{_lock_id(page, gc.lock_reason)}"'
+    )
     url = _escape(page["cell_url"](pk, cell.period.key))
     reason = _escape(gc.return_reason) if gc.return_reason else ""
     reason_title = f' title="{reason}"' if reason else ""
     sample = ""
     if gc.is_sample:
         sample = (" · " if gc.state else "") + f'<span class="sample-mark">{texts["sample"]}</span>'
+    # Named by its row's indicator and its column's period (aria-labelledby); its
+    # data-saved, data-indicator and data-period are set by grid.js from its value and id.
     return "".join(
         (
-            f'\n      <td class="cell{classes}" data-period="{key}" data-state="{state}">\n'
-            f'        <div class="cell-box">\n'
-            f'          <input class="cell-input" type="text" inputmode="decimal" '
-            f'autocomplete="off" spellcheck="false"\n'
-            f'            id="cell-{pk}-{key}" value="{value}" data-saved="{value}"\n'
-            f'            data-indicator="{pk}" data-period="{key}" data-version="{gc.version}"\n'
-            f'            aria-label="{name} {_escape(cell.period.label)}"{readonly}>\n'
-            f'          <a class="cell-more no-print" id="more-{pk}-{key}" href="{url}" '
-            f'title="{texts["note"]}">📎<span class="n">{gc.evidence_count}</span></a>\n'
-            f"        </div>\n"
-            f'        <span class="cell-state {state}" id="state-{pk}-{key}"{reason_title}>'
-            f"{_escape(gc.state_label)}{sample}</span>\n        ",
+            f'<td class="cell{classes}" data-period="{key}" data-state="{state}">'
+            f'<div class="cell-box"><input class="cell-input" inputmode="decimal" '
+            f'autocomplete="off" id="cell-{pk}-{key}" value="{value}" '
+            f'data-version="{gc.version}" aria-labelledby="name-{pk} period-{key}"{readonly}>'
+            f'<a class="cell-more no-print" id="more-{pk}-{key}" href="{url}" '
+            f'title="{texts["note"]}">📎<span class="n">{gc.evidence_count}</span></a></div>'
+            f'<span class="cell-state {state}" id="state-{pk}-{key}"{reason_title}>'
+            f"{_escape(gc.state_label)}{sample}</span>",
             (
                 f'<span class="return-reason" id="reason-{pk}-{key}" title="{reason}"><span '
                 f'class="label">{texts["reason_label"]}</span> {reason}</span>'
                 if reason
                 else ""
             ),
-            "\n        ",
             _review(gc, pk, key, texts, page) if gc.submit_button or gc.review_buttons else "",
-            '\n        <span class="cell-msg" role="status"></span>\n      </td>\n      ',
+            "</td>",  # the cell's message box (.cell-msg) is added by grid.js when needed
         )
     )
 
@@ -121,10 +132,12 @@ def _page(context):
                 if token and token != "NOTPROVIDED"
                 else ""
             ),
-            "next": _escape(context["request"].get_full_path()),
+            # a row re-rendered after an in-place review step names the grid's own address
+            "next": _escape(context.get("grid_next") or context["request"].get_full_path()),
             "cell_url": _cell_url(),
             "indicator_url": _indicator_url(),
             "texts": _texts(),
+            "locks": {},
         }
     return page
 
@@ -135,8 +148,7 @@ def grid_cells(context, line):
     page = _page(context)
     indicator = line.row.indicator
     texts = page["texts"]
-    name = _escape(indicator.name)
-    return mark_safe("".join(_cell(gc, indicator.pk, name, texts, page) for gc in line.cells))
+    return mark_safe("".join(_cell(gc, indicator.pk, texts, page) for gc in line.cells))
 
 
 @register.simple_tag(takes_context=True)
@@ -153,31 +165,39 @@ def grid_line(context, line):
     direction = DIRECTION_MARKS.get(indicator.direction)
     mark = f'<span class="direction-mark">{texts[direction]}</span>' if direction else ""
     sample = f'<span class="sample-badge">{texts["sample"]}</span>' if line.is_sample else ""
-    cells = "".join(_cell(gc, pk, name, texts, page) for gc in line.cells)
+    cells = "".join(_cell(gc, pk, texts, page) for gc in line.cells)
     sample_class = ' class="is-sample"' if line.is_sample else ""
     return mark_safe(
         f'<tr id="row-{pk}" data-row data-indicator="{pk}" data-status="{_escape(row.status)}" '
         f'data-department="{row.department.department_id}"'
-        f"{sample_class}>\n"
-        f'      <th scope="row" class="ind-name">\n'
-        f'        <a href="{page["indicator_url"] % pk}" class="indicator-link">{name}</a>\n'
-        f"        {sample}\n"
-        f"        {mark}\n"
-        f'        <span class="context">{_escape(row.strategic_goal.name)} › '
-        f"{_escape(row.policy_goal.name)}</span>\n"
-        f"      </th>\n"
-        f"      <td>{_escape(indicator.unit)}</td>\n"
-        f'      <td class="num">{_escape(summary["annual_target"])}</td>\n'
-        f"      {cells}\n"
-        f'      <td class="num" data-field="ytd_actual">{_escape(summary["ytd_actual"])}</td>\n'
-        f'      <td class="num" data-field="ytd_target">{_escape(summary["ytd_target"])}</td>\n'
-        f'      <td class="num" data-field="rate">{_escape(summary["rate"])}</td>\n'
-        f'      <td data-field="status"><span class="status-badge status-{_escape(row.status)}">'
-        f"{_escape(summary['status_label'])}</span></td>\n"
-        f'      <td data-field="last_update">{_escape(summary["last_update"])}</td>\n'
-        f'      <td data-field="sparkline" class="no-print">{summary["sparkline"]}</td>\n'
-        f"    </tr>"
+        f"{sample_class}>"
+        f'<th scope="row" class="ind-name">'
+        f'<a href="{page["indicator_url"] % pk}" class="indicator-link" id="name-{pk}">{name}</a>'
+        f"{sample}{mark}"
+        f'<span class="context">{_escape(row.strategic_goal.name)} › '
+        f"{_escape(row.policy_goal.name)}</span></th>"
+        f"<td>{_escape(indicator.unit)}</td>"
+        f'<td class="num">{_escape(summary["annual_target"])}</td>'
+        f"{cells}"
+        f'<td class="num" data-field="ytd_actual">{_escape(summary["ytd_actual"])}</td>'
+        f'<td class="num" data-field="ytd_target">{_escape(summary["ytd_target"])}</td>'
+        f'<td class="num" data-field="rate">{_escape(summary["rate"])}</td>'
+        f'<td data-field="status"><span class="status-badge status-{_escape(row.status)}">'
+        f"{_escape(summary['status_label'])}</span></td>"
+        f'<td data-field="last_update">{_escape(summary["last_update"])}</td>'
+        f'<td data-field="sparkline" class="no-print">{summary["sparkline"]}</td>'
+        f"</tr>\n"
     )
+
+
+@register.simple_tag(takes_context=True)
+def grid_lock_reasons(context):
+    """Each reason a cell is read-only, once (the cells' aria-describedby points here)."""
+    page = _page(context)
+    items = "".join(
+        f'<li id="{lock_id}">{_escape(reason)}</li>' for reason, lock_id in page["locks"].items()
+    )
+    return mark_safe(f'<ul class="grid-lock-reasons" id="grid-lock-reasons" hidden>{items}</ul>')
 
 
 DIRECTION_MARKS = {"lower": "lower", "range": "range"}

@@ -3,19 +3,19 @@ may be done to it (enter, submit, approve, return), and the page that shows it."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 
-from perfplan.scoping import restrict
+from perfplan.scoping import department_ids, restrict
 
 from ..formats import fmt_value
 from ..models import Evidence, Frequency, ResultStatus
 from ..tracking.rows import is_sample_row
 from .access import EntryWindow, ReviewScope, enterable_ids, may_enter
-from .screen import build_screen, page_context, row_summary
+from .screen import as_int, build_screen, page_context, row_summary
 
 FREQUENCY_ORDER = (
     Frequency.MONTHLY,
@@ -70,6 +70,118 @@ class GridGroup:
     label: str
     periods: list
     rows: list
+    current_period: str = ""  # the key of the period today falls in (the page opens there)
+
+
+# A grid page of a user who sees every department (no department of their own) holds whole
+# departments up to this many indicator rows (a larger department is split): a monthly row
+# with a reviewer's buttons is up to ~10 KB of HTML, so a page stays under ~300 KB at
+# national size (indicators/tests/test_grid_paging.py).
+GRID_PAGE_ROWS = 25
+PLAN_DEPARTMENT = "policy_goal__strategic_goal__plan_department"
+
+
+@dataclass
+class GridPage:
+    """One page of the all-department grid: parts of departments (plan department id,
+    name, offset, count), in the plan's order."""
+
+    number: int
+    parts: list
+
+    @property
+    def rows(self):
+        return sum(part[3] for part in self.parts)
+
+    @property
+    def label(self):
+        first, last = self.parts[0], self.parts[-1]
+        if first[0] != last[0]:
+            return f"{first[1]} – {last[1]}"
+        if first[2] or first[3] == GRID_PAGE_ROWS:  # a part of a department larger than a page
+            return _("%(department)s, indicators %(first)s–%(last)s") % {
+                "department": first[1],
+                "first": first[2] + 1,
+                "last": first[2] + first[3],
+            }
+        return first[1]
+
+
+@dataclass
+class GridPaging:
+    pages: list
+    current: GridPage
+    total_rows: int
+
+    @property
+    def previous(self):
+        return self.current.number - 1 if self.current.number > 1 else None
+
+    @property
+    def next(self):
+        return self.current.number + 1 if self.current.number < len(self.pages) else None
+
+
+def department_pages(indicators, rows_per_page=GRID_PAGE_ROWS):
+    """The indicators' departments cut into pages of whole departments (one query)."""
+    counts = (
+        indicators.order_by()
+        .values_list(PLAN_DEPARTMENT, f"{PLAN_DEPARTMENT}__name", f"{PLAN_DEPARTMENT}__position")
+        .annotate(n=Count("pk"))
+        .order_by(f"{PLAN_DEPARTMENT}__position", PLAN_DEPARTMENT)
+    )
+    pages, parts, size = [], [], 0
+    for plan_department, name, _position, n in counts:
+        if parts and size + n > rows_per_page:
+            pages.append(parts)
+            parts, size = [], 0
+        if n > rows_per_page:  # a department larger than a page: pages of its own
+            pages += [
+                [(plan_department, name, offset, min(rows_per_page, n - offset))]
+                for offset in range(0, n, rows_per_page)
+            ]
+            continue
+        parts.append((plan_department, name, 0, n))
+        size += n
+    if parts:
+        pages.append(parts)
+    return [GridPage(number, parts) for number, parts in enumerate(pages, start=1)]
+
+
+def page_indicators(indicators, page):
+    """The indicators of one grid page (their ids in one query, a split department's slice)."""
+    if len(page.parts) == 1:
+        plan_department, _name, offset, n = page.parts[0]
+        ids = indicators.filter(**{PLAN_DEPARTMENT: plan_department}).values_list("pk", flat=True)[
+            offset : offset + n
+        ]
+    else:
+        departments = [part[0] for part in page.parts]
+        ids = indicators.filter(**{f"{PLAN_DEPARTMENT}__in": departments}).values_list(
+            "pk", flat=True
+        )
+    return indicators.filter(pk__in=list(ids))
+
+
+def paged_screen(request, screen):
+    """The screen with its rows; for a user who sees every department (none of their own),
+    only one page of departments is built (the exports still write everything)."""
+    from ..tracking.rows import tracking_rows
+
+    if screen.plan is None:
+        return screen, None
+    indicators, paging = screen.indicators, None
+    if not department_ids(request.user):
+        pages = department_pages(indicators)
+        if pages:
+            wanted = as_int(request.GET.get("page")) or 1
+            page = pages[min(max(wanted, 1), len(pages)) - 1]
+            indicators = page_indicators(indicators, page)
+            paging = GridPaging(pages, page, sum(p.rows for p in pages))
+    rows = screen.filterset.filter_rows(
+        tracking_rows(indicators, screen.plan, screen.today, people=False)
+    )
+    return replace(screen, indicators=indicators, rows=rows), paging
 
 
 def _evidence_counts(user, indicators):
@@ -116,6 +228,14 @@ def _period_reviews(group, scope, window):
                 line.review = reviews
 
 
+def _current_period(cells, today):
+    for cell in cells:
+        period = cell.period
+        if period.start and period.end and period.start <= today <= period.end:
+            return period.key
+    return ""
+
+
 def grid_groups(screen, user):
     """The grid: one table per measurement frequency, each cell with what may be done to it."""
     if screen.plan is None:
@@ -138,7 +258,11 @@ def grid_groups(screen, user):
         group = groups.get(frequency)
         if group is None:
             group = groups[frequency] = GridGroup(
-                frequency, Frequency(frequency).label, [c.period for c in cells], []
+                frequency,
+                Frequency(frequency).label,
+                [c.period for c in cells],
+                [],
+                current_period=_current_period(cells, screen.today),
             )
         department = row.department
         submits = row.indicator.pk in enterable and scope.submits(department.department_id)
@@ -197,7 +321,7 @@ def grid_groups(screen, user):
 
 
 def my_department_view(request):
-    screen = build_screen(request, mine=True)
+    screen, paging = paged_screen(request, build_screen(request, mine=True, with_rows=False))
     groups = grid_groups(screen, request.user)
     context = page_context(
         request,
@@ -206,9 +330,18 @@ def my_department_view(request):
         groups=groups,
         tab="my",
         row_count=sum(len(g.rows) for g in groups),
+        paging=paging,
+        page_query=_page_query(request),
         can_enter=may_enter(request.user),
         has_sample=any(r.is_sample for g in groups for r in g.rows),
         export_query=screen.query_string(),
         review_scope=ReviewScope(request.user),
     )
     return TemplateResponse(request, "indicators/my_department.html", context)
+
+
+def _page_query(request):
+    """The page's filters as a query without its page number (the page links add theirs)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()

@@ -29,6 +29,31 @@
     readonly: root.getAttribute("data-text-readonly") || ""
   };
 
+  // ------------------------------------------------------------ the cells' data
+
+  // The server writes each cell's value and id only (a national page has thousands of
+  // cells); what the script reads of a cell is set here, for the page and for rows it
+  // puts back after a review step.
+  function prepareCells(scope) {
+    Array.prototype.forEach.call(scope.querySelectorAll("input.cell-input"), function (input) {
+      if (input.hasAttribute("data-saved")) { return; }
+      var parts = input.id.split("-");  // cell-<indicator>-<period>
+      input.setAttribute("data-indicator", parts[1]);
+      input.setAttribute("data-period", parts.slice(2).join("-"));
+      input.setAttribute("data-saved", input.value);
+    });
+  }
+  prepareCells(root);
+
+  // A read-only cell's reason is written once on the page (aria-describedby): the mouse
+  // sees it as the cell's tooltip.
+  root.addEventListener("mouseover", function (event) {
+    var input = event.target;
+    if (!input.classList || !input.classList.contains("cell-input") || input.title) { return; }
+    var reason = document.getElementById(input.getAttribute("aria-describedby") || "");
+    if (reason) { input.title = reason.textContent; }
+  });
+
   // ------------------------------------------------------------ geometry
 
   function rowsOf(table) {
@@ -76,7 +101,14 @@
   function tdOf(input) { return input.closest("td.cell"); }
 
   function setMessage(input, text) {
-    var box = tdOf(input).querySelector(".cell-msg");
+    var td = tdOf(input);
+    var box = td.querySelector(".cell-msg");
+    if (!box && text) {
+      box = document.createElement("span");
+      box.className = "cell-msg";
+      box.setAttribute("role", "status");
+      td.appendChild(box);
+    }
     if (box) { box.textContent = text || ""; }
   }
 
