@@ -318,7 +318,8 @@ def fill(args, departments, officers, reviewers):
                 "TRUNCATE indicators_evidence, indicators_result, indicators_periodtarget, "
                 "indicators_entryexception, indicators_indicatorstanding, "
                 "indicators_indicator, budgets_unitprogram, "
-                "goals_policygoal, goals_strategicgoal, goals_plandepartment, perfplan_plan"
+                "goals_policygoal, goals_strategicgoal, goals_plandepartment, perfplan_plan "
+                "CASCADE"  # and whatever the later apps keep under a plan (reports, …)
             )
         lagging = set(rng.sample(departments, max(1, len(departments) // 12)))
         definitions = {}  # (department index, indicator index) -> definition, kept over years
