@@ -131,6 +131,21 @@ class Indicator(VersionedModel):
 PERIOD_KEY_LENGTH = 3
 
 
+def period_key_choices():
+    """Every period key with how people read it (3월, 2분기, 상반기, 연간), in the current
+    language: lists, filters, read-only fields and the change log show the label, never
+    the stored key (indicators.periods, which imports this module, decides the labels)."""
+    from .periods import period_choices
+
+    return period_choices()
+
+
+def _period_text(key):
+    from .periods import period_label
+
+    return period_label(key)
+
+
 class PeriodTarget(models.Model):
     """A target for one period; without them the year-to-date target is pro rata."""
 
@@ -140,7 +155,7 @@ class PeriodTarget(models.Model):
         on_delete=models.CASCADE,
         related_name="period_targets",
     )
-    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH, choices=period_key_choices)
     target = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
 
     objects = ScopedManager()
@@ -155,7 +170,7 @@ class PeriodTarget(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.indicator} {self.period}"
+        return f"{self.indicator} {_period_text(self.period)}"
 
 
 class ResultStatus(models.TextChoices):
@@ -182,7 +197,7 @@ class Result(VersionedModel):
     indicator = models.ForeignKey(
         Indicator, verbose_name=_("indicator"), on_delete=models.PROTECT, related_name="results"
     )
-    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH, choices=period_key_choices)
     value = models.DecimalField(_("actual"), max_digits=20, decimal_places=4, null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     status = models.CharField(
@@ -245,7 +260,7 @@ class Result(VersionedModel):
         ]
 
     def __str__(self):
-        return f"{self.indicator} {self.period}"
+        return f"{self.indicator} {_period_text(self.period)}"
 
 
 class SaveReceipt(models.Model):
@@ -318,7 +333,7 @@ class EntryException(models.Model):
         on_delete=models.CASCADE,
         related_name="entry_exceptions",
     )
-    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH)
+    period = models.CharField(_("period"), max_length=PERIOD_KEY_LENGTH, choices=period_key_choices)
     open_until = models.DateField(_("open until"))
     reason = models.TextField(_("reason"))
     created_by = models.ForeignKey(
@@ -345,7 +360,7 @@ class EntryException(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.department} {self.period} → {self.open_until}"
+        return f"{self.department} {_period_text(self.period)} → {self.open_until}"
 
 
 class IndicatorStanding(models.Model):

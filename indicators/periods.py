@@ -179,8 +179,9 @@ def period_label(key):
 
 
 def period_choices(frequency=None):
-    """Form choices for the periods of `frequency`: ("Q2", "Q2 · 2분기")."""
-    return [(key, f"{key} · {period_label(key)}") for key in keys_for(frequency)]
+    """Form choices for the periods of `frequency`: ("Q2", "2분기"); people read the label,
+    the key stays in the form's value."""
+    return [(key, period_label(key)) for key in keys_for(frequency)]
 
 
 def period_end(year, key) -> date:

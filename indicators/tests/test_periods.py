@@ -221,7 +221,7 @@ def test_one_wording_for_labels_of_keys_and_periods():
         assert period_label("X9") == "X9"  # not a key: shown as it is
     with translation.override("en"):
         assert period_label("M03") == "March"
-        assert period_choices("quarterly")[1] == ("Q2", "Q2 · Quarter 2")
+        assert period_choices("quarterly")[1] == ("Q2", "Quarter 2")
         assert [key for key, _label in period_choices()] == list(ALL_PERIOD_KEYS)
 
 
