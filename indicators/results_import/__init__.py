@@ -51,7 +51,7 @@ from .changes import (
     ResultsImportResult,
     describe,
 )
-from .read import COLUMNS_BY_KEY, RESULT_COLUMNS, ResultRow, read_results_files
+from .read import COLUMNS_BY_KEY, RESULT_COLUMNS, ReadRows, ResultRow, read_results_files
 from .templates import (
     FILE_STEM,
     SHEET_NAME,
@@ -69,6 +69,7 @@ __all__ = [
     "FILE_STEM",
     "RESULTS",
     "RESULT_COLUMNS",
+    "ReadRows",
     "SHEET_NAME",
     "SOURCE",
     "TEMPLATE_COLUMNS",
@@ -133,13 +134,17 @@ def import_results(
 
 
 def _read_step(files, year):
+    warnings = []
     try:
-        return read_results_files(files, year=year)
+        rows, errors = read_results_files(files, year=year, warnings=warnings)
     except TableReadError as exc:
         return None, list(exc.errors)
+    return ReadRows(rows, warnings), errors
 
 
 def _diff_step(result, rows, job):
+    # What the reader saw but the changes do not show (hidden rows and columns).
+    result.warnings = list(getattr(rows, "warnings", ()))
     today = job.options.get("today") or timezone.localdate()
     diff.diff(result, job.year, rows, job.user, today)
     result.errors.sort(key=lambda e: (e.file, e.sheet, e.row or 0))

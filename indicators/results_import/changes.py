@@ -98,6 +98,7 @@ class ResultsImportResult:
     plan: Plan | None = None
     batch: ImportBatch | None = None
     department_pks: set = field(default_factory=set)  # the departments the rows are of
+    warnings: list = field(default_factory=list)  # Korean lines for the preview (hidden rows…)
 
     @property
     def ok(self):

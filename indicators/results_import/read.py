@@ -28,6 +28,7 @@ from perfplan.tabular import (
     match_headers,
     missing_columns_error,
     read_workbook,
+    whole_number,
 )
 
 RESULT_COLUMNS = (
@@ -132,6 +133,14 @@ def _period_key(raw, year):
     return parse_period_key(text)
 
 
+class ReadRows(list):
+    """The rows read, with the reader's warnings (hidden rows and columns) for the preview."""
+
+    def __init__(self, rows=(), warnings=()):
+        super().__init__(rows)
+        self.warnings = list(warnings)
+
+
 def read_results_files(files, *, year=None, warnings=None):
     """[(file name, bytes)] → (rows, errors): every readable row, and every cell problem.
 
@@ -221,8 +230,8 @@ class _SheetReader:
         for key in self.TEXT_KEYS:
             setattr(row, key, _text(self.raw(cells, key)))
         row.note = _text(self.raw(cells, "note")) if self.has_note else ""
-        row.period_raw = self.raw(cells, "period")
-        row.value_raw = self.raw(cells, "value")
+        row.period_raw = whole_number(self.raw(cells, "period"))
+        row.value_raw = whole_number(self.raw(cells, "value"))
 
         def fail(key, value, message):
             self.errors.append(row.error(key, value, message))

@@ -70,3 +70,28 @@ def test_a_column_given_twice_is_refused_and_hidden_rows_are_listed():
     rows, _errors = read_results_files([("results.xlsx", data)], warnings=warnings)
     assert len(rows) == 2
     assert len(warnings) == 1 and "3" in warnings[0]
+
+
+def test_the_preview_lists_hidden_rows_and_columns(admin_client):
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from goals.tests.factories import make_plan
+
+    plan = make_plan(timezone.localdate().year, departments=1, goals=1, policy_goals=1)
+
+    def hide(sheet):
+        sheet.row_dimensions[3].hidden = True
+        sheet.column_dimensions["E"].hidden = True
+
+    rows = [["부서000", "지표 0-0-0-0", "연간", 1, ""], ["부서000", "지표 0-0-0-1", "연간", 2, ""]]
+    upload = io.BytesIO(xlsx(rows, edit=hide))
+    upload.name = "results.xlsx"
+    response = admin_client.post(
+        reverse("results:import"), {"fiscal_year": plan.fiscal_year, "file": upload}
+    )
+    assert response.status_code == 200
+    warnings = response.context["read_warnings"]
+    assert any("3" in w for w in warnings) and any("E" in w for w in warnings), warnings
+    page = response.content.decode()
+    assert 'id="import-warnings"' in page and 'id="confirm-import"' in page

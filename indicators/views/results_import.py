@@ -11,6 +11,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from perfplan import imports
+from perfplan import imports, tasks
 from perfplan.files import check_upload_size
 from perfplan.models import Plan
 from perfplan.scoping import restrict
@@ -52,8 +53,8 @@ class ResultsImportForm(forms.Form):
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy(
-            "xlsx or csv (UTF-8 or CP949): one row per indicator and period, with the columns "
-            "실국명, 성과지표명 (or 지표코드), 기간, 실적 and 비고."
+            "xlsx, ods or csv (UTF-8, UTF-16 or CP949): one row per indicator and period, with "
+            "the columns 실국명, 성과지표명 (or 지표코드), 기간, 실적 and 비고."
         ),
     )
 
@@ -82,12 +83,46 @@ def _preview_context(result):
         "listed_more": max(0, len(listed) - PREVIEW_LIMIT),
         "unchanged": unchanged[:PREVIEW_LIMIT],
         "unchanged_more": max(0, len(unchanged) - PREVIEW_LIMIT),
+        "read_warnings": result.warnings,
     }
+
+
+def _render_preview(batch, result):
+    """A background preview, rendered in the worker (perfplan.tasks) as the page shows it."""
+    context = {**_preview_context(result), "batch": batch, "year": batch.fiscal_year}
+    return tasks.preview_parts(TEMPLATE, context)
+
+
+def _confirmed(batch, result):
+    message = _(
+        "Imported the %(year)s results: %(new)s new, %(changed)s changed, %(unchanged)s unchanged."
+    ) % {"year": batch.fiscal_year, **result.totals()}
+    return message, reverse("results:import")
+
+
+# Named by path in the background tasks' arguments (perfplan.tasks).
+RESULTS_SCREEN = tasks.ImportScreen(render_preview=_render_preview, confirmed=_confirmed)
+RESULTS_SCREEN_PATH = f"{__name__}.RESULTS_SCREEN"
+
+
+def _held_import_page(request):
+    """A background import of the user's: its progress (?progress=, JSON) or its page."""
+    if "progress" in request.GET:
+        batch = tasks.own_batch(request.user, request.GET["progress"], (RESULTS,))
+        return JsonResponse(tasks.progress_of(batch))
+    batch = tasks.own_batch(request.user, request.GET.get("batch"), (RESULTS,))
+    shown = tasks.held_page(request, batch, reverse("results:import"))
+    if isinstance(shown, HttpResponse):
+        return shown
+    form = ResultsImportForm(initial={"fiscal_year": batch.fiscal_year})
+    return TemplateResponse(request, TEMPLATE, _context(request, form=form, **shown))
 
 
 def results_import_view(request):
     if not can_import_results(request.user):
         raise PermissionDenied
+    if request.method != "POST" and ("batch" in request.GET or "progress" in request.GET):
+        return _held_import_page(request)
     form = ResultsImportForm(request.POST or None, request.FILES or None)
     context = _context(request, form=form)
     if request.method == "POST" and form.is_valid():
@@ -95,7 +130,12 @@ def results_import_view(request):
         upload = form.cleaned_data["file"]
         files = [(upload.name, upload.read())]
         # Kept in the database (with its fingerprint) so the confirm works on any app server.
-        result = imports.preview(RESULTS, year, files, user=request.user, source=SOURCE)
+        # A large file is previewed by the task worker, the page follows its progress.
+        result, held = tasks.start_preview(
+            RESULTS, year, files, user=request.user, source=SOURCE, screen=RESULTS_SCREEN_PATH
+        )
+        if held is not None:
+            return redirect(f"{reverse('results:import')}?batch={held.pk}")
         context.update(
             errors=result.errors, batch=result.batch, year=year, **_preview_context(result)
         )
@@ -109,20 +149,16 @@ def results_import_confirm_view(request, batch_id):
     batch = imports.previewed_batch(request.user, batch_id, (RESULTS,))
     if request.method != "POST":
         return redirect(reverse("results:import"))
-    result = imports.confirm(batch, user=request.user)
+    result = tasks.start_confirm(batch, user=request.user, screen=RESULTS_SCREEN_PATH)
+    if result is None:  # large: confirmed by the task worker, the page follows its progress
+        return redirect(f"{reverse('results:import')}?batch={batch.pk}")
     if not result.ok:
         # Nothing was written; this preview cannot be confirmed again (upload anew).
         context = _context(request, form=ResultsImportForm(), errors=result.errors)
         return TemplateResponse(request, TEMPLATE, context)
-    messages.success(
-        request,
-        _(
-            "Imported the %(year)s results: %(new)s new, %(changed)s changed, "
-            "%(unchanged)s unchanged."
-        )
-        % {"year": batch.fiscal_year, **result.totals()},
-    )
-    return redirect(reverse("results:import"))
+    message, url = _confirmed(batch, result)
+    messages.success(request, message)
+    return redirect(url)
 
 
 def results_template_view(request):

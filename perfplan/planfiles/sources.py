@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
 
-from perfplan.tabular import TableReadError, check_size
+from perfplan.tabular import TableReadError, check_size, is_table_text
 
 from .plan_data import PlanData
 from .tables import read_plan_files
@@ -21,13 +21,15 @@ class ReadSources:
     kind: str = "tables"  # or "text"
 
 
-def is_plan_text(name):
-    return name.lower().endswith(TEXT_SUFFIXES)
+def is_plan_text(name, data=None):
+    """A .txt is a published plan's text, unless it holds a table (Excel's "유니코드 텍스트",
+    UTF-16, or tab-separated text), which is read as plan tables."""
+    return name.lower().endswith(TEXT_SUFFIXES) and not (data and is_table_text(data))
 
 
 def read_sources(files):
     """[(name, bytes)] into a PlanData. Raises TableReadError listing every problem."""
-    texts = [(n, d) for n, d in files if is_plan_text(n)]
+    texts = [(n, d) for n, d in files if is_plan_text(n, d)]
     if not texts:
         return ReadSources(read_plan_files(files))
     if len(files) > 1:

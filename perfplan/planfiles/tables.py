@@ -39,6 +39,7 @@ from perfplan.tabular import (
     name_key,
     normalize_header,
     read_workbook,
+    whole_number,
 )
 
 from .plan_data import (
@@ -53,6 +54,7 @@ from .plan_data import (
 )
 
 TOTAL_ROW_NAMES = ("계", "합계", "총계", "total")
+DASHES = ("-", "−", "–", "—")  # a zero in table 가's counts and amounts
 NAME_MAX_LENGTH = 500
 
 
@@ -247,31 +249,74 @@ MAX_HEADER_ROWS = 30
 ALL_PLAN_COLUMNS = tuple({c.key: c for t in TABLES for c in t.columns}.values())
 
 
+def _matched_kind(cells, sheet):
+    """(table kind, {column key: (index, printed header)}) of a header row, or (None, None)."""
+    normalized = [normalize_header(c) for c in cells]
+    for kind in TABLES:
+        headers = match_headers(cells, kind.columns, normalized, sheet.hidden_columns)
+        if all(key in headers for key in kind.signature):
+            return kind, headers
+    return None, None
+
+
+def _missing_columns(kind, headers):
+    return [c.header for c in kind.columns if c.required and c.key not in headers]
+
+
+def two_row_header(upper, lower, columns):
+    """One header row of a header printed on two, as the source prints table 가: a title over
+    a group of columns (성과계획 over the counts, 예산액 over the money) and a cell merged
+    down (실국명). A column is named by its lower cell, or by its upper one where the lower
+    is empty (merged down); an upper and lower cell that together name a column (예산액 over
+    (백만원)) are read together."""
+    cells = []
+    for index in range(max(len(upper), len(lower))):
+        top = upper[index] if index < len(upper) else None
+        bottom = lower[index] if index < len(lower) else None
+        top_text, bottom_text = str(top or "").strip(), str(bottom or "").strip()
+        joined = top_text + bottom_text
+        if not bottom_text:
+            cells.append(top)
+        elif top_text and any(c.accepts(normalize_header(joined)) for c in columns):
+            cells.append(joined)
+        else:
+            cells.append(bottom)
+    return cells
+
+
 def _find_table(name, sheet):
-    """The table a sheet holds: its header row is one of the first MAX_HEADER_ROWS rows."""
-    rows = sheet.rows
-    for number, cells in rows[:MAX_HEADER_ROWS]:
-        normalized = [normalize_header(c) for c in cells]
-        for kind in TABLES:
-            headers = match_headers(cells, kind.columns, normalized, sheet.hidden_columns)
-            if all(key in headers for key in kind.signature):
-                missing = [c.header for c in kind.columns if c.required and c.key not in headers]
-                if missing:
-                    raise missing_columns_error(name, sheet.title, number, missing)
-                errors, warnings = header_problems(
-                    name, sheet, number, cells, kind.columns, headers
-                )
-                if errors:
-                    raise TableReadError(errors)
-                warnings += hidden_warnings(name, sheet, number)
-                for hint in close_header_hints(cells, kind.columns):
-                    warnings.append(
-                        _("%(file)s, sheet %(sheet)s: the column %(hint)s? is not read")
-                        % {"file": name, "sheet": sheet.title, "hint": hint}
-                    )
-                body = [(n, c) for n, c in rows if n > number]
-                return RawTable(kind, name, sheet.title, headers, body, warnings)
+    """The table a sheet holds: its header row is one of the first MAX_HEADER_ROWS rows (with
+    the row above it, where the header is printed on two rows)."""
+    above = None
+    for number, cells in sheet.rows[:MAX_HEADER_ROWS]:
+        kind, headers = _matched_kind(cells, sheet)
+        if kind is not None and above is not None and _missing_columns(kind, headers):
+            joined = two_row_header(above, cells, kind.columns)
+            joined_kind, joined_headers = _matched_kind(joined, sheet)
+            if joined_kind is kind and not _missing_columns(kind, joined_headers):
+                cells, headers = joined, joined_headers
+        if kind is not None:
+            return _raw_table(name, sheet, number, cells, kind, headers)
+        above = cells
     return None
+
+
+def _raw_table(name, sheet, number, cells, kind, headers):
+    """The RawTable below the header row `number`, or TableReadError for a bad header."""
+    missing = _missing_columns(kind, headers)
+    if missing:
+        raise missing_columns_error(name, sheet.title, number, missing)
+    errors, warnings = header_problems(name, sheet, number, cells, kind.columns, headers)
+    if errors:
+        raise TableReadError(errors)
+    warnings += hidden_warnings(name, sheet, number)
+    for hint in close_header_hints(cells, kind.columns):
+        warnings.append(
+            _("%(file)s, sheet %(sheet)s: the column %(hint)s? is not read")
+            % {"file": name, "sheet": sheet.title, "hint": hint}
+        )
+    body = [(n, c) for n, c in sheet.rows if n > number]
+    return RawTable(kind, name, sheet.title, headers, body, warnings)
 
 
 def _has_data(sheet):
@@ -365,16 +410,25 @@ class _RowReader:
             for key, c in self.columns.items()
             if (places := stored_places(c)) is not None
         }
-        self.numbers = {}  # text -> Decimal: repeated figures parsed once, held once
+        # column -> {cell -> Decimal}: repeated figures parsed once, held once (per column:
+        # each keeps its own decimals)
+        self.numbers = {key: {} for key in self.columns}
+        self.indexes = {key: index for key, (index, _printed) in table.headers.items()}
+        self.cleaned = {}  # a text cell -> the name it reads as (names repeat on every row)
+        # Table 가 prints a zero count or amount as `-`, as Korean tables do.
+        self.dash_is_zero = table.kind.key == "summary"
 
     def has(self, key):
-        return key in self.table.headers
+        return key in self.indexes
 
     def raw(self, cells, key):
-        if key not in self.table.headers:
+        index = self.indexes.get(key)
+        if index is None or index >= len(cells):
             return None
-        index = self.table.headers[key][0]
-        return unescape_formula(cells[index]) if index < len(cells) else None
+        value = cells[index]
+        if type(value) is str:
+            return unescape_formula(value) if value[:1] == "'" else value
+        return whole_number(value)
 
     def error(self, number, key, value, message):
         header = self.table.headers[key][1] if key in self.table.headers else ""
@@ -384,11 +438,14 @@ class _RowReader:
 
     def text(self, cells, key):
         value = self.raw(cells, key)
+        if type(value) is str:
+            text = self.cleaned.get(value)
+            if text is None:
+                text = self.cleaned[value] = clean_name(value)
+            return text
         if value is None:
             return ""
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return clean_name(value)
+        return clean_name(whole_number(value))
 
     def name(self, number, cells, key):
         text = self.text(cells, key)
@@ -404,14 +461,19 @@ class _RowReader:
     def value(self, number, cells, key):
         column = self.columns[key]
         raw = self.raw(cells, key)
+        if self.dash_is_zero and type(raw) is str and raw.strip() in DASHES:
+            return 0 if column.kind == "count" else Decimal(0)
         try:
             if column.kind in ("amount", "share", "number"):
-                if type(raw) is not str:
+                if type(raw) not in (str, int, float):  # None, a Decimal shown, a bool…
                     return self.stored(key, parse_number(raw))
-                parsed = self.numbers.get(raw)
+                # Repeated figures (every row of a goal repeats its budget) parsed once;
+                # a workbook's float is its whole number where it is one (1000.0 → 1000).
+                numbers = self.numbers[key]
+                parsed = numbers.get(raw)
                 if parsed is None:
-                    parsed = parse_number(raw)  # an error is raised each time, never kept
-                    parsed = self.numbers[raw] = self.stored(key, parsed)
+                    parsed = parse_number(whole_number(raw))  # an error is never kept
+                    parsed = numbers[raw] = self.stored(key, parsed)
                 return parsed
             if column.kind == "count":
                 return parse_count(raw)
@@ -649,25 +711,34 @@ def _is_total_row(reader, cells):
 
 
 def _check_hierarchy_total(reader, number, cells, plan):
-    """A 계 row's budget is the sum of the strategic goals' budgets above it."""
-    if not reader.has("budget"):
-        return
-    declared = reader.value(number, cells, "budget")
-    if declared is None:
-        return
-    budgets = [sg.budget for d in plan.departments for sg in d.strategic_goals]
-    computed = sum((b for b in budgets if b is not None), Decimal(0))
-    if declared != computed:
-        reader.error(
-            number,
+    """A 계 row's budget is the sum of the strategic goals' budgets above it, and its share
+    (비중) the sum of their shares, give or take the rounding each share carries."""
+    goals = [sg for d in plan.departments for sg in d.strategic_goals]
+    for key, message in (
+        (
             "budget",
-            reader.raw(cells, "budget"),
             _(
                 "the total row's budget differs from the sum of the strategic goals' budgets "
                 "(%(sum)s)"
-            )
-            % {"sum": computed},
-        )
+            ),
+        ),
+        (
+            "share",
+            _(
+                "the total row's share differs from the sum of the strategic goals' shares "
+                "(%(sum)s)"
+            ),
+        ),
+    ):
+        declared = reader.value(number, cells, key) if reader.has(key) else None
+        figures = [getattr(sg, key) for sg in goals if getattr(sg, key) is not None]
+        if declared is None or (key == "share" and not figures):
+            continue
+        computed = sum(figures, Decimal(0))
+        # Each share is rounded (to 2 decimals: ±0.005), and so is the total's.
+        slack = Decimal("0.005") * (len(figures) + 1) if key == "share" else 0
+        if abs(declared - computed) > slack:
+            reader.error(number, key, reader.raw(cells, key), message % {"sum": computed})
 
 
 def _read_unit_programs(table, plan, errors):

@@ -222,13 +222,21 @@ def test_merged_cells_repeat_the_name_they_show():
 
 
 def test_a_total_row_in_table_na_is_recognised_and_checked():
-    book, sheet = workbook(ROWS + [["계", None, 3588, 100, None, None]])
+    # The shares 27.87 + 72.13: the 계 row's budget and share are their sums.
+    book, sheet = workbook(REFERENCE_ROWS + [["계", None, 3588, 100, None, None]])
     plan = read_plan_files([("plan.xlsx", xlsx(book))])
     assert [d.name for d in plan.departments] == ["기획실", "복지국"]
-    book, sheet = workbook(ROWS + [["계", None, 3600, 100, None, None]])
+    book, sheet = workbook(REFERENCE_ROWS + [["계", None, 3600, 100, None, None]])
     errors = refused([("plan.xlsx", xlsx(book))])
     assert [(e.row, e.column, e.value) for e in errors] == [(5, "예산액(백만원)", 3600)]
     assert "3588" in errors[0].message
+    # A share total off by more than the shares' rounding is refused too; within it, not.
+    book, sheet = workbook(REFERENCE_ROWS + [["계", None, 3588, 99.9, None, None]])
+    errors = refused([("plan.xlsx", xlsx(book))])
+    assert [(e.row, e.column, e.value) for e in errors] == [(5, "비중(%)", 99.9)]
+    assert "100.00" in errors[0].message
+    book, sheet = workbook(REFERENCE_ROWS + [["합계", None, 3588, 99.99, None, None]])
+    assert shares(read_plan_files([("plan.xlsx", xlsx(book))])) == REFERENCE_SHARES
 
 
 # ---------------------------------------------------------------- the preview
