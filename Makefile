@@ -14,19 +14,25 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
+# The server, and beside it the task worker that runs long imports (perfplan.tasks); the
+# worker stops with the server (Ctrl+C, or a second `make demo` finding the port taken).
+SERVE = $(PY) manage.py db_worker --no-reload --verbosity 0 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
 # An existing demo is left as it is (edits and publication kept) and served again;
 # demo-reset deletes the demo plan and loads the seed afresh.
 demo: install
 	$(PY) manage.py migrate --noinput
 	-$(PY) manage.py load_demo
 	@echo "perfplan: http://127.0.0.1:$(PORT)/admin/"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(SERVE)
 
 demo-reset: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo --reset
 	@echo "perfplan: http://127.0.0.1:$(PORT)/admin/"
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	$(SERVE)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

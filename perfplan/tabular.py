@@ -713,7 +713,19 @@ _OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 def read_workbook(name, data):
     """An xlsx, ods or csv/tab-separated text file as [Sheet], within the size limits;
-    raises TableReadError.
+    raises TableReadError. Each sheet read is told to a watching progress bar (a background
+    import's: perfplan.imports.report_progress)."""
+    from perfplan.imports import READING, report_progress
+
+    sheets = _read_workbook(name, data)
+    for sheet in sheets:
+        rows = len(sheet.rows)
+        report_progress(READING, rows, rows, file=name, sheet=sheet.title)
+    return sheets
+
+
+def _read_workbook(name, data):
+    """read_workbook's sheets: an xlsx, ods or csv/tab-separated text file as [Sheet].
 
     Shared by every table reader (plan tables, results). A cell is read as it shows
     (number formats applied); a formula without a stored result refuses the sheet.

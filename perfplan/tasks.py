@@ -1,6 +1,6 @@
 """Long imports outside the request, with a progress bar (issue 13, item 8).
 
-An upload above PERFPLAN_IMPORT_INLINE_BYTES is not read in the request: the import runner
+An upload of more than PERFPLAN_IMPORT_INLINE_ROWS rows is not read in the request: the import runner
 holds it (perfplan.imports.hold: stored, not confirmable) and a task of django-tasks'
 database backend previews it (imports.preview_held) in the worker (`manage.py db_worker`,
 README "Running in production"). Its confirmation runs there too. Smaller uploads run in the
@@ -20,13 +20,14 @@ also registers the kinds).
 
 from __future__ import annotations
 
+import io
 import time
+import zipfile
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.db.models import Sum
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -41,7 +42,7 @@ from django_tasks import task
 from . import imports
 from .models import ImportBatch
 
-INLINE_BYTES_DEFAULT = 256 * 1024  # about 2,000 plan rows: well under a second in the request
+INLINE_ROWS_DEFAULT = 3000  # a preview of this many plan rows takes about half a second
 REPORT_EVERY = 0.5  # seconds between two progress writes within a stage
 PREVIEW, CONFIRM = "preview", "confirm"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -100,12 +101,49 @@ def preview_parts(template_name, context):
     }
 
 
-def inline_bytes():
-    return getattr(settings, "PERFPLAN_IMPORT_INLINE_BYTES", INLINE_BYTES_DEFAULT)
+def inline_rows():
+    return getattr(settings, "PERFPLAN_IMPORT_INLINE_ROWS", INLINE_ROWS_DEFAULT)
 
 
-def runs_inline(size):
-    return size <= inline_bytes()
+def estimated_rows(files):
+    """The rows of an upload, counted without reading it: the row elements of an xlsx or
+    ods workbook's sheets, the lines of a text file. A workbook that unpacks beyond the
+    readers' limit counts as large (the worker's reader refuses it, not the request)."""
+    rows = 0
+    for _name, content in files:
+        rows += _workbook_rows(content) if content[:2] == b"PK" else content.count(b"\n") + 1
+    return rows
+
+
+def _workbook_rows(content):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        members = archive.infolist()
+    except zipfile.BadZipFile:
+        return 0
+    if sum(m.file_size for m in members) > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES:
+        return inline_rows() + 1
+    rows = 0
+    for member in members:
+        name = member.filename
+        if name == "content.xml" or (name.startswith("xl/worksheets/") and name.endswith(".xml")):
+            rows += _count_in(archive, member, (b"<row ", b"<row>", b"<table:table-row"))
+    return rows
+
+
+def _count_in(archive, member, markers):
+    count, tail = 0, b""
+    with archive.open(member) as stream:
+        while chunk := stream.read(1 << 20):
+            window = tail + chunk
+            # the tail's markers were counted with the chunk before
+            count += sum(window.count(m) for m in markers) - sum(tail.count(m) for m in markers)
+            tail = window[-16:]
+    return count
+
+
+def runs_inline(rows):
+    return rows <= inline_rows()
 
 
 def _screen(path):
@@ -258,12 +296,15 @@ def held_page(request, batch, page_url):
 def start_preview(kind, year, files, *, user, screen, reason="", source="admin", **options):
     """Preview an upload: in the request when it is small (imports.preview: the result),
     else held and queued for the worker (the held batch). Returns (result, held)."""
-    if runs_inline(sum(len(content) for _name, content in files)):
+    rows = {"rows": estimated_rows(files)}  # kept: the confirmation runs where this did
+    if runs_inline(rows["rows"]):
         result = imports.preview(
-            kind, year, files, user=user, reason=reason, source=source, **options
+            kind, year, files, user=user, reason=reason, source=source, summary=rows, **options
         )
         return result, None
-    batch = imports.hold(kind, year, files, user=user, reason=reason, source=source, **options)
+    batch = imports.hold(
+        kind, year, files, user=user, reason=reason, source=source, summary=rows, **options
+    )
     _queue(batch.pk, PREVIEW)
     preview_import.enqueue(str(batch.pk), user.pk, translation.get_language(), screen)
     return None, ImportBatch.objects.get(pk=batch.pk)
@@ -273,8 +314,10 @@ def start_confirm(batch, *, user, screen):
     """Confirm a stored preview: in the request when its files are small (the result of
     imports.confirm), else queued for the worker (None; the page follows its progress). A
     second click while it is queued or running queues nothing more."""
-    size = batch.files.aggregate(size=Sum("size"))["size"] or 0
-    if runs_inline(size):
+    rows = (batch.summary or {}).get("rows")
+    if rows is None:  # previewed before rows were counted
+        rows = estimated_rows([(f.name, bytes(f.content)) for f in batch.files.all()])
+    if runs_inline(rows):
         return imports.confirm(batch, user=user)
     batch.refresh_from_db()
     progress = (batch.summary or {}).get("progress") or {}

@@ -1,6 +1,6 @@
 """Long imports outside the request (perfplan.tasks) and standings computed by the import.
 
-Every upload above PERFPLAN_IMPORT_INLINE_BYTES (0 here: every upload) is held, previewed and
+Every upload above PERFPLAN_IMPORT_INLINE_ROWS (0 here: every upload) is held, previewed and
 confirmed by a task: with the ImmediateBackend (the task runs as it is queued) for every kind,
 and once with the database backend and its worker running in a thread, as production runs it
 (`manage.py db_worker`), while the page's JSON is asked how far the import is. After any
@@ -73,7 +73,7 @@ def case(request, django_user_model):
 def background(settings):
     """Every upload goes through the task; the task runs as soon as it is queued."""
     settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}
-    settings.PERFPLAN_IMPORT_INLINE_BYTES = 0
+    settings.PERFPLAN_IMPORT_INLINE_ROWS = 0
 
 
 @pytest.fixture
@@ -243,8 +243,24 @@ def test_reading_an_xlsx_tells_rows_read(client, django_user_model, background, 
     assert batch.status == ImportBatch.Status.PREVIEWED
     rows = [r for r in reports if r["stage"] == "reading" and r.get("done")]
     assert rows and {r["file"] for r in rows} == {"성과계획.xlsx"}
-    last = rows[-1]
-    assert last["done"] == last["total"] and last["total"] > 100
+    assert all(r["done"] == r["total"] for r in rows)
+    sheets = {r["sheet"]: r["total"] for r in rows}
+    assert sheets == {t.sheet_name: len(t.rows) + 1 for t in plan_tables_of_seed()}
+
+
+def test_rows_are_counted_without_reading_the_file():
+    rows = [RESULT_HEADER] + [["부서000", f"지표 {n}", "연간", str(n), ""] for n in range(2500)]
+    assert tasks.estimated_rows([("실적.csv", csv_bytes(rows))]) == 2502  # the last line ends
+    workbook = write_xlsx(plan_tables_of_seed())
+    sheets = [(t.sheet_name, len(t.rows) + 1) for t in plan_tables_of_seed()]
+    assert tasks.estimated_rows([("계획.xlsx", workbook)]) == sum(n for _s, n in sheets)
+    assert not tasks.runs_inline(tasks.inline_rows() + 1)
+
+
+def plan_tables_of_seed():
+    if not Plan.objects.filter(fiscal_year=YEAR).exists():
+        assert imports.run(PLAN_TABLES, YEAR, files=seed_files()).applied
+    return plan_tables(Plan.objects.get(fiscal_year=YEAR))
 
 
 def test_the_progress_bar_in_korean():
@@ -314,7 +330,7 @@ class Worker(threading.Thread):
 @pytest.mark.django_db(transaction=True)
 def test_a_queued_import_is_run_by_the_worker(client, django_user_model, settings, monkeypatch):
     settings.TASKS = {"default": {"BACKEND": DATABASE}}
-    settings.PERFPLAN_IMPORT_INLINE_BYTES = 0
+    settings.PERFPLAN_IMPORT_INLINE_ROWS = 0
     from django_tasks_db.models import DBTaskResult
 
     user = make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
