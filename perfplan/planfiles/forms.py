@@ -29,8 +29,9 @@ class PlanImportForm(forms.Form):
     files = MultipleFileField(
         label=_("Files"),
         help_text=_(
-            "xlsx or csv (UTF-8 or CP949) plan tables: the plan and budget share table, the "
-            "summary by department, unit programs; or the text of a published plan (.txt)."
+            "xlsx, ods or csv (UTF-8, UTF-16 or CP949) plan tables: the plan and budget share "
+            "table, the summary by department, unit programs; or the text of a published plan "
+            "(.txt)."
         ),
     )
 

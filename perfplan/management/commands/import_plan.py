@@ -9,10 +9,10 @@ from perfplan.planfiles.importer import PLAN_TABLES, describe
 
 
 class Command(BaseCommand):
-    help = "Import plan tables (xlsx or csv: hierarchy, department summary, unit programs)."
+    help = "Import plan tables (xlsx, ods or csv: hierarchy, department summary, unit programs)."
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", help="xlsx or csv files of the plan tables")
+        parser.add_argument("files", nargs="+", help="xlsx, ods or csv files of the plan tables")
         parser.add_argument("--year", type=int, required=True, help="fiscal year of the plan")
         parser.add_argument(
             "--dry-run", action="store_true", help="show the changes, write nothing"
