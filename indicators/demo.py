@@ -197,8 +197,19 @@ def _values(definition, periods, due, scenario, rng):
     return values
 
 
-def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED):
-    """Sample definitions and results for `plan`'s indicators (see the module docstring)."""
+def has_targets(indicator):
+    """An annual target, or a target range."""
+    return indicator.annual_target is not None or (
+        indicator.direction == Direction.RANGE
+        and (indicator.target_min is not None or indicator.target_max is not None)
+    )
+
+
+def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED, keep_definitions=False):
+    """Sample definitions and results for `plan`'s indicators (see the module docstring).
+
+    keep_definitions: an indicator that has targets already (a plan made from a sample year
+    by rollover.services) keeps its definition, and its sample results follow it."""
     today = today or timezone.localdate()
     rng = random.Random(seed)
     now = timezone.now()
@@ -218,7 +229,10 @@ def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED):
     for number, indicator in enumerate(indicators):
         if indicator.annual_target is not None and not indicator.is_sample:
             continue  # a real definition: left alone, and no sample results for it
-        definition = sample_definition(indicator, rng, number)
+        if keep_definitions and has_targets(indicator):
+            definition = {key: getattr(indicator, key) for key in DEFINITION_FIELDS}
+        else:
+            definition = sample_definition(indicator, rng, number)
         changes = {}
         for key in DEFINITION_FIELDS:
             old, new = getattr(indicator, key), definition.get(key)
@@ -275,6 +289,8 @@ def add_sample_data(plan, today=None, *, seed=DEFAULT_SEED):
                 }
                 drafts.append(draft_for(result, "create", changes))
         record_many(drafts, reason=SAMPLE_REASON)
+    # Computed now, as an import does: the demo's first overview computes nothing.
+    standing.ensure(plan, today=today)
     summary.indicators = len(updated)
     summary.results = len(created)
     return summary

@@ -59,11 +59,6 @@ REQUEST_FILE = "roll_plan.json"
 RULE_EMPTY = "empty"
 RULE_SAME = "same"
 RULE_BASELINE = "baseline"
-RULE_CHOICES = (
-    (RULE_EMPTY, gettext_lazy("leave the targets empty")),
-    (RULE_SAME, gettext_lazy("same as this year")),
-    ("baseline+5%", gettext_lazy("baseline + 5 %")),
-)
 _BASELINE_RULE = re.compile(r"^(?:baseline|기준치)\s*\+\s*(-?\d+(?:\.\d+)?)\s*%?$", re.IGNORECASE)
 
 LEVELS = ("plan", "department", "strategic_goal", "policy_goal", "indicator", "unit_program")

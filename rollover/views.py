@@ -240,7 +240,7 @@ def compare_view(request):
     sections = []
     if comparison is not None:
         for key, title, rows in (
-            ("goals", _("Goals"), comparison.goals),
+            ("goals", _("Strategic and policy goals"), comparison.goals),
             ("indicators", _("Indicators"), comparison.indicators),
             ("budgets", _("Budgets"), comparison.budgets),
         ):

@@ -16,6 +16,8 @@ from perfplan.changelog import change_context
 from perfplan.models import ImportBatch, Plan
 from perfplan.planfiles.importer import PLAN_TABLES, PLAN_TEXT, describe, import_plan
 from perfplan.planfiles.tables import read_plan_paths
+from rollover import demo as demo_years
+from rollover.services import describe as describe_roll
 
 SEED_FILES = ("seed_plan_summary.csv", "seed_plan_hierarchy.csv")
 DEMO_SOURCE = "demo"  # ImportBatch.source of the demo's loads: how a demo plan is told apart
@@ -87,7 +89,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 _("The demo plan %(year)s and its results were deleted.") % {"year": year}
             )
-        plan = self._load_seed(year)
+        plan = self._load_years(year, reset)
         self._write_logins_header()
         for username, role, departments, superuser in DEMO_USERS:
             self._demo_user(plan, username, role, departments, superuser, exact=reset)
@@ -127,7 +129,59 @@ class Command(BaseCommand):
                 missing = _("%(username)s is missing: make demo-reset creates it again.")
                 self.stdout.write("  " + missing % {"username": username})
 
-    def _load_seed(self, year):
+    def _load_years(self, year, reset):
+        """A closed sample year (the year before, 예시 데이터) with its results report, then
+        this year made from it by the roll-forward and updated by importing the seed tables:
+        both routes meet. A real plan of the year before is left alone (no sample year)."""
+        sample = Plan.objects.filter(fiscal_year=year - 1).first()
+        if sample is not None and is_demo_plan(sample) and reset:
+            remove_demo_plan(sample, _("Demo reset (load_demo --reset)"))
+            self.stdout.write(
+                _("The demo plan %(year)s and its results were deleted.") % {"year": year - 1}
+            )
+            sample = None
+        if sample is not None and not is_demo_plan(sample):
+            self.stdout.write(
+                _("A real %(year)s plan exists: no sample year is made before the demo year.")
+                % {"year": year - 1}
+            )
+            return self._load_seed(year)
+        try:
+            if sample is None:
+                sample = self._sample_year(year - 1)
+            rolled = demo_years.roll_into(sample, year, DEMO_SOURCE)
+        except demo_years.DemoError as exc:
+            raise CommandError(str(exc)) from exc
+        for line in describe_roll(rolled):
+            self.stdout.write(line)
+        self.stdout.write(
+            _("The %(year)s plan was made from the sample year %(sample)s (baseline + 5 %%).")
+            % {"year": year, "sample": year - 1}
+        )
+        return self._load_seed(year, rolled=True)
+
+    def _sample_year(self, year):
+        """The seed plan as a closed sample year: every period's results approved, its
+        results report written and marked final, all marked 예시 데이터."""
+        plan = self._import_seed(year)
+        plan.title = _("Gwangju Seo-gu performance plan (seed) — closed sample year, sample data")
+        plan.year_note = _(
+            "Sample data (예시 데이터): a closed year made by the demo from the seed plan, with "
+            "sample results for every period and a sample results report."
+        )
+        plan.save(update_fields=["title", "year_note"])
+        indicators, results = demo_years.close_sample_year(plan)
+        texts = demo_years.write_report_texts(plan)
+        self.stdout.write(
+            _(
+                "Sample year %(year)s (marked as such): %(indicators)s indicator definitions, "
+                "%(results)s approved results, %(texts)s results report texts."
+            )
+            % {"year": year, "indicators": indicators, "results": results, "texts": texts}
+        )
+        return plan
+
+    def _import_seed(self, year):
         paths = [Path(settings.BASE_DIR) / "fixtures" / name for name in SEED_FILES]
         data = read_plan_paths(paths)
         result = import_plan(
@@ -137,14 +191,21 @@ class Command(BaseCommand):
             self.stdout.write(line)
         if not result.ok:
             raise CommandError(_("The seed plan could not be loaded."))
-        plan = result.plan
-        plan.title = plan.title or _("Gwangju Seo-gu performance plan (seed)")
+        return result.plan
+
+    def _load_seed(self, year, *, rolled=False):
+        plan = self._import_seed(year)
+        if rolled or not plan.title:
+            plan.title = _("Gwangju Seo-gu performance plan (seed)")
         plan.year_note = _(
             "The source document does not state its fiscal year; the demo loads it as %(year)s."
         ) % {"year": year}
         plan.save(update_fields=["title", "year_note"])
         # The source has no targets or results: sample ones, marked as such in every view.
-        summary = add_sample_data(plan)
+        if rolled:  # the roll's definitions and targets are kept; results follow them
+            summary = demo_years.add_current_year_samples(plan)
+        else:
+            summary = add_sample_data(plan)
         self.stdout.write(
             _(
                 "Sample data (marked as such): %(indicators)s indicator definitions, "
