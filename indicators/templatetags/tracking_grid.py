@@ -32,8 +32,11 @@ def _texts():
             ("submit", _("Submit (제출)")),
             ("approve", _("Approve (승인)")),
             ("return", _("Return (반려)")),
-            ("reason_for", _("Reason for return (the officer sees it)")),
+            ("reason_return", _("Reason for return (the officer sees it)")),
             ("return_with", _("Return with this reason")),
+            ("reopen", _("Reopen (다시 열기)")),
+            ("reason_reopen", _("Reason for reopening (kept in the change log)")),
+            ("reopen_with", _("Reopen with this reason")),
             ("lower", "↓ " + _("lower is better")),
             ("range", "↔ " + _("target range")),
         )
@@ -53,22 +56,30 @@ def _review(gc, pk, key, texts, page):
         parts.append(
             f'<button type="submit" form="review-approve-form" name="cell" value="{pk}:{key}" '
             f'class="review-button approve" id="approve-{pk}-{key}">{texts["approve"]}</button>'
-            f'<details class="return-box" id="return-{pk}-{key}"><summary '
-            f'class="review-button return">{texts["return"]}</summary>'
-            f'<form method="post" action="{page["review_url"]}" '
-            f'class="review-form return-form" id="return-form-{pk}-{key}">{page["csrf"]}'
-            f'<input type="hidden" name="step" value="return"><input type="hidden" '
-            f'name="cell" value="{pk}:{key}"><input type="hidden" name="next" '
-            f'value="{page["next"]}">'
-            f'<label for="return-reason-{pk}-{key}">{texts["reason_for"]}</label>'
-            f'<textarea name="reason" id="return-reason-{pk}-{key}" rows="3" '
-            f"required></textarea>"
-            f'<button type="submit" class="review-button return" '
-            f'id="return-submit-{pk}-{key}">{texts["return_with"]}</button>'
-            f"</form></details>"
         )
+        parts.append(_reason_box(pk, key, "return", texts, page))
+    if gc.reopen_button:
+        parts.append(_reason_box(pk, key, "reopen", texts, page))
     parts.append("</div>")
     return "".join(parts)
+
+
+def _reason_box(pk, key, step, texts, page):
+    """A step that needs a reason (반려, 다시 열기): a button that opens its small form."""
+    return (
+        f'<details class="return-box" id="{step}-{pk}-{key}"><summary '
+        f'class="review-button {step}">{texts[step]}</summary>'
+        f'<form method="post" action="{page["review_url"]}" '
+        f'class="review-form return-form" id="{step}-form-{pk}-{key}">{page["csrf"]}'
+        f'<input type="hidden" name="step" value="{step}"><input type="hidden" '
+        f'name="cell" value="{pk}:{key}"><input type="hidden" name="next" '
+        f'value="{page["next"]}">'
+        f'<label for="{step}-reason-{pk}-{key}">{texts["reason_" + step]}</label>'
+        f'<textarea name="reason" id="{step}-reason-{pk}-{key}" rows="3" required></textarea>'
+        f'<button type="submit" class="review-button {step}" '
+        f'id="{step}-submit-{pk}-{key}">{texts[step + "_with"]}</button>'
+        f"</form></details>"
+    )
 
 
 def _lock_id(page, reason):
@@ -115,7 +126,11 @@ def _cell(gc, pk, texts, page):
                 if reason
                 else ""
             ),
-            _review(gc, pk, key, texts, page) if gc.submit_button or gc.review_buttons else "",
+            (
+                _review(gc, pk, key, texts, page)
+                if gc.submit_button or gc.review_buttons or gc.reopen_button
+                else ""
+            ),
             "</td>",  # the cell's message box (.cell-msg) is added by grid.js when needed
         )
     )

@@ -68,16 +68,20 @@ class ReviewScope:
     the user's permissions and assignments only: no query per row. The workflow checks again."""
 
     def __init__(self, user):
-        from ..workflow import may_review, may_submit
+        from ..workflow import may_reopen, may_review, may_submit
 
         active = bool(user.is_authenticated and user.is_active)
         self.may_submit = active and may_submit(user) and user.has_perm("indicators.change_result")
         self.may_review = active and may_review(user) and user.has_perm("indicators.view_result")
+        self.may_reopen = active and may_reopen(user) and user.has_perm("indicators.change_result")
         self.user = user
 
     @property
     def any(self):
-        return self.may_submit or self.may_review
+        return self.may_submit or self.may_review or self.may_reopen
+
+    def reopens(self, department_id):
+        return self.may_reopen and may_act_in(self.user, "indicators.change_result", department_id)
 
     def submits(self, department_id):
         return self.may_submit and may_act_in(self.user, "indicators.change_result", department_id)

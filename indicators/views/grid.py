@@ -41,6 +41,7 @@ class GridCell:
     # is saved); the reviewer's 승인 / 반려 buttons
     submit_button: str = ""
     review_buttons: bool = False
+    reopen_button: bool = False  # a plan admin's 다시 열기 (with a reason) on an approved cell
 
 
 @dataclass
@@ -267,6 +268,7 @@ def grid_groups(screen, user):
         department = row.department
         submits = row.indicator.pk in enterable and scope.submits(department.department_id)
         reviews = scope.reviews(department.department_id)
+        reopens = scope.reopens(department.department_id)
         grid_cells = []
         for cell in cells:
             result = cell.result
@@ -302,6 +304,7 @@ def grid_groups(screen, user):
                     ),
                     submit_button=submit_button,
                     review_buttons=reviews and state == ResultStatus.SUBMITTED,
+                    reopen_button=reopens and state in ResultStatus.REOPENABLE,
                 )
             )
         previous = group.rows[-1].row.department if group.rows else None

@@ -10,8 +10,11 @@
  * an idempotency key; when the answer is lost (network error, gateway timeout) the same
  * request is sent again with the same key, and the server answers what it did the first time.
  *
- * Review steps (제출, 승인, 반려, a department's whole period) are plain form posts; a typed
- * value is saved first, and a cell's 제출 button appears once it holds a saved value.
+ * Review steps (제출, 승인, 반려, 다시 열기, a department's whole period) are forms the script
+ * posts with fetch (a typed value is saved first) and whose changed rows it puts in place; a
+ * cell's 제출 button appears once it holds a saved value. A refused value keeps the focus.
+ * The header row and the indicator names stay in place (CSS position: sticky in the scroll
+ * box) and each table opens at the current period.
  *
  * Plain JavaScript, no library and no request outside our own server.
  */
@@ -238,6 +241,7 @@
       if (cell.current !== undefined && cell.current !== null) { input.setAttribute("data-saved", cell.current); }
       setState(input, "error");
       setMessage(input, cell.error || texts.failed);
+      refocus(input);
     }
   }
 
@@ -272,6 +276,16 @@
     }
     var spark = tr.querySelector("[data-field=sparkline]");
     if (spark && row.sparkline) { spark.innerHTML = row.sparkline; }  // drawn by our server
+  }
+
+  // A refused value keeps the focus: Enter or Tab has moved on before the server answered,
+  // so the focus comes back to the refused cell unless something was typed meanwhile.
+  function refocus(input) {
+    var active = document.activeElement;
+    if (active === input) { return; }
+    if (active && active.classList && active.classList.contains("cell-input") && changed(active)) { return; }
+    if (active && active !== document.body && !(active.classList && active.classList.contains("cell-input"))) { return; }
+    focusCell(input);
   }
 
   function commit(input) {
@@ -380,24 +394,133 @@
 
   // ------------------------------------------------------------ review steps
 
-  // A review form is posted once every typed value is saved (a value typed and then 제출
-  // pressed at once is saved first, so that what is submitted is what is on screen).
+  // A review form (제출, 승인, 반려, 다시 열기, a department's whole period) is posted once
+  // every typed value is saved (what is submitted is what is on screen), with fetch: the
+  // server answers its messages and the changed rows, whose cells are put in place; the
+  // page is not reloaded and stays where it was scrolled. Without the script the forms post
+  // and the server redirects back to the grid.
   root.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.classList || !form.classList.contains("review-form")) { return; }
-    if (form.getAttribute("data-ready") === "1") { return; }
-    var inputs = Array.prototype.slice.call(root.querySelectorAll("input.cell-input"));
-    var typed = inputs.filter(changed);
-    if (!typed.length && !pending) { return; }
     event.preventDefault();
     var submitter = event.submitter || null;
+    var inputs = Array.prototype.slice.call(root.querySelectorAll("input.cell-input"));
+    var typed = inputs.filter(changed);
     var waiting = typed.concat(inputs.filter(function (input) { return input.hasAttribute("data-pending"); }));
     save(typed).then(function () { return inflight; }).then(function () {
       var failed = waiting.some(function (input) { return tdOf(input).classList.contains("error"); });
       if (failed) { return; }  // the refusal is shown under the cell; nothing is posted
-      form.setAttribute("data-ready", "1");
-      if (form.requestSubmit) { form.requestSubmit(submitter); } else { form.submit(); }
+      return sendReview(form, submitter);
     });
+  });
+
+  function sendReview(form, submitter) {
+    var body = new FormData(form, submitter);
+    if (submitter) { submitter.disabled = true; }
+    return fetch(form.action, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "fetch", "Accept": "application/json", "X-CSRFToken": csrf },
+      body: body
+    }).then(function (response) {
+      return response.json().catch(function () { return { ok: false, messages: [{ level: "error", text: texts.failed + " (" + response.status + ")" }] }; });
+    }).then(function (data) {
+      if (submitter) { submitter.disabled = false; }
+      if (data.rows) { putRows(data.rows); }
+      notify(data.messages || []);
+      root.dispatchEvent(new CustomEvent("grid:reviewed", { detail: data }));
+    }, function (error) {
+      if (submitter) { submitter.disabled = false; }
+      notify([{ level: "error", text: texts.failed + " " + String(error) }]);
+    });
+  }
+
+  // The rows the server rendered again: each cell of theirs that this page shows (a period
+  // filter shows one) and the row's figures replace the page's, in place.
+  function putRows(html) {
+    var holder = document.createElement("div");
+    holder.innerHTML = html;  // rendered by our own server, escaped there
+    Array.prototype.forEach.call(holder.querySelectorAll("tr[data-row]"), function (fresh) {
+      var tr = document.getElementById(fresh.id);
+      if (!tr) { return; }
+      tr.setAttribute("data-status", fresh.getAttribute("data-status"));
+      Array.prototype.forEach.call(fresh.querySelectorAll("td.cell, td[data-field]"), function (td) {
+        var selector = td.hasAttribute("data-field")
+          ? "td[data-field=" + td.getAttribute("data-field") + "]"
+          : "td.cell[data-period=" + td.getAttribute("data-period") + "]";
+        var old = tr.querySelector(selector);
+        if (old) { old.replaceWith(td); }
+      });
+      prepareCells(tr);
+    });
+    var reasons = document.getElementById("grid-lock-reasons");
+    Array.prototype.forEach.call(holder.querySelectorAll("#grid-lock-reasons li"), function (li) {
+      if (reasons && !document.getElementById(li.id)) { reasons.appendChild(li); }
+    });
+    recountPeriods();
+  }
+
+  // A department's period buttons count the cells on the page: 기간 일괄 승인 the submitted
+  // ones, 제출 those with a submit button shown; a button with nothing left is hidden.
+  function recountPeriods() {
+    Array.prototype.forEach.call(root.querySelectorAll(".review-row .review-button"), function (button) {
+      var target = button.value.split(":");
+      var rows = root.querySelectorAll("tr[data-row][data-department='" + target[0] + "']");
+      var count = 0;
+      Array.prototype.forEach.call(rows, function (tr) {
+        var td = tr.querySelector("td.cell[data-period='" + target[1] + "']");
+        if (!td) { return; }
+        if (button.classList.contains("approve")) {
+          if (td.getAttribute("data-state") === "submitted") { count += 1; }
+        } else {
+          var submit = td.querySelector(".review-button.submit");
+          if (submit && !submit.hidden) { count += 1; }
+        }
+      });
+      button.setAttribute("data-count", count);
+      var n = button.querySelector(".n");
+      if (n) { n.textContent = count; }
+      button.hidden = count === 0;
+    });
+  }
+
+  // Messages of a step, where they are seen without scrolling (and read out: role=status).
+  var notice = null;
+  function notify(list) {
+    if (!notice) {
+      notice = document.createElement("ul");
+      notice.className = "grid-notice";
+      notice.id = "grid-notice";
+      notice.setAttribute("role", "status");
+      document.body.appendChild(notice);
+    }
+    notice.innerHTML = "";
+    list.forEach(function (message) {
+      var li = document.createElement("li");
+      li.className = message.level;
+      li.textContent = message.text;
+      notice.appendChild(li);
+    });
+    window.clearTimeout(notify.timer);
+    if (!list.some(function (m) { return m.level === "error"; })) {
+      notify.timer = window.setTimeout(function () { notice.innerHTML = ""; }, 6000);
+    }
+  }
+
+  // ------------------------------------------------------------ the current period
+
+  // Each table opens scrolled sideways to the column of the period today falls in (with
+  // the one before it), beside the indicator names that stay at the left.
+  Array.prototype.forEach.call(root.querySelectorAll("table[data-grid]"), function (table) {
+    var key = table.getAttribute("data-current-period");
+    var box = table.parentElement;
+    if (!key || !box || !box.classList.contains("grid-scroll")) { return; }
+    var th = table.querySelector("thead th[data-period='" + key + "']");
+    var names = table.querySelector("thead th.ind-name-head");
+    if (!th || !names) { return; }
+    var previous = th.previousElementSibling;
+    var before = previous && previous.hasAttribute("data-period") ? previous.offsetWidth : 0;
+    box.scrollLeft = Math.max(0, th.offsetLeft - names.offsetWidth - before);
   });
 
   // ------------------------------------------------------------ a cell's note and evidence
