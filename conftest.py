@@ -8,11 +8,15 @@ Environment:
   PERFPLAN_REQUIRE_BROWSER=1       a missing or broken browser fails the browser tests
                                    (CI sets it); otherwise they are skipped with the reason.
   PERFPLAN_BROWSER_TIMEOUT_MS=N    Playwright's default timeout for actions and waits.
+  PERFPLAN_REQUIRE_LIBREOFFICE=1   a missing LibreOffice (soffice) or poppler-utils fails the
+                                   tests that print a workbook to PDF (CI sets it); otherwise
+                                   they are skipped with the reason.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -177,6 +181,24 @@ def admin_login(live_server):
             pytest.fail(f"the admin login form refused {username!r} (staff? password?)")
 
     return log_in
+
+
+# ---------------------------------------------------------------- LibreOffice
+
+
+@pytest.fixture(scope="session")
+def soffice():
+    """The path of LibreOffice's soffice, for tests that print a workbook to PDF (and read
+    it with poppler-utils' pdftotext and pdfinfo). Skipped when missing, failed in CI."""
+    missing = [name for name in ("soffice", "pdftotext", "pdfinfo") if not shutil.which(name)]
+    if missing:
+        reason = (
+            f"not installed: {', '.join(missing)} (Debian: libreoffice-calc-nogui, poppler-utils)"
+        )
+        if os.environ.get("PERFPLAN_REQUIRE_LIBREOFFICE") == "1":
+            pytest.fail(f"{reason} (PERFPLAN_REQUIRE_LIBREOFFICE=1: these tests must run here)")
+        pytest.skip(f"PDF print test skipped: {reason}")
+    return shutil.which("soffice")
 
 
 # ---------------------------------------------------------------- users

@@ -127,6 +127,9 @@ def _number_text_width(value, decimals):
 def _measured_widths(table, columns, decimals_of):
     """(widths, wrapping) of the columns, from the headers and the table's cells (rows given
     as a list): a text column wraps when a cell is wider than its cap or has line breaks."""
+    for number, row in enumerate(table.rows, start=1):
+        if len(row) != len(columns):
+            raise ValueError(f"row {number} has {len(row)} cells for {len(columns)} columns")
     widths, wrapping = [], []
     for index, column in enumerate(columns):
         width = _header_width(column.header)
@@ -190,8 +193,11 @@ def _decimals_rule(columns):
         fixed.append(given)
 
     def decimals_of(index, value):
+        """(value None: the column's fixed decimals, or None when they depend on values)"""
         given = fixed[index]
-        return given if given is not None else _natural_decimals(value)
+        if given is not None or value is None:
+            return given
+        return _natural_decimals(value)
 
     return decimals_of
 
@@ -247,7 +253,7 @@ class _Styles:
 def _sheet_name(name, taken):
     """A valid, unique sheet name: Excel refuses []:*?/\\, more than 31 characters, and a
     name given twice (case aside)."""
-    name = re.sub(r"[\[\]:*?/\\]", " ", str(name)).strip().strip("'")[:31] or "Sheet"
+    name = " ".join(re.sub(r"[\[\]:*?/\\]", " ", str(name)).split()).strip("'")[:31] or "Sheet"
     candidate, number = name, 1
     while candidate.lower() in taken:
         number += 1
@@ -257,9 +263,11 @@ def _sheet_name(name, taken):
     return candidate
 
 
-def _header_text(text):
-    # The page header's codes start with &: a literal & is written twice.
-    return str(text or "").replace("&", "&&")
+def _header_text(size, text):
+    """Text for a page header section in a font `size`: a literal & is written twice (the
+    codes start with &), and a space keeps a leading digit out of the size (&9 2026)."""
+    text = str(text or "").replace("&", "&&")
+    return f"&{size}" + (" " if text[:1].isdigit() else "") + text
 
 
 def _set_up_page(sheet, table):
@@ -277,11 +285,11 @@ def _set_up_page(sheet, table):
     parts = []
     subtitle = getattr(table, "subtitle", "")
     if subtitle:
-        parts.append(f"&L&9{_header_text(subtitle)}")
-    parts.append(f'&C&"-,Bold"&13{_header_text(title)}')
+        parts.append(f"&L{_header_text(9, subtitle)}")
+    parts.append(f'&C&"-,Bold"{_header_text(13, title)}')
     unit = getattr(table, "unit", "")
     if unit:
-        parts.append(f"&R&9{_header_text(unit)}")
+        parts.append(f"&R{_header_text(9, unit)}")
     header = "".join(parts)
     if len(header) <= 255:  # Excel's limit for a page header
         sheet.set_header(header, {"margin": 0.3})
@@ -302,6 +310,29 @@ class _SheetWriter:
             self.widths = _given_widths(self.columns)
             self.wrapping = [c.kind not in NUMERIC_KINDS for c in self.columns]
         self.lines = {}  # (text, column) → lines, for names repeated on many rows
+        # A number's style: fixed per column where its decimals are (a share, a count, given
+        # decimals; General in a text column), else found per value (self.number_styles).
+        self.fixed_styles = [
+            self._fixed_style(index, column) for index, column in enumerate(self.columns)
+        ]
+        self.number_styles = {}
+
+    def _fixed_style(self, index, column):
+        if column.kind not in NUMERIC_KINDS:
+            return self.styles.general  # an id or a year in a text column: no separators
+        decimals = self.decimals_of(index, None)
+        return None if decimals is None else self.styles.number(decimals)
+
+    def _number_style(self, index, value):
+        style = self.fixed_styles[index]
+        if style is None:
+            style = self.number_styles.get((index, value))
+            if style is None:
+                if len(self.number_styles) > 100_000:  # a cache, not the whole sheet
+                    self.number_styles.clear()
+                style = self.styles.number(_natural_decimals(value))
+                self.number_styles[(index, value)] = style
+        return style
 
     def write(self, table):
         sheet = self.sheet
@@ -324,6 +355,7 @@ class _SheetWriter:
         if len(row) != len(self.columns):
             raise ValueError(f"row {number} has {len(row)} cells for {len(self.columns)} columns")
         write_string, text_style = self.sheet.write_string, self.styles.text
+        write_number = self.sheet.write_number
         wrapping, line_counts = self.wrapping, self.lines
         lines = 1
         for index, value in enumerate(row):
@@ -344,6 +376,8 @@ class _SheetWriter:
                         line_counts[(value, index)] = needed
                     if needed > lines:
                         lines = needed
+            elif type(value) is Decimal and value.is_finite():
+                write_number(number, index, float(value), self._number_style(index, value))
             elif value is not None:
                 self._write_other(number, index, value)
         if lines > 1:
@@ -359,15 +393,13 @@ class _SheetWriter:
         if isinstance(value, bool):
             sheet.write_boolean(number, index, value, styles.general)
         elif isinstance(value, (Decimal, int, float)):
-            if isinstance(value, Decimal) and not value.is_finite():
+            if not math.isfinite(value):
                 sheet.write_string(number, index, str(value), styles.text)
                 return
-            if self.columns[index].kind in NUMERIC_KINDS or decimals is not None:
-                if decimals is None:
-                    decimals = self.decimals_of(index, value)
-                style = styles.number(decimals)
+            if decimals is None:
+                style = self._number_style(index, value)
             else:
-                style = styles.general  # an id or a year in a text column: no separators
+                style = styles.number(decimals)
             sheet.write_number(number, index, _as_number(value), style)
         elif isinstance(value, datetime):
             sheet.write_datetime(number, index, value.replace(tzinfo=None), styles.moment)
