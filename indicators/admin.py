@@ -197,12 +197,25 @@ RESULT_REVIEW_FIELDS = (
     "status",
     "return_reason",
     "edited_after_approval",
-    "entered_by",
+    "entered_by_name",
     "submitted_at",
-    "reviewed_by",
+    "reviewed_by_name",
     "reviewed_at",
     "updated_at",
 )
+
+
+def _person(field_name):
+    """A result's person by name, without the link Django's read-only field would add: a
+    user's page is closed to officers and reviewers (no link to a page one may not open)."""
+    field = Result._meta.get_field(field_name)
+
+    @admin.display(description=field.verbose_name)
+    def show(_model_admin, obj):
+        person = getattr(obj, field_name)
+        return str(person) if person is not None else "-"
+
+    return show
 
 
 @admin.register(Result)
@@ -233,6 +246,9 @@ class ResultAdmin(PlanDataAdmin):
     autocomplete_fields = ("indicator",)
     actions = ["submit_selected", "approve_selected", "return_selected", "reopen_selected"]
     actions += ["approve_whole_period"]
+
+    entered_by_name = _person("entered_by")
+    reviewed_by_name = _person("reviewed_by")
 
     def get_actions(self, request):
         actions = super().get_actions(request)

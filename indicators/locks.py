@@ -22,7 +22,7 @@ from perfplan.changelog import change_context, draft_for, record_many
 from perfplan.scoping import can, may_act_in
 
 from .models import EntryException
-from .periods import check_period_key, period_end
+from .periods import check_period_key, period_end, period_label
 
 
 class LockError(Exception):
@@ -71,7 +71,7 @@ def closed_message(plan, department_name, period_key):
     """Why entry is refused: the deadline that passed (and a lapsed exception, if any)."""
     params = {
         "department": department_name,
-        "period": period_key,
+        "period": period_label(period_key),
         "deadline": entry_deadline(plan, period_key).isoformat(),
     }
     return (

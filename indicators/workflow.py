@@ -228,7 +228,7 @@ class _Checker:
         """Why `user` may not enter (create or change) the result of `indicator` for
         `period`, whose row is `current` (None: there is none yet), or None (a Refusal)."""
         user = self.user
-        label = str(indicator) if period is None else f"{indicator} {period}"
+        label = str(indicator) if period is None else f"{indicator} {periods.period_label(period)}"
         if not _active(user):
             return _refusal(_("%(result)s: you are not signed in.") % {"result": label}, "scope")
         pd = _department(indicator)
@@ -442,7 +442,11 @@ def check_period(indicator, period_key):
     if period_key not in keys:
         raise WorkflowError(
             _("%(indicator)s: “%(period)s” is not one of its periods (%(keys)s).")
-            % {"indicator": indicator, "period": period_key, "keys": ", ".join(keys)}
+            % {
+                "indicator": indicator,
+                "period": period_key,
+                "keys": ", ".join(periods.period_label(key) for key in keys),
+            }
         )
 
 
@@ -576,7 +580,7 @@ def save_results(user, writes, *, today=None) -> list[CellOutcome]:
     seen = set()
     for index, (write, out) in enumerate(zip(writes, outcomes, strict=True)):
         key = (write.indicator.pk, write.period)
-        label = f"{write.indicator} {write.period}"
+        label = f"{write.indicator} {periods.period_label(write.period)}"
         try:
             values[index] = _parse_value(write.value, write.indicator)
             check_period(write.indicator, write.period)
@@ -608,7 +612,7 @@ def save_results(user, writes, *, today=None) -> list[CellOutcome]:
                     "%(indicator)s %(period)s: the result was deleted by someone else."
                 ) % {
                     "indicator": write.indicator,
-                    "period": write.period,
+                    "period": periods.period_label(write.period),
                 }
                 continue
             if current is not None and current.version != expected:

@@ -1,0 +1,33 @@
+"""Libraries' apps named in Korean: the admin's sidebar and titles show an app's
+verbose_name, which django-axes and django-tasks' database backend leave English ("Axes",
+"Tasks Database Backend"). Their models' and fields' names are gettext already and get their
+Korean from our catalogue; axes' records are named in words (its own __str__ is English
+only: "Attempted Access: 2026-…+00:00")."""
+
+from django.apps import apps
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+APP_NAMES = {
+    "axes": _("Login attempts"),
+    "django_tasks_database": _("Background tasks"),
+}
+
+
+def login_attempt_name(attempt):
+    return gettext("Login attempt of %(username)s at %(time)s") % {
+        "username": attempt.username or "—",
+        "time": timezone.localtime(attempt.attempt_time).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def name_in_korean():
+    """Called once from PerfplanConfig.ready()."""
+    for label, name in APP_NAMES.items():
+        if label in apps.app_configs:
+            apps.app_configs[label].verbose_name = name
+    if "axes" in apps.app_configs:
+        for model in apps.get_app_config("axes").get_models():
+            if hasattr(model, "attempt_time") and hasattr(model, "username"):
+                model.__str__ = login_attempt_name
