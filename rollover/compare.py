@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
-from perfplan.tabular import Column, Table, name_key
+from perfplan.tabular import Column, name_key
+from perfplan.xlsx import Table
 
 ADDED, REMOVED, RENAMED, RETARGETED, CHANGED = (
     "added",
@@ -468,18 +469,28 @@ def comparison_tables(comparison):
         ]
 
     target, budget = str(_("target")), str(_("budget"))
+    title = str(_("plan comparison %(old)s-%(new)s") % {"old": old_year, "new": new_year})
     return [
-        Table("goals", columns("text", "", ""), rows(comparison.goals), str(_("goals"))),
+        Table(
+            "goals",
+            columns("text", "", ""),
+            rows(comparison.goals),
+            str(_("goals")),
+            title=title,
+        ),
         Table(
             "indicators",
             columns("text", target, target),
             rows(comparison.indicators),
             str(_("indicators")),
+            title=title,
         ),
         Table(
             "budgets",
             columns("amount", budget, budget),
             rows(comparison.budgets),
             str(_("budgets")),
+            title=title,
+            unit=str(_("(unit: million won)")),
         ),
     ]

@@ -1,6 +1,7 @@
 """The demo's two years (perfplan's load_demo calls these): a closed sample year with its
-full-year results approved and its results report, and the current year made from it by
-the roll-forward and then updated by importing the seed tables, as an office's year turns.
+full-year results approved (load_demo adds its results report: reports is rollover's
+sibling), and the current year made from it by the roll-forward and then updated by
+importing the seed tables, as an office's year turns.
 Every sample value is marked as such (예시 데이터), in the data and on every page.
 """
 
@@ -11,7 +12,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from indicators import standing
 from indicators.demo import SAMPLE_REASON, add_sample_data
@@ -120,21 +120,6 @@ def _approve_all(plan):
         standing.touch(r.indicator_id for r in waiting)
         record_many(drafts, reason=SAMPLE_REASON)
     standing.ensure(plan, today=year_after(plan))
-
-
-def write_report_texts(plan):
-    """The closed year's results report: sample texts and the report marked final
-    (reports.samples, the results report's own sample writer)."""
-    try:
-        from reports.samples import write_sample_texts
-    except ImportError as exc:
-        raise DemoError(
-            _(
-                "The results report (the reports app, reports.samples.write_sample_texts) is "
-                "missing: the demo's closed sample year needs it for its report."
-            )
-        ) from exc
-    return write_sample_texts(plan, today=year_after(plan))
 
 
 def roll_into(plan, year, source):

@@ -40,11 +40,9 @@ SHOWN_ROWS = 500  # rows of each comparison table on the page; the xlsx lists ev
 
 
 def _workbook(tables):
-    """The one xlsx writer (perfplan.xlsx), or the older perfplan.tabular one before it."""
-    try:
-        from perfplan.xlsx import write_xlsx
-    except ImportError:
-        from perfplan.tabular import write_xlsx
+    """The one xlsx writer (perfplan.xlsx)."""
+    from perfplan.xlsx import write_xlsx
+
     return write_xlsx(tables)
 
 

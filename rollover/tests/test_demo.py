@@ -100,3 +100,4 @@ def test_a_missing_results_report_is_a_clear_error(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", without_reports)
     with pytest.raises(CommandError, match="reports"):
         load_demo()
+    assert not Plan.objects.exists()  # asked before anything was written

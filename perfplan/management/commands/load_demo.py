@@ -56,6 +56,21 @@ def remove_demo_plan(plan, reason):
         Plan.objects.get(pk=plan.pk).delete()
 
 
+def _report_text_writer():
+    """The results report's own sample writer (reports.samples): sample texts for a closed
+    year, the report marked final. Asked before anything is written."""
+    try:
+        from reports.samples import write_sample_texts
+    except ImportError as exc:
+        raise demo_years.DemoError(
+            _(
+                "The results report (the reports app, reports.samples.write_sample_texts) is "
+                "missing: the demo's closed sample year needs it for its report."
+            )
+        ) from exc
+    return write_sample_texts
+
+
 class Command(BaseCommand):
     help = (
         "Load the seed plan (as the current year) and one demo user per role. An existing "
@@ -148,7 +163,7 @@ class Command(BaseCommand):
             return self._load_seed(year)
         try:
             if sample is None:
-                sample = self._sample_year(year - 1)
+                sample = self._sample_year(year - 1, _report_text_writer())
             rolled = demo_years.roll_into(sample, year, DEMO_SOURCE)
         except demo_years.DemoError as exc:
             raise CommandError(str(exc)) from exc
@@ -160,7 +175,7 @@ class Command(BaseCommand):
         )
         return self._load_seed(year, rolled=True)
 
-    def _sample_year(self, year):
+    def _sample_year(self, year, write_report_texts):
         """The seed plan as a closed sample year: every period's results approved, its
         results report written and marked final, all marked 예시 데이터."""
         plan = self._import_seed(year)
@@ -171,7 +186,7 @@ class Command(BaseCommand):
         )
         plan.save(update_fields=["title", "year_note"])
         indicators, results = demo_years.close_sample_year(plan)
-        texts = demo_years.write_report_texts(plan)
+        texts = write_report_texts(plan, today=demo_years.year_after(plan))
         self.stdout.write(
             _(
                 "Sample year %(year)s (marked as such): %(indicators)s indicator definitions, "
