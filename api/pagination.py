@@ -12,5 +12,7 @@ class KeyCursorPagination(CursorPagination):
     max_page_size = 500
 
     def get_ordering(self, request, queryset, view):
-        # Each view names its unique key (`cursor_key`, "-sequence" for the change log).
-        return (getattr(view, "cursor_key", "id"),)
+        # Each view names its unique key (`cursor_key`: "-sequence" for the change log; a
+        # result's indicator and period, whose first field is the cursor's position).
+        key = getattr(view, "cursor_key", "id")
+        return (key,) if isinstance(key, str) else tuple(key)

@@ -19,7 +19,7 @@ from indicators.filters import PeriodTargetFilter, ResultFilter, TrackingFilter
 from indicators.models import Indicator, PeriodTarget, Result
 from indicators.views.screen import _pick_plan
 from perfplan.changelog import change_context, current_context
-from perfplan.filters import ChangeLogFilter, DepartmentFilter, PlanFilter
+from perfplan.filters import ChangeLogFilter, DepartmentFilter, PlanFilter, narrowed_by_range
 from perfplan.locking import ConcurrentEditError
 from perfplan.models import ChangeLogEntry, Department, Plan
 from perfplan.scoping import get_or_deny, permission, restrict
@@ -54,8 +54,14 @@ class ScopedReadViewSet(viewsets.ReadOnlyModelViewSet):
     filter_backends = [DjangoFilterBackend]
 
     def get_queryset(self):
-        queryset = self.model.objects.select_related(*self.related)
-        return restrict(queryset, self.request.user, "view").order_by(self.cursor_key)
+        queryset = self.model.objects.all()
+        if self.related:  # select_related() without names would follow every foreign key
+            queryset = queryset.select_related(*self.related)
+        return restrict(queryset, self.request.user, "view").order_by(*ordering(self.cursor_key))
+
+
+def ordering(cursor_key):
+    return (cursor_key,) if isinstance(cursor_key, str) else tuple(cursor_key)
 
 
 def _read(list_summary, object_summary):
@@ -150,7 +156,10 @@ class IndicatorViewSet(ScopedReadViewSet):
         queryset = super().get_queryset()
         if self.action == "retrieve":
             return queryset  # an indicator of any year by its id
-        return queryset.in_plan(self.plan) if self.plan else queryset.none()
+        if self.plan is None:
+            return queryset.none()
+        year = self.plan.fiscal_year
+        return narrowed_by_range(queryset, Indicator, year, queryset.in_plan(self.plan))
 
     def filter_queryset(self, queryset):
         if self.action == "retrieve":
@@ -163,6 +172,7 @@ class PeriodTargetViewSet(ScopedReadViewSet):
     model = PeriodTarget
     serializer_class = s.PeriodTargetSerializer
     filterset_class = PeriodTargetFilter
+    cursor_key = ("indicator_id", "period")  # unique; a year's rows are a range of its index
 
 
 @_read(gettext_lazy("List change log entries, newest first"), gettext_lazy("One change log entry"))
@@ -262,6 +272,7 @@ class ResultViewSet(ScopedReadViewSet):
     model = Result
     serializer_class = s.ResultSerializer
     filterset_class = ResultFilter
+    cursor_key = ("indicator_id", "period")  # unique; a year's rows are a range of its index
 
     def get_permissions(self):
         if self.action in ("list", "retrieve"):

@@ -20,6 +20,7 @@ few warm-up requests, a different department or cursor position each request:
   results            /api/results/?year=                    the plan admin (first page)
   results_deep       /api/results/?cursor=…                 the plan admin, a page anywhere
   results_officer    /api/results/?year=&status=approved    an officer (their department)
+  results_officer_all /api/results/                         an officer: every year of theirs
   change_log         /api/change-log/                       an auditor (first page)
   change_log_dept    /api/change-log/?department=           an auditor
   change_log_deep    /api/change-log/?cursor=…              an auditor, a page anywhere
@@ -136,12 +137,12 @@ def cases(departments, admin, officers, log_auditor, rng):
     """name -> (table of the baseline, make a (user, url) for one request)."""
     from django.db.models import Max, Min
 
-    from indicators.models import Result
+    from indicators.models import Indicator
     from perfplan.models import ChangeLogEntry, Plan
 
     year = Plan.objects.filter(fiscal_year__lte=date.today().year).order_by("-fiscal_year")[0]
     year = year.fiscal_year
-    results = Result.objects.aggregate(low=Min("id"), high=Max("id"))
+    indicators = Indicator.objects.aggregate(low=Min("id"), high=Max("id"))
     log = ChangeLogEntry.objects.aggregate(low=Min("sequence"), high=Max("sequence"))
     log_departments = list(
         ChangeLogEntry.objects.order_by().values_list("department_id", flat=True).distinct()[:300]
@@ -177,13 +178,16 @@ def cases(departments, admin, officers, log_auditor, rng):
             "indicators_result",
             lambda: (
                 admin,
-                "/api/results/?cursor=" + cursor_at(rng.randint(results["low"], results["high"])),
+                # results are in the order of their indicator (and period)
+                "/api/results/?cursor="
+                + cursor_at(rng.randint(indicators["low"], indicators["high"])),
             ),
         ),
         "results_officer": (
             "indicators_result",
             lambda: (officers[dept()], f"/api/results/?year={year}&status=approved"),
         ),
+        "results_officer_all": ("indicators_result", lambda: (officers[dept()], "/api/results/")),
         "change_log": ("perfplan_changelogentry", lambda: (log_auditor, "/api/change-log/")),
         "change_log_dept": (
             "perfplan_changelogentry",

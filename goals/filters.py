@@ -6,6 +6,8 @@ from __future__ import annotations
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from perfplan.filters import narrowed_by_range
+
 from .models import PlanDepartment, PolicyGoal, StrategicGoal
 
 
@@ -42,3 +44,7 @@ class PolicyGoalFilter(InPlanFilter):
     class Meta:
         model = PolicyGoal
         fields = []
+
+    def filter_year(self, queryset, name, value):
+        year = int(value)
+        return narrowed_by_range(queryset, PolicyGoal, year, queryset.in_year(year))

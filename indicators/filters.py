@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
+from perfplan.filters import narrowed_by_range
 from perfplan.html import escape
 from perfplan.models import Plan
 from perfplan.scoping import restrict
@@ -209,7 +210,7 @@ class TrackingFilter(django_filters.FilterSet):
         self.filters["period"].extra["choices"] = [
             (
                 Frequency(frequency).label,
-                [(p.key, f"{p.label} ({p.key})") for p in periods_for(frequency, year)],
+                [(p.key, str(p.label)) for p in periods_for(frequency, year)],
             )
             for frequency in PERIOD_KEYS
         ]
@@ -323,7 +324,8 @@ class ResultFilter(django_filters.FilterSet):
         fields = []
 
     def filter_year(self, queryset, name, value):
-        return queryset.in_year(int(value))
+        year = int(value)
+        return narrowed_by_range(queryset, Indicator, year, queryset.in_year(year))
 
     def filter_department(self, queryset, name, value):
         return queryset.of_departments([int(value)])

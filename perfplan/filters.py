@@ -60,3 +60,49 @@ class ChangeLogFilter(django_filters.FilterSet):
         except ContentType.DoesNotExist:
             return queryset.none()
         return queryset.filter(content_type_id=content_type.pk)
+
+
+def year_range(model, year):
+    """(first id, last id) of the rows of `model` in the plan of `year` when their ids are
+    contiguous (so the range holds exactly them), (1, 0) when there are none, else None.
+
+    Read level by level down the hierarchy (plan departments, strategic goals, policy goals,
+    indicators): each level by the range of the one above when that is exact, so that no
+    level joins up to the plan (10,000 indicators of a national plan: 4 small reads instead
+    of one join of every indicator up to its plan).
+    """
+    from django.db.models import Count, Max, Min
+
+    scope = model.scope
+    rows = None
+    if scope.parent:
+        parent = year_range(model._meta.get_field(scope.parent).related_model, year)
+        if parent is not None:
+            rows = model.objects.filter(
+                **{f"{scope.parent}__gte": parent[0], f"{scope.parent}__lte": parent[1]}
+            )
+    if rows is None:
+        rows = model.objects.in_year(year)
+    found = rows.order_by().aggregate(low=Min("pk"), high=Max("pk"), count=Count("pk"))
+    if not found["count"]:
+        return (1, 0)
+    if found["high"] - found["low"] + 1 != found["count"]:
+        return None
+    return (found["low"], found["high"])
+
+
+def narrowed_by_range(queryset, key_model, year, otherwise):
+    """`queryset` narrowed to the rows hanging under the `key_model` rows of the plan of
+    `year` (a year's indicators, say) by the range of their ids when it is exact
+    (year_range), else `otherwise` (the same narrowing through the hierarchy's joins).
+
+    A plan's rows are made together by its import, so their ids are contiguous, and a range
+    is read in the order of an index; the joins up to the plan would otherwise be read for
+    every row of every year before the first of this one (a page of a national plan's
+    results: 1 s against 5 ms).
+    """
+    found = year_range(key_model, year)
+    if found is None:
+        return otherwise
+    path = queryset.scope.to(key_model)
+    return queryset.filter(**{f"{path}__gte": found[0], f"{path}__lte": found[1]})

@@ -227,7 +227,7 @@ def test_cursor_pages_walk_every_row_once_without_count(world):
             assert "count" not in body and len(body["results"]) <= 3
             seen += [row["id"] for row in body["results"]]
             url = body["next"]
-    visible = Result.objects.restrict(world["officer"]).order_by("id")
+    visible = Result.objects.restrict(world["officer"]).order_by("indicator_id", "period")
     assert seen == list(visible.values_list("id", flat=True)) and len(seen) > 3
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
     log = client_with(create_token(None, world["auditor"], "l")[1])
@@ -349,3 +349,28 @@ def test_the_admin_shows_a_new_token_once(world):
     officer = Client()
     officer.force_login(world["officer"])
     assert officer.get("/admin/api/apitoken/add/").status_code == 403
+
+
+def test_a_year_is_exact_whether_or_not_its_ids_are_contiguous(world):
+    """The year filters read a plan's rows by their id range when it is exact; an indicator
+    added to last year's plan after this year's (ids no longer contiguous) is still listed,
+    and none of the other year's rows is."""
+    old_plan = world["plan"]
+    new_plan = tracking_plan(YEAR + 1)
+    late = Indicator.objects.create(
+        policy_goal=Indicator.objects.in_plan(old_plan).first().policy_goal,
+        name="늦게 추가한 지표",
+        frequency="quarterly",
+    )
+    _results_for(Indicator.objects.all())
+    _t, text = create_token(None, world["plan_admin"], "y")
+    client = client_with(text)
+    for plan in (old_plan, new_plan):
+        for endpoint, model in (("indicators", Indicator), ("results", Result)):
+            rows = client.get(f"/api/{endpoint}/?year={plan.fiscal_year}&page_size=500").json()
+            ids = {row["id"] for row in rows["results"]}
+            assert ids == set(model.objects.in_plan(plan).values_list("id", flat=True))
+    indicator_ids = {
+        row["id"] for row in client.get(f"/api/indicators/?year={YEAR}").json()["results"]
+    }
+    assert late.pk in indicator_ids
