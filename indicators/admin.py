@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from goals.admin import POLICY_GOAL_INLINE_POSITIONS, PolicyGoalChildInline, add_policy_goal_inline
 from goals.amendments import AmendmentAdminMixin, display_side_by_side
@@ -351,7 +350,7 @@ class ResultAdmin(PlanDataAdmin):
         if len(listed) > MAX_LISTED_REFUSALS:
             self.message_user(
                 request,
-                _gettext("…and %(count)s more results were left as they are.")
+                gettext("…and %(count)s more results were left as they are.")
                 % {"count": len(listed) - MAX_LISTED_REFUSALS},
                 messages.WARNING,
             )

@@ -10,7 +10,6 @@ that nothing depends on the day the tests run.
 
 from __future__ import annotations
 
-import ast
 import csv
 import io
 import re
@@ -31,6 +30,7 @@ from goals.tests.factories import make_plan
 from indicators.models import EntryException, Evidence, Indicator, Result, ResultStatus
 from perfplan import roles
 from perfplan.money import budget_shares
+from perfplan.tests.korean import korean_catalogue, untranslated
 
 from .support import (
     YEAR,
@@ -45,8 +45,6 @@ from .support import (
 
 pytestmark = pytest.mark.django_db
 
-MESSAGES_FILE = Path(settings.BASE_DIR) / "indicators" / "views_messages_ko.txt"
-PO_FILE = Path(settings.BASE_DIR) / "locale" / "ko" / "LC_MESSAGES" / "django.po"
 PNG = bytes.fromhex("89504E470D0A1A0A") + b"\x00" * 32
 
 
@@ -727,46 +725,32 @@ def _msgids():
     return found
 
 
-def _po_references():
-    """{msgid: [source files]} of the Korean catalogue (from its "#:" lines)."""
-    references = {}
-    for block in PO_FILE.read_text(encoding="utf-8").split("\n\n"):
-        files = [
-            ref.rsplit(":", 1)[0]
-            for line in block.splitlines()
-            if line.startswith("#: ")
-            for ref in line[3:].split()
-        ]
-        match = re.search(r'^msgid ((?:".*"\n?)+)', block, re.M)
-        if match:
-            msgid = "".join(ast.literal_eval(part) for part in re.findall(r'".*"', match.group(1)))
-            references[msgid] = files
-    return references
-
-
-def test_every_new_message_has_its_korean_in_the_messages_file():
-    """A msgid only our files use (or not in the catalogue yet) is listed with its Korean."""
-    listed = {}
-    for line in MESSAGES_FILE.read_text(encoding="utf-8").splitlines():
-        if "\t" in line:
-            english, korean_text = line.split("\t", 1)
-            assert korean_text.strip(), f"no Korean for {english!r}"
-            listed[english] = korean_text
-    ours = set(OUR_SOURCES) | set(our_templates())
-    references = _po_references()
+def test_every_message_of_the_tracking_pages_reads_in_korean():
+    """Every msgid our views, forms, filters, charts and templates use has its Korean in the
+    one catalogue (with what is pending a merge), with the same placeholders."""
     used = _msgids()
     assert len(used) > 60
-    # new: not in the catalogue yet, or only our files use it (entries merged from a
-    # third-party catalogue have no references and are not ours)
-    new = {m for m in used if m not in references or (references[m] and set(references[m]) <= ours)}
-    missing = sorted(new - set(listed))
-    assert not missing, f"add these to {MESSAGES_FILE.name}: {missing}"
-    assert listed["Sample data"] == "예시 데이터"
-    assert listed["My department"] == "내 부서" and listed["Plan overview"] == "전체 현황"
-    for english, korean_text in listed.items():  # the same placeholders in both
-        assert sorted(re.findall(r"%\(\w+\)s", english)) == sorted(
-            re.findall(r"%\(\w+\)s", korean_text)
-        ), english
+    with korean_catalogue():
+        assert not untranslated(used)
+
+
+def test_the_pages_use_the_glossarys_words(client, officer, mine):
+    """The words people see, on the pages themselves: 소속 실국 (not 내 부서), 성과계획 현황
+    (not 전체 현황), 예시 자료 (not 예시 데이터), 미흡 (not 부진)."""
+    Indicator.objects.filter(pk=mine[0].pk).update(is_sample=True)
+    client.force_login(officer)
+    with korean_catalogue():
+        pages = [
+            client.get(reverse(name)).content.decode()
+            for name in ("tracking:my_department", "tracking:overview")
+        ]
+    grid_html, overview_html = pages
+    assert "소속 실국" in grid_html and "성과계획 현황" in grid_html
+    assert "예시 자료" in grid_html
+    assert "미흡" in overview_html
+    for html in pages:
+        for other_word in ("내 부서", "전체 현황", "예시 데이터", "부진"):
+            assert other_word not in html, other_word
 
 
 def test_chart_axis_covers_every_value():

@@ -14,12 +14,14 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
+
+from perfplan.tests.korean import korean_catalogue
 
 pytestmark = pytest.mark.django_db
 
 BASE_DIR = Path(settings.BASE_DIR)
 PASSWORD = "correct-horse-battery-staple"
-PAIRS = BASE_DIR / "perfplan" / "audit_messages_ko.txt"
 LOCKOUT_MSGID = (
     "Too many failed logins: this account is locked for %(minutes)s minutes from this "
     "address. Try again later."
@@ -27,12 +29,11 @@ LOCKOUT_MSGID = (
 
 
 def korean(msgid):
-    """The Korean we promised for `msgid` (perfplan/audit_messages_ko.txt)."""
-    for line in PAIRS.read_text(encoding="utf-8").splitlines():
-        english, _tab, text = line.partition("\t")
-        if english == msgid:
-            return text
-    raise AssertionError(f"{msgid!r} is not in {PAIRS.name}")
+    """What the Korean UI says for `msgid` (the one catalogue, with what is pending a merge)."""
+    with korean_catalogue():
+        text = translation.gettext(msgid)
+    assert text != msgid, f"{msgid!r} has no Korean in the catalogue"
+    return text
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ LOCALE_DIR = Path(settings.LOCALE_PATHS[0]) / "ko"
 PO_PATH = LOCALE_DIR / "LC_MESSAGES" / "django.po"
 MO_PATH = LOCALE_DIR / "LC_MESSAGES" / "django.mo"
 THIRD_PARTY_PO = LOCALE_DIR / "third_party_ko.po"
-PLAN_TEXT_PAIRS = Path(settings.BASE_DIR) / "perfplan" / "planfiles" / "plan_text_messages_ko.txt"
+PLAN_TEXT_SOURCE = Path(settings.BASE_DIR) / "perfplan" / "planfiles" / "plan_text.py"
 
 # %(name)s, %s, %d, %.2f ...; "%%" is a literal percent sign, not a placeholder.
 PERCENT_PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifrxXeEgGcoua]")
@@ -193,19 +193,19 @@ def test_third_party_translations_are_merged(po_entries):
     assert not untranslated
 
 
-@pytest.mark.skipif(
-    not PLAN_TEXT_PAIRS.exists(), reason="no perfplan/planfiles/plan_text_messages_ko.txt"
-)
-def test_plan_text_messages_use_the_given_korean(po_entries):
-    ours = {e.msgid: e.msgstr.get(0) for e in messages(po_entries)}
-    wrong = []
-    for line in PLAN_TEXT_PAIRS.read_text(encoding="utf-8").splitlines():
-        if "\t" not in line:
-            continue
-        english, korean = line.split("\t", 1)
-        if ours.get(english) != korean:
-            wrong.append((english, ours.get(english), korean))
-    assert not wrong, wrong
+def test_plan_text_messages_read_in_korean():
+    """The reader of a published plan's text explains itself in Korean (the one catalogue)."""
+    from perfplan.tests.korean import korean_catalogue, untranslated
+
+    found = []
+    for node in ast.walk(ast.parse(PLAN_TEXT_SOURCE.read_text(encoding="utf-8"))):
+        name = getattr(getattr(node, "func", None), "id", None)
+        if isinstance(node, ast.Call) and name in {"_", "gettext", "gettext_lazy"} and node.args:
+            if isinstance(node.args[0], ast.Constant):
+                found.append(node.args[0].value)
+    assert len(found) >= 5
+    with korean_catalogue():
+        assert not untranslated(found)
 
 
 # (b) compiled -----------------------------------------------------------------------------
