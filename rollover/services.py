@@ -162,6 +162,12 @@ class RollChange:
     def parents(self):
         return " › ".join(self.path[:-1])
 
+    @property
+    def filled(self):
+        """(label, new value) of the blanks a changed record gets, for the preview."""
+        meta = type(self.obj)._meta
+        return [(meta.get_field(name).verbose_name, new) for name, _old, new in self.fields]
+
 
 @dataclass
 class RollResult:

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
@@ -229,3 +230,29 @@ def test_command_previews_then_confirms(source, capsys):
     assert Indicator.objects.in_year(TO).count() == 12
     with pytest.raises(CommandError):
         call_command("roll_plan", "--from", str(FROM), "--to", str(TO), "--targets", "x")
+
+
+def test_rolling_into_a_plan_imported_first_fills_its_blanks(source, plan_admin, client):
+    """The other order: next year's tables imported first, then the roll links and fills."""
+    data = synthetic_plan(departments=2, goals=1, policy_goals=2, indicators=3, unit_programs=1)
+    first_pg = data.departments[0].strategic_goals[0].policy_goals[0]
+    first_pg.indicators[0].attributes = {"annual_target": Decimal(130)}
+    assert import_plan(TO, data).ok
+    ids = set(Indicator.objects.in_year(TO).values_list("pk", flat=True))
+    preview = preview_roll(source, TO, "same", plan_admin)
+    assert preview.ok, preview.errors
+    counts = preview.counts()
+    assert counts["indicator"]["new"] == 0 and counts["indicator"]["changed"] == 12
+    assert imports.confirm(preview.batch, user=plan_admin).ok
+    rolled = Indicator.objects.in_year(TO)
+    assert set(rolled.values_list("pk", flat=True)) == ids  # matched by name, none created
+    assert not rolled.filter(predecessor=None).exists()
+    assert rolled.get(name=first_pg.indicators[0].name).annual_target == 130  # kept
+    assert set(rolled.values_list("annual_target", flat=True)) == {100, 130}
+    # the preview page names what each record gets
+    client.force_login(plan_admin)
+    Indicator.objects.in_year(TO).update(baseline=None)
+    page = client.post(
+        reverse("admin:perfplan_plan_roll", args=[source.pk]), {"to_year": TO, "targets": "empty"}
+    )
+    assert page.status_code == 200 and "<ins>" in page.text
