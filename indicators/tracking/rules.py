@@ -38,7 +38,7 @@ The year-to-date comparison runs up to the last started period that has a value.
 
 Status (`status_for`) against the plan's thresholds: 미입력 missing when a period that has
 ended has no value, otherwise 달성 achieved (≥ plan.threshold_achieved), 주의 caution
-(≥ plan.threshold_caution) or 부진 behind; 자료없음 no data when there is no rate yet (nothing
+(≥ plan.threshold_caution) or 미흡 behind; 자료 없음 no data when there is no rate yet (nothing
 due and nothing entered, or no target to compare with).
 
 Forecast (`forecast`): the projected year-end value from the values entered so far; see
