@@ -4,6 +4,7 @@ indicators.workflow as the grid writes them (nothing is decided here)."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_filters.rest_framework import DjangoFilterBackend
@@ -119,6 +120,13 @@ class IndicatorFilter(TrackingFilter):
     def __init__(self, data=None, queryset=None, *, request, plan, plans=None):
         super().__init__(data, queryset, request=request, plan=plan, plans=plans)
         self.filters.pop("status", None)
+
+    def _offer(self, name, goals, narrower, long_label):
+        """The goals a value is checked against, narrowed as on the screens; the API shows no
+        choices, so the screens' count of a long list (to leave it out of a page) is not read."""
+        if narrower is not None:
+            goals = goals.filter(narrower | Q(pk=self._chosen(name)))
+        self.filters[name].queryset = goals
 
     # Typed for the schema; the screens' methods decide.
     def keep(self, queryset, name, value: int):
