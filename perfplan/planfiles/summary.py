@@ -198,12 +198,17 @@ class GoalRow:
     share_differs: bool
 
 
-def hierarchy(plan):
+def hierarchy(plan, plan_departments=None):
     """Table 나: strategic goals in the source's order with policy goals and indicators
-    prefetched, each with its computed share beside the declared one."""
+    prefetched, each with its computed share beside the declared one; only those of
+    `plan_departments` (ids) when given (a page of the plan tables), their shares still
+    of the whole plan."""
+    goals = StrategicGoal.objects.filter(plan_department__plan=plan)
+    shares = budget_shares(dict(goals.order_by().values_list("pk", "budget")))
+    if plan_departments is not None:
+        goals = goals.filter(plan_department__in=plan_departments)
     goals = list(
-        StrategicGoal.objects.filter(plan_department__plan=plan)
-        .select_related("plan_department")
+        goals.select_related("plan_department")
         .prefetch_related(
             Prefetch(
                 "policy_goals",
@@ -214,7 +219,6 @@ def hierarchy(plan):
         )
         .order_by("plan_department__position", "position", "id")
     )
-    shares = budget_shares({g.pk: g.budget for g in goals})
     rows = []
     for goal in goals:
         share = shares[goal.pk]

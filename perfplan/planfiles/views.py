@@ -43,18 +43,70 @@ def _quote(name):
     return quote(name)
 
 
+# The plan tables page shows whole departments a page at a time (table 가's 계 row and
+# table 나's goals of those departments): at national size (250 departments, 10,000
+# indicators) the whole plan is some 2 MB of HTML. The exports hold the whole plan.
+TABLE_PAGE_DEPARTMENTS = 25
+TABLE_PAGE_INDICATORS = 600
+
+
+def department_pages(rows):
+    """Table 가's department rows cut into pages of whole departments, up to
+    TABLE_PAGE_DEPARTMENTS departments and TABLE_PAGE_INDICATORS indicators (a larger
+    department has a page of its own)."""
+    pages, page, indicators = [], [], 0
+    for row in rows:
+        count = row.computed.indicators or 0
+        if page and (
+            len(page) >= TABLE_PAGE_DEPARTMENTS or indicators + count > TABLE_PAGE_INDICATORS
+        ):
+            pages.append(page)
+            page, indicators = [], 0
+        page.append(row)
+        indicators += count
+    if page:
+        pages.append(page)
+    return pages
+
+
+def _page_number(request, pages):
+    try:
+        wanted = int(request.GET.get("page") or 1)
+    except ValueError:
+        wanted = 1
+    return min(max(wanted, 1), max(len(pages), 1))
+
+
 def plan_tables_view(request, admin_site, plan_id):
     plan = get_object_or_404(Plan, pk=plan_id)
     if not may_view_plan_tables(request.user, plan):
         raise PermissionDenied
+    reconciliation = reconcile_plan(plan)
+    pages = department_pages(reconciliation.rows)
+    number = _page_number(request, pages)
+    shown = pages[number - 1] if pages else []
+    paged = len(pages) > 1
+    goal_rows = hierarchy(plan, [row.plan_department.pk for row in shown] if paged else None)
     context = {
         **admin_site.each_context(request),
         "title": _("%(plan)s: plan summary tables") % {"plan": plan},
         "plan": plan,
         "opts": Plan._meta,
-        "reconciliation": reconcile_plan(plan),
-        "goal_rows": _table_na_rows(hierarchy(plan)),
+        "reconciliation": reconciliation,
+        "table_ga_rows": [reconciliation.total, *shown],
+        "goal_rows": _table_na_rows(goal_rows),
         "can_import": can_import(request.user),
+        "paging": {
+            "number": number,
+            "count": len(pages),
+            "previous": number - 1 if number > 1 else None,
+            "next": number + 1 if number < len(pages) else None,
+            "first": shown[0].name if shown else "",
+            "last": shown[-1].name if shown else "",
+            "departments": len(reconciliation.rows),
+        }
+        if paged
+        else None,
     }
     return TemplateResponse(request, "goals/plan_tables.html", context)
 
