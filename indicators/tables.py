@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from perfplan.tabular import Table
+from perfplan.xlsx import Number, Table
 
 from .formats import (
     annual_target_text,
@@ -66,7 +66,7 @@ def grid_table(screen):
         decimals = indicator_decimals(indicator)
 
         def figure(value, decimals=decimals):
-            return at_precision(value, decimals) if isinstance(value, Decimal) else value
+            return shown(at_precision(value, decimals)) if isinstance(value, Decimal) else value
 
         values = {c.period.key: c.value for c in row.cells}
         target = (
@@ -86,7 +86,7 @@ def grid_table(screen):
                 indicator.get_direction_display() if indicator.direction else "",
                 indicator.get_frequency_display() if indicator.frequency else "",
                 figure(target),
-                *[entered(indicator, values.get(p.key)) for p in periods],
+                *[shown(entered(indicator, values.get(p.key))) for p in periods],
                 figure(row.ytd_actual),
                 figure(ytd_target),
                 _normal(row.rate),
@@ -103,6 +103,14 @@ def entered(indicator, value):
     if value is None:
         return None
     return at_precision(value, entered_decimals(indicator, value))
+
+
+def shown(value):
+    """A figure rounded to its precision (at_precision), shown in the exports with all its
+    decimals (87.0 for a rate of one decimal), as the screen shows it."""
+    if isinstance(value, Decimal) and value.is_finite():
+        return Number(value, max(0, -value.as_tuple().exponent))
+    return value
 
 
 def _normal(value):
@@ -183,7 +191,7 @@ def overview_tables(screen, data):
                 item["department_name"],
                 item["indicator"].name,
                 item["target"],
-                at_precision(item["projected_value"], indicator_decimals(item["indicator"])),
+                shown(at_precision(item["projected_value"], indicator_decimals(item["indicator"]))),
                 _normal(item["rate_value"]),
                 str(item["method"]),
             ]

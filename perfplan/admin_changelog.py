@@ -461,7 +461,7 @@ class ExportColumn:
 
 
 def export_columns():
-    widths = (8, 16, 10, 8, 12, 8, 24, 12, 6, 40, 20, 14, 14, 10, 16)
+    widths = (8, 16, 10, 8, 12, 8, 24, 12, 6, 40, 20, 14, 20, 12, 24)
     return [
         ExportColumn(header, width=width)
         for header, width in zip(export_headers(), widths, strict=True)
