@@ -428,7 +428,7 @@ def _uncalculated_cells(xml):
 
 
 def _xlsx_parts(archive):
-    """({sheet name: the part holding it}, {style id: rule} of the styles that matter)."""
+    """{sheet name: the part of the workbook holding it}."""
     try:
         workbook = archive.read("xl/workbook.xml")
         rels = archive.read("xl/_rels/workbook.xml.rels")
@@ -445,7 +445,7 @@ def _xlsx_parts(archive):
         rid = next((v for k, v in attrs.items() if k.endswith(b":id")), None)
         if rid in targets:
             parts[html.unescape(attrs.get(b"name", b"").decode())] = targets[rid]
-    return parts, _styled_cells(archive)
+    return parts
 
 
 def _styled_cells(archive):
@@ -515,7 +515,7 @@ def whole_number(value):
 
 def _read_xlsx(name, data, archive):
     try:
-        parts, rules = _xlsx_parts(archive)
+        parts, rules = _xlsx_parts(archive), _styled_cells(archive)
         layouts = {title: _scan_xlsx_sheet(archive, path, rules) for title, path in parts.items()}
     except _NeedsOpenpyxl:
         return _read_xlsx_openpyxl(name, data, archive)
@@ -553,7 +553,7 @@ def _read_xlsx_openpyxl(name, data, archive):
             name, _("the xlsx workbook cannot be read: %(error)s") % {"error": exc}
         ) from None
     try:
-        parts = _xlsx_parts(archive)[0]
+        parts = _xlsx_parts(archive)
     except _NeedsOpenpyxl:
         parts = {}
     layouts = {}
@@ -732,11 +732,6 @@ def _read_workbook(name, data):
     """
     check_size(name, data)
     lower = name.lower()
-    if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm", ".ods")):
-        archive = _open_archive(name, data)
-        if _is_ods(archive):
-            return _read_ods(name, data, archive)
-        return _read_xlsx(name, data, archive)
     if data.startswith(_OLE_SIGNATURE) or lower.endswith((".xls", ".xlsb")):
         raise TableReadError.of_file(
             name,
@@ -745,6 +740,11 @@ def _read_workbook(name, data):
                 "save it as an xlsx workbook without a password"
             ),
         )
+    if data[:2] == b"PK" or lower.endswith((".xlsx", ".xlsm", ".ods")):
+        archive = _open_archive(name, data)
+        if _is_ods(archive):
+            return _read_ods(name, data, archive)
+        return _read_xlsx(name, data, archive)
     if lower.endswith((".csv", ".tsv", ".txt")) or not lower:
         return [Sheet(title, rows) for title, rows in _read_csv(name, data)]
     raise TableReadError.of_file(name, _("unsupported file type; use xlsx, ods or csv"))

@@ -6,13 +6,13 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from perfplan import imports
+from perfplan import imports, tasks
 from perfplan.models import Plan
 from perfplan.roles import may_view_plan_tables
 from perfplan.tabular import write_csv, write_xlsx
@@ -227,12 +227,64 @@ def _import_context(request, admin_site, **extra):
 
 def _plan_kind(files):
     """The text of a published plan, or plan tables (perfplan.planfiles.importer's import kinds)."""
-    return PLAN_TEXT if any(is_plan_text(name) for name, _content in files) else PLAN_TABLES
+    return PLAN_TEXT if any(is_plan_text(name, content) for name, content in files) else PLAN_TABLES
+
+
+PLAN_KINDS = (PLAN_TABLES, PLAN_TEXT)
+PLAN_IMPORT_PAGE = "goals/plan_import.html"
+
+
+def _render_preview(batch, result):
+    """A background preview, rendered in the worker (perfplan.tasks) as the page shows it."""
+    context = {
+        **_preview_context(result),
+        "batch": batch,
+        "year": batch.fiscal_year,
+        "reason": batch.summary.get("reason") or "",
+    }
+    return tasks.preview_parts(PLAN_IMPORT_PAGE, context)
+
+
+def _imported_message(batch, result):
+    return _(
+        "Imported the %(year)s plan: %(new)s new, %(changed)s changed, %(deleted)s deleted, "
+        "%(unchanged)s unchanged."
+    ) % {"year": batch.fiscal_year, **result.totals()}
+
+
+def _confirmed(batch, result):
+    return (
+        _imported_message(batch, result),
+        reverse("admin:perfplan_plan_tables", args=[result.plan.pk]),
+    )
+
+
+# Named by path in the background tasks' arguments (perfplan.tasks).
+PLAN_SCREEN = tasks.ImportScreen(render_preview=_render_preview, confirmed=_confirmed)
+PLAN_SCREEN_PATH = f"{__name__}.PLAN_SCREEN"
+
+
+def _held_import_page(request, admin_site, batch_id):
+    """A background import of the user's: its progress (?progress=, JSON) or its page."""
+    if "progress" in request.GET:
+        batch = tasks.own_batch(request.user, request.GET["progress"], PLAN_KINDS)
+        return JsonResponse(tasks.progress_of(batch))
+    batch = tasks.own_batch(request.user, batch_id, PLAN_KINDS)
+    shown = tasks.held_page(request, batch, reverse("admin:perfplan_plan_import"))
+    if isinstance(shown, HttpResponse):
+        return shown
+    form = PlanImportForm(
+        initial={"fiscal_year": batch.fiscal_year, "reason": batch.summary.get("reason")}
+    )
+    context = _import_context(request, admin_site, form=form, **shown)
+    return TemplateResponse(request, PLAN_IMPORT_PAGE, context)
 
 
 def plan_import_view(request, admin_site):
     if not can_import(request.user):
         raise PermissionDenied
+    if request.method != "POST" and ("batch" in request.GET or "progress" in request.GET):
+        return _held_import_page(request, admin_site, request.GET.get("batch"))
     context = _import_context(request, admin_site)
     year = request.GET.get("year", "")
     initial = {"fiscal_year": int(year)} if year.isdigit() else {}
@@ -240,15 +292,19 @@ def plan_import_view(request, admin_site):
     if request.method == "POST" and form.is_valid():
         year = form.cleaned_data["fiscal_year"]
         files = [(f.name, f.read()) for f in form.cleaned_data["files"]]
-        # Stored with the upload: the confirmation applies with this reason.
-        result = imports.preview(
+        # Stored with the upload: the confirmation applies with this reason. A large
+        # upload is previewed by the task worker, the page follows its progress.
+        result, held = tasks.start_preview(
             _plan_kind(files),
             year,
             files,
             user=request.user,
             reason=form.cleaned_data["reason"],
             source="admin",
+            screen=PLAN_SCREEN_PATH,
         )
+        if held is not None:
+            return redirect(f"{reverse('admin:perfplan_plan_import')}?batch={held.pk}")
         context.update(form=form, errors=result.errors, batch=result.batch, year=year)
         if result.data is not None:
             context.update(_preview_context(result))
@@ -262,10 +318,12 @@ def plan_import_confirm_view(request, admin_site, batch_id):
     if not can_import(request.user):
         raise PermissionDenied
     # Only the user's own previews exist here, whatever the method: another id is a 404.
-    batch = imports.previewed_batch(request.user, batch_id, (PLAN_TABLES, PLAN_TEXT))
+    batch = imports.previewed_batch(request.user, batch_id, PLAN_KINDS)
     if request.method != "POST":
         return redirect(reverse("admin:perfplan_plan_import"))
-    result = imports.confirm(batch, user=request.user)
+    result = tasks.start_confirm(batch, user=request.user, screen=PLAN_SCREEN_PATH)
+    if result is None:  # large: confirmed by the task worker, the page follows its progress
+        return redirect(f"{reverse('admin:perfplan_plan_import')}?batch={batch.pk}")
     if not result.ok:
         # Nothing was written; this preview cannot be confirmed again (upload anew).
         context = _import_context(
@@ -277,13 +335,6 @@ def plan_import_confirm_view(request, admin_site, batch_id):
             errors=result.errors,
         )
         return TemplateResponse(request, "goals/plan_import.html", context)
-    totals = result.totals()
-    messages.success(
-        request,
-        _(
-            "Imported the %(year)s plan: %(new)s new, %(changed)s changed, %(deleted)s deleted, "
-            "%(unchanged)s unchanged."
-        )
-        % {"year": batch.fiscal_year, **totals},
-    )
-    return redirect(reverse("admin:perfplan_plan_tables", args=[result.plan.pk]))
+    message, url = _confirmed(batch, result)
+    messages.success(request, message)
+    return redirect(url)

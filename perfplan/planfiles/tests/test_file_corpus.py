@@ -248,6 +248,12 @@ def _hidden_duplicate_column(book):
     sheet.column_dimensions["C"].hidden = True
 
 
+def _hidden_empty_row(book):
+    sheet = _hierarchy(book)
+    sheet.insert_rows(3)
+    sheet.row_dimensions[3].hidden = True
+
+
 def _uncalculated_formula(book):
     _hierarchy(book)["C4"] = "=1000*2.588"
     return {}
@@ -328,6 +334,7 @@ VARIANTS = [
     Variant("a 계 row in table 나", _total_row_in_table_na),
     Variant("line breaks inside names", _line_breaks_in_names),
     Variant("sheets reordered, an empty sheet added", _sheets_reordered),
+    Variant("a hidden empty row", _hidden_empty_row),
     Variant(
         "a hidden copy of the budget column",
         _hidden_duplicate_column,
@@ -563,3 +570,68 @@ def test_utf16_text_is_told_from_a_published_plans_text(corpus):
     assert all(not is_plan_text(name, data) for name, data in files)
     assert read_sources(files).kind == "tables"
     assert is_plan_text("성과계획서.txt", "3. 성과계획 총괄표\n".encode())
+
+
+def test_the_admin_previews_utf16_text_as_plan_tables(corpus, admin_client):
+    from django.urls import reverse
+
+    uploads = []
+    for name, data in files_of(corpus, VARIANTS[0], "utf16"):
+        upload = io.BytesIO(data)
+        upload.name = name
+        uploads.append(upload)
+    response = admin_client.post(
+        reverse("admin:perfplan_plan_import"), {"fiscal_year": 2026, "files": uploads}
+    )
+    assert response.status_code == 200
+    assert not response.context.get("errors"), response.context.get("errors")
+    assert response.context["source_kind"] == "tables"
+    assert response.context["totals"]["new"] > 0
+
+
+def variant_named(name):
+    return next(v for v in VARIANTS if v.name == name)
+
+
+@pytest.mark.parametrize("fmt", WORKBOOK_FORMATS)
+def test_hidden_rows_and_columns_are_listed_in_every_workbook_format(corpus, fmt):
+    plan = read_plan_files(files_of(corpus, variant_named("a hidden empty row"), fmt))
+    assert any("3" in w for w in plan.warnings), plan.warnings
+    plan = read_plan_files(
+        files_of(corpus, variant_named("a hidden copy of the budget column"), fmt)
+    )
+    assert any("C" in w and "D" in w for w in plan.warnings), plan.warnings
+
+
+def test_a_workbook_whose_cells_lack_their_references_reads_the_same(reference):
+    """Cells may be written without `r="D2"` (their place is their order): such a workbook is
+    read through openpyxl, as it shows."""
+    data = variant_xlsx(variant_named("percent-formatted shares"))
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.startswith("xl/worksheets/"):
+                content = re.sub(rb'(<c) r="[A-Z]+\d+"', rb"\1", content)
+            target.writestr(info, content)
+    assert b'<c r="' not in zipfile.ZipFile(out).read("xl/worksheets/sheet2.xml")
+    assert what(read_plan_files([("plan.xlsx", out.getvalue())])) == reference
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("plan.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),
+        ("plan.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600)),  # with a password
+        ("plan.ods", b"PK\x03\x04 not a zip"),
+        ("plan.hwp", b"HWP Document File"),
+    ],
+)
+def test_files_that_cannot_be_read_as_shown_are_refused_saying_why(name, data):
+    with pytest.raises(TableReadError) as caught:
+        read_plan_files([(name, data)])
+    [error] = caught.value.errors
+    assert error.file == name and error.message
+    if data.startswith(b"\xd0\xcf"):
+        assert "xlsx" in error.message and ".xls" in error.message
