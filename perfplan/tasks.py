@@ -108,7 +108,7 @@ def inline_rows():
 def estimated_rows(files):
     """The rows of an upload, counted without reading it: the row elements of an xlsx or
     ods workbook's sheets, the lines of a text file. A workbook that unpacks beyond the
-    readers' limit counts as large (the worker's reader refuses it, not the request)."""
+    readers' limit counts none: the request's reader refuses it at once, unopened."""
     rows = 0
     for _name, content in files:
         rows += _workbook_rows(content) if content[:2] == b"PK" else content.count(b"\n") + 1
@@ -122,7 +122,7 @@ def _workbook_rows(content):
     except zipfile.BadZipFile:
         return 0
     if sum(m.file_size for m in members) > settings.PERFPLAN_MAX_XLSX_UNPACKED_BYTES:
-        return inline_rows() + 1
+        return 0
     rows = 0
     for member in members:
         name = member.filename
