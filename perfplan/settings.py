@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "reminders",
     "public",
     "api",
+    # Long imports run outside the request (perfplan.tasks): django-tasks, database backend.
+    "django_tasks",
+    "django_tasks_db",
     "rest_framework",
     "drf_spectacular",
     # Login throttling (see "Hardening" below); after our apps so their templates win.
@@ -88,6 +91,10 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The task worker is a second process writing the same file: every transaction takes the
+    # write lock as it begins (waiting up to 20 s), so none fails on "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(transaction_mode="IMMEDIATE", timeout=20)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("TEST", {})["NAME"] = os.environ.get(
         "PERFPLAN_TEST_DB_NAME", "test_perfplan"
@@ -125,6 +132,15 @@ PERFPLAN_MAX_UPLOAD_BYTES = int(os.environ.get("PERFPLAN_MAX_UPLOAD_BYTES", 20 *
 PERFPLAN_MAX_XLSX_UNPACKED_BYTES = int(
     os.environ.get("PERFPLAN_MAX_XLSX_UNPACKED_BYTES", 400 * 1024 * 1024)
 )
+# Uploads of more rows are previewed and imported by the task worker (`manage.py db_worker`)
+# with a progress bar; smaller ones in the request (perfplan.tasks).
+PERFPLAN_IMPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_IMPORT_INLINE_ROWS", 3000))
+# The queue lives in the database (no other server); tests use the ImmediateBackend.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PERFPLAN_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    }
+}
 DATA_UPLOAD_MAX_MEMORY_SIZE = PERFPLAN_MAX_UPLOAD_BYTES + 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = PERFPLAN_MAX_UPLOAD_BYTES + 1024 * 1024
 
