@@ -229,16 +229,21 @@ class ImportBatchAdmin(admin.ModelAdmin):
     list_filter = ("status", "source", "fiscal_year")
     list_select_related = ("created_by",)
     readonly_fields = (
-        "id",
         "fiscal_year",
         "source",
         "status",
         "created_by",
         "created_at",
         "applied_at",
-        "summary",
+        "summary_text",
     )
     inlines = [ImportFileInline]
+
+    @admin.display(description=_("summary"))
+    def summary_text(self, obj):
+        """What the stored summary says, in words (it is JSON for the import runner)."""
+        lines = import_summary_lines(obj.summary or {})
+        return format_html_join("", "<div>{}</div>", ((line,) for line in lines)) or "-"
 
     def has_add_permission(self, request):
         return False
@@ -248,6 +253,42 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+IMPORT_KIND_LABELS = {
+    "plan": _("plan tables"),
+    "plan_text": _("text of a published plan"),
+    "results": _("results"),
+}
+
+
+def import_summary_lines(summary):
+    """An import's kind, reason and counts (by level where the kind counts so) as people
+    read them; the file digests, fingerprints and progress are for the runner only."""
+    from perfplan.planfiles.importer.changes import LEVEL_LABELS
+
+    from .changelog_display import IMPORT_COUNT_LABELS
+
+    kind = summary.get("kind", "")
+    lines = [f"{_('kind')}: {IMPORT_KIND_LABELS.get(kind, kind)}"]
+    if summary.get("reason"):
+        lines.append(f"{_('reason')}: {summary['reason']}")
+    counts = summary.get("counts") or {}
+    by_level = {k: v for k, v in counts.items() if isinstance(v, dict)}
+    flat = {k: v for k, v in counts.items() if not isinstance(v, dict)}
+    for level, actions in by_level.items():
+        words = ", ".join(
+            f"{IMPORT_COUNT_LABELS.get(action, action)} {number:,}"
+            for action, number in actions.items()
+            if number
+        )
+        if words:
+            lines.append(f"{LEVEL_LABELS.get(level, level)}: {words}")
+    if flat:
+        lines.append(
+            ", ".join(f"{IMPORT_COUNT_LABELS.get(a, a)} {n:,}" for a, n in flat.items() if n)
+        )
+    return [line for line in lines if line]
 
 
 # Users, assignments and role groups; the change log.

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+# Columns of axes' admin that are methods without a description (shown as "Status").
+AXES_COLUMNS = {"status": _("status"), "expiration": _("Expires At")}
 APP_NAMES = {
     "axes": _("Login attempts"),
     "django_tasks_database": _("Background tasks"),
@@ -31,3 +33,10 @@ def name_in_korean():
         for model in apps.get_app_config("axes").get_models():
             if hasattr(model, "attempt_time") and hasattr(model, "username"):
                 model.__str__ = login_attempt_name
+        from axes import admin as axes_admin
+
+        for admin_class in vars(axes_admin).values():
+            for name, label in AXES_COLUMNS.items():
+                method = getattr(admin_class, name, None) if isinstance(admin_class, type) else None
+                if callable(method) and not hasattr(method, "short_description"):
+                    method.short_description = label
