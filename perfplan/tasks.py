@@ -51,7 +51,7 @@ RENDERING = "rendering"
 STAGE_LABELS = {
     QUEUED: gettext_lazy("Waiting for the import worker"),
     imports.READING: gettext_lazy("Reading the files"),
-    imports.COMPARING: gettext_lazy("Comparing with the stored plan"),
+    imports.COMPARING: gettext_lazy("Comparing with what is stored"),
     imports.WRITING: gettext_lazy("Checking and writing"),
     imports.SETTLING: gettext_lazy("Computing the indicators' standings"),
     RENDERING: gettext_lazy("Preparing the preview"),

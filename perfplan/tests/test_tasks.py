@@ -357,7 +357,7 @@ def test_a_queued_import_is_run_by_the_worker(client, django_user_model, setting
     worker.join(60)
     assert not worker.is_alive()
     assert running["state"] == "running" and running["stage"] == "comparing"
-    assert running["label"] == "계획과 비교하는 중"
+    assert running["label"] == "저장된 내용과 비교하는 중"
     assert progress(client, url, batch)["state"] == "done"
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
     page = client.get(f"{url}?batch={batch.pk}").content.decode()
