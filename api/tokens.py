@@ -99,11 +99,16 @@ def token_for(text):
 
 
 def mark_used(api_token, now=None):
-    """Record the token's use (at most once a minute, to keep reads free of writes)."""
+    """Record the token's use, to the minute: one UPDATE that writes only when the last
+    recorded use is a minute old (a read stays free of writes, every request the same
+    queries)."""
+    from django.db.models import Q
+
     now = now or timezone.now()
-    if api_token.last_used_at is None or now - api_token.last_used_at >= LAST_USED_PRECISION:
-        ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
-        api_token.last_used_at = now
+    ApiToken.objects.filter(
+        Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_PRECISION),
+        pk=api_token.pk,
+    ).update(last_used_at=now)
 
 
 def request_id_naming(api_token, request_id):
