@@ -76,9 +76,9 @@ class GridGroup:
 
 # A grid page of a user who sees every department (no department of their own) holds whole
 # departments up to this many indicator rows (a larger department is split): a monthly row
-# with a reviewer's buttons is up to ~10 KB of HTML, so a page stays under ~300 KB at
-# national size (indicators/tests/test_grid_paging.py).
-GRID_PAGE_ROWS = 25
+# with a reviewer's buttons is up to ~12 KB of HTML (its ids repeated in every cell), so a
+# page stays under ~300 KB at national size (indicators/tests/test_grid_paging.py).
+GRID_PAGE_ROWS = 20
 PLAN_DEPARTMENT = "policy_goal__strategic_goal__plan_department"
 
 
