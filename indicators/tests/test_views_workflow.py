@@ -243,12 +243,16 @@ def test_unreadable_requests_change_nothing(client, officer, mine):
     client.force_login(officer)
     unreadable = korean("The request could not be read; reload the page and try again.")
     for data in (
-        {"step": "reopen", "cell": cell(mine[0])},
+        {"step": "unknown", "cell": cell(mine[0])},
         {"step": "submit"},
         {"step": "submit", "cell": "abc:Q1"},
         {"step": "submit", "cell": f"{mine[0].pk}"},
     ):
         assert shown(client.post(CELLS, data, follow=True)) == [unreadable], data
+    assert status_of(mine[0]) == ResultStatus.DRAFT
+    # reopening is a grid step too (a plan admin's, with a reason): the workflow refuses it
+    refused = shown(client.post(CELLS, {"step": "reopen", "cell": cell(mine[0])}, follow=True))
+    assert len(refused) == 1 and refused != [unreadable]
     assert status_of(mine[0]) == ResultStatus.DRAFT
 
 
@@ -466,3 +470,45 @@ def test_the_grid_query_count_stays_constant_for_reviewers(client, django_user_m
     assert html.count('class="review-button approve"') == submitted_count > 100
     # each department, in every frequency's table that has a submitted result of it
     assert html.count('id="approve-period-') >= 10
+
+
+# ---------------------------------------------------------------- in place (the grid's script)
+
+
+def test_review_steps_answer_the_grids_script_with_messages_and_rows(
+    client, officer, reviewer, plan_admin, mine
+):
+    """Asked for JSON (grid.js), a step answers its messages and the changed rows as the
+    grid renders them, instead of a redirect; the same workflow decides."""
+    result = submitted(officer, mine[0])
+    client.force_login(reviewer)
+    answer = client.post(
+        CELLS, {"step": "approve", "cell": cell(mine[0])}, HTTP_ACCEPT="application/json"
+    )
+    body = answer.json()
+    assert answer.status_code == 200 and body["ok"] is True
+    assert body["messages"] == [{"level": "success", "text": "실적 1건을 승인했습니다."}]
+    assert f'<tr id="row-{mine[0].pk}"' in body["rows"]
+    assert re.search(rf'id="state-{mine[0].pk}-Q1">승인', body["rows"])
+    assert 'id="grid-lock-reasons"' in body["rows"]
+    result.refresh_from_db()
+    assert result.status == ResultStatus.APPROVED
+
+    # a refusal is a message; the rows are still sent (as they are), nothing changes
+    refused = client.post(
+        CELLS, {"step": "approve", "cell": cell(mine[0])}, HTTP_ACCEPT="application/json"
+    ).json()
+    assert refused["ok"] is False and refused["messages"][0]["level"] == "error"
+
+    # the plan admin reopens it in place, with a reason (the grid shows them the button)
+    client.force_login(plan_admin)
+    assert f'id="reopen-{mine[0].pk}-Q1"' in grid(client)[1]
+    reopened = client.post(
+        CELLS,
+        {"step": "reopen", "cell": cell(mine[0]), "reason": "재확인"},
+        HTTP_ACCEPT="application/json",
+    ).json()
+    assert reopened["ok"] is True
+    assert re.search(rf'id="state-{mine[0].pk}-Q1">작성중', reopened["rows"])
+    result.refresh_from_db()
+    assert result.status == ResultStatus.DRAFT
