@@ -417,6 +417,7 @@ class _RowReader:
         self.cleaned = {}  # a text cell -> the name it reads as (names repeat on every row)
         # Table 가 prints a zero count or amount as `-`, as Korean tables do.
         self.dash_is_zero = table.kind.key == "summary"
+        self._definition_keys = None
 
     def has(self, key):
         return key in self.indexes
@@ -437,7 +438,9 @@ class _RowReader:
         )
 
     def text(self, cells, key):
-        value = self.raw(cells, key)
+        return self.cleaned_text(self.raw(cells, key))
+
+    def cleaned_text(self, value):
         if type(value) is str:
             text = self.cleaned.get(value)
             if text is None:
@@ -461,6 +464,8 @@ class _RowReader:
     def value(self, number, cells, key):
         column = self.columns[key]
         raw = self.raw(cells, key)
+        if column.kind == "text":
+            return self.cleaned_text(raw)
         if self.dash_is_zero and type(raw) is str and raw.strip() in DASHES:
             return 0 if column.kind == "count" else Decimal(0)
         try:
@@ -478,12 +483,20 @@ class _RowReader:
             if column.kind == "count":
                 return parse_count(raw)
             if column.kind == "choice":
-                text = self.text(cells, key)
+                text = self.cleaned_text(raw)
                 return choice_from_text(column.choices, text) if text else ""
         except (NumberFormatError, ValueError) as exc:
             self.error(number, key, raw, str(exc))
             return None
-        return self.text(cells, key)
+        return self.cleaned_text(raw)
+
+    def definition_keys(self):
+        """The indicator definition columns the table has, worked out once."""
+        if self._definition_keys is None:
+            self._definition_keys = [
+                c.key for c in INDICATOR_DEFINITION_COLUMNS if c.key in self.indexes
+            ]
+        return self._definition_keys
 
     def stored(self, key, value):
         return _stored(value, self.places.get(key))
@@ -641,10 +654,7 @@ def _add_indicator(reader, number, cells, pg, name, key, seen_indicators):
         )
         return
     seen_indicators[key] = number
-    attributes = {}
-    for column in INDICATOR_DEFINITION_COLUMNS:
-        if reader.has(column.key):
-            attributes[column.key] = reader.value(number, cells, column.key)
+    attributes = {key: reader.value(number, cells, key) for key in reader.definition_keys()}
     pg.indicators.append(
         IndicatorData(
             name=name,
