@@ -30,12 +30,12 @@ from django.contrib.auth.forms import (
 from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import people
 from .admin_base import ChangeLogHistoryMixin, PlanDataAdmin
 from .changelog import current_context
+from .changelog_display import permission_label
 from .models import Department, DepartmentAssignment
 
 User = get_user_model()
@@ -273,23 +273,6 @@ class RoleGroupAdmin(GroupAdmin):
             "content_type__app_label", "codename"
         )
         return format_html_join("", "<div>{}</div>", ((permission_label(p),) for p in perms))
-
-
-ACTION_LABELS = {
-    "view": _("view %(model)s"),
-    "add": _("add %(model)s"),
-    "change": _("change %(model)s"),
-    "delete": _("delete %(model)s"),
-}
-
-
-def permission_label(permission):
-    """A permission as people read it: in Korean where we define the model or the name."""
-    action, _sep, model_name = permission.codename.partition("_")
-    model = permission.content_type.model_class()
-    if action in ACTION_LABELS and model is not None and model._meta.model_name == model_name:
-        return ACTION_LABELS[action] % {"model": model._meta.verbose_name}
-    return gettext(permission.name)
 
 
 admin.site.register(DepartmentAssignment, DepartmentAssignmentAdmin)

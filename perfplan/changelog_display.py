@@ -221,11 +221,28 @@ def _names_of(model, ids):
 
 
 def _permission_names(labels):
-    """{"app.codename": its translated name} for the logged permission labels, one query."""
+    """{"app.codename": its name as people read it} for the logged labels, one query."""
     from django.contrib.auth.models import Permission
 
     codenames = {label.partition(".")[2] for label in labels}
-    rows = Permission.objects.filter(codename__in=codenames).values_list(
-        "content_type__app_label", "codename", "name"
-    )
-    return {f"{app}.{codename}": gettext(name) for app, codename, name in rows}
+    rows = Permission.objects.filter(codename__in=codenames).select_related("content_type")
+    return {f"{p.content_type.app_label}.{p.codename}": permission_label(p) for p in rows}
+
+
+PERMISSION_ACTIONS = {
+    "view": gettext_lazy("view %(model)s"),
+    "add": gettext_lazy("add %(model)s"),
+    "change": gettext_lazy("change %(model)s"),
+    "delete": gettext_lazy("delete %(model)s"),
+}
+
+
+def permission_label(permission):
+    """A permission as people read it, everywhere (role pages, the change log): the model's
+    Korean name with the action for Django's four, else its name through the catalogue
+    (Django stores "Can add result" in English)."""
+    action, _sep, model_name = permission.codename.partition("_")
+    model = permission.content_type.model_class()
+    if action in PERMISSION_ACTIONS and model is not None and model._meta.model_name == model_name:
+        return PERMISSION_ACTIONS[action] % {"model": model._meta.verbose_name}
+    return gettext(permission.name)

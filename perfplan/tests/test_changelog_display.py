@@ -307,3 +307,19 @@ def test_an_id_that_is_no_key_reads_as_a_deleted_item(reviewer):
     with translation.override("ko"):
         rows = ChangeDisplay([entry]).rows(entry)
     assert rows == [(ko("reviewed by"), ko("deleted item #%(id)s", id="abc"), reviewer.username)]
+
+
+def test_a_raw_permission_reads_as_its_korean_name(django_user_model, auditor):
+    """Django stores "Can add result"; the log shows what the role pages show (실적 추가)."""
+    from django.contrib.auth.models import Permission
+
+    officer = django_user_model.objects.create_user("officer2", password="pw")
+    permission = Permission.objects.get(content_type__app_label="indicators", codename="add_result")
+    with change_context(user=auditor):
+        officer.user_permissions.add(permission)
+    entry = ChangeLogEntry.objects.filter(object_repr=str(officer)).order_by("-sequence").first()
+    with translation.override("ko"):
+        text = ChangeDisplay([entry]).text(entry)
+        expected = ko("add %(model)s", model=str(Result._meta.verbose_name))
+    assert expected in text, text
+    assert "Can add" not in text
