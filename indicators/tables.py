@@ -52,7 +52,7 @@ def grid_table(screen):
         Column(_("direction")),
         Column(_("measurement frequency")),
         Column(_("annual target")),
-        *[Column(f"{p.label} ({p.key})", "number") for p in periods],
+        *[Column(str(p.label), "number") for p in periods],  # 1분기, never Q1
         Column(_("year-to-date actual"), "number"),
         Column(_("year-to-date target"), "number"),
         Column(_("achievement rate (%)"), "number"),
