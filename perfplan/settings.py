@@ -250,6 +250,23 @@ SPECTACULAR_SETTINGS = {
 # A JSON endpoint's CSRF failure answers JSON (perfplan.http); other pages Django's page.
 CSRF_FAILURE_VIEW = "perfplan.http.csrf_failure"
 
+# ---------------------------------------------------------------- e-mail (send_reminders)
+# Without PERFPLAN_EMAIL_HOST (development, the demo) messages are printed on the console;
+# in production they go out through that SMTP server (README: Running in production).
+EMAIL_HOST = os.environ.get("PERFPLAN_EMAIL_HOST", "")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = int(os.environ.get("PERFPLAN_EMAIL_PORT", 587))
+    EMAIL_HOST_USER = os.environ.get("PERFPLAN_EMAIL_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("PERFPLAN_EMAIL_PASSWORD", "")
+    EMAIL_USE_TLS = os.environ.get("PERFPLAN_EMAIL_TLS", "1") == "1"
+    EMAIL_TIMEOUT = 30
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = os.environ.get("PERFPLAN_EMAIL_FROM", "perfplan@localhost")
+# The address the reminders link to (the admin home with each person's to-do list).
+PERFPLAN_BASE_URL = os.environ.get("PERFPLAN_BASE_URL", "http://127.0.0.1:8000")
+
 if not DEBUG:
     # Static files from STATIC_ROOT by the app server itself, right after SecurityMiddleware
     # (README: Running in production). Not in development: runserver serves them there.
