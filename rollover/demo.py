@@ -2,7 +2,7 @@
 full-year results approved (load_demo adds its results report: reports is rollover's
 sibling), and the current year made from it by the roll-forward and then updated by
 importing the seed tables, as an office's year turns.
-Every sample value is marked as such (예시 데이터), in the data and on every page.
+Every sample value is marked as such (예시 자료), in the data and on every page.
 """
 
 from __future__ import annotations

@@ -145,7 +145,7 @@ class Command(BaseCommand):
                 self.stdout.write("  " + missing % {"username": username})
 
     def _load_years(self, year, reset):
-        """A closed sample year (the year before, 예시 데이터) with its results report, then
+        """A closed sample year (the year before, 예시 자료) with its results report, then
         this year made from it by the roll-forward and updated by importing the seed tables:
         both routes meet. A real plan of the year before is left alone (no sample year)."""
         sample = Plan.objects.filter(fiscal_year=year - 1).first()
@@ -177,11 +177,11 @@ class Command(BaseCommand):
 
     def _sample_year(self, year, write_report_texts):
         """The seed plan as a closed sample year: every period's results approved, its
-        results report written and marked final, all marked 예시 데이터."""
+        results report written and marked final, all marked 예시 자료."""
         plan = self._import_seed(year)
         plan.title = _("Gwangju Seo-gu performance plan (seed) — closed sample year, sample data")
         plan.year_note = _(
-            "Sample data (예시 데이터): a closed year made by the demo from the seed plan, with "
+            "Sample data (예시 자료): a closed year made by the demo from the seed plan, with "
             "sample results for every period and a sample results report."
         )
         plan.save(update_fields=["title", "year_note"])
