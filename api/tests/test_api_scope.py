@@ -190,3 +190,29 @@ def test_schema_and_reference_page(world, role):
     text = page.content.decode()
     for endpoint in ENDPOINTS:
         assert f"/api/{endpoint}/" in text
+
+
+STEPS = ("submit", "approve", "return", "reopen")
+
+
+# A plan admin may submit any department's draft: that step is the rules table's case.
+STEP_CASES = [(r, s) for r in ROLES for s in STEPS if (r, s) != ("plan_admin", "submit")]
+
+
+@pytest.mark.parametrize("role, step", STEP_CASES)
+def test_every_step_on_another_departments_result_is_refused(world, role, step):
+    """Department B's draft result: unseen (404) for a role that does not reach B; for one
+    that does, a step the draft does not allow is refused by the workflow (400)."""
+    result = world.objects[("indicators.result", "other")]
+    before = Result.objects.get(pk=result.pk)
+    response = token_client(world, role).post(
+        f"/api/results/{result.pk}/{step}/", {"reason": "사유"}, content_type="application/json"
+    )
+    if role == "anonymous":
+        assert response.status_code == 401
+    elif sees_all(role):
+        assert response.status_code == 400 and response.json()["code"] == "refused"
+    else:
+        assert response.status_code == 404
+    after = Result.objects.get(pk=result.pk)
+    assert (after.status, after.version) == (before.status, before.version)
