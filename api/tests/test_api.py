@@ -328,6 +328,8 @@ def test_the_schema_validates(tmp_path):
 def test_the_admin_shows_a_new_token_once(world):
     client = Client()
     client.force_login(world["plan_admin"])
+    assert "/admin/api/apitoken/" in client.get("/admin/").content.decode()
+    assert client.get("/admin/api/apitoken/add/").status_code == 200
     response = client.post(
         "/admin/api/apitoken/add/",
         {"user": world["officer"].pk, "name": "대시보드", "reason": "시 대시보드 연계"},
