@@ -156,12 +156,13 @@ def _screen(path):
 # ---------------------------------------------------------------- progress
 
 
-def _write_progress(batch_id, progress, **summary_extra):
+def _write_progress(batch_id, progress, drop=(), **summary_extra):
     summary = ImportBatch.objects.filter(pk=batch_id).values_list("summary", flat=True).first()
     if summary is None:
         return
+    kept = {key: value for key, value in summary.items() if key not in drop}
     ImportBatch.objects.filter(pk=batch_id).update(
-        summary={**summary, **summary_extra, "progress": progress}
+        summary={**kept, **summary_extra, "progress": progress}
     )
 
 
@@ -187,7 +188,9 @@ class _Watcher:
     def finish(self, ok, **summary_extra):
         state = DONE if ok else FAILED
         self.progress = {"step": self.step, "state": state, "stage": state}
-        _write_progress(self.batch_id, self.progress, **summary_extra)
+        # A confirmed or refused preview is not shown again: its rendering goes.
+        drop = ("preview_html",) if self.step == CONFIRM else ()
+        _write_progress(self.batch_id, self.progress, drop=drop, **summary_extra)
 
 
 def _queue(batch_id, step):

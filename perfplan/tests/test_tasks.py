@@ -166,6 +166,7 @@ def test_every_kind_is_previewed_and_imported_by_the_task(case, client, backgrou
     assert stages[0] == "queued" and stages[-1] == "done"
     assert {"reading", "writing", "settling"} <= set(stages)
     assert no_standing_pending(case.year)  # computed by the import, not by the next page
+    assert "preview_html" not in batch.summary  # confirmed: its preview is not kept
 
     done = client.get(confirmed.url, follow=True)
     assert done.redirect_chain[0][0] == batch.summary["confirmed"]["url"]
