@@ -95,14 +95,19 @@ def entry_batches(plan, departments, today, *, within_days=None):
     batches = {}
     indicators = _indicators(plan, departments)
     results = _results(indicators)
+    open_for_entry = {}  # (department, period) -> locks.entry_open: asked once each
+
+    def entry_open(department_id, key):
+        if (department_id, key) not in open_for_entry:
+            open_for_entry[department_id, key] = locks.entry_open(plan, department_id, key, today)
+        return open_for_entry[department_id, key]
+
     for indicator in indicators:
         department_id, department_name = _department_of(indicator)
         for period in periods_for(indicator.frequency, plan.fiscal_year):
             deadline = locks.entry_deadline(plan, period.key)
             if within_days is None:
-                wanted = period.end < today and locks.entry_open(
-                    plan, department_id, period.key, today
-                )
+                wanted = period.end < today and entry_open(department_id, period.key)
             else:
                 wanted = today <= deadline <= today + timedelta(days=within_days)
             result = results[indicator.pk].get(period.key)

@@ -227,3 +227,42 @@ def test_admin_home_shows_the_todo_list(client, plan, depts, officer, other_offi
     assert 'id="todo-module"' not in client.get(reverse("admin:index")).text
     client.force_login(other_officer)
     assert 'class="todo-enter"' in client.get(reverse("admin:index")).text
+
+
+@pytest.mark.django_db
+def test_admin_home_queries_do_not_grow_with_the_indicators(
+    client, plan, depts, officer, monkeypatch
+):
+    from decimal import Decimal
+
+    from django.test.utils import CaptureQueriesContext
+
+    from indicators.models import Indicator
+
+    from indicators.models import EntryException
+
+    freeze_today(monkeypatch, date(YEAR, 11, 20))  # Q1–Q3 past their deadlines, Q4 not ended
+    EntryException.objects.create(  # Q2 kept open for the department: its entries are due
+        plan=plan, department=depts[0], period="Q2", open_until=date(YEAR, 12, 31), reason="."
+    )
+    client.force_login(officer)
+
+    def measured():
+        client.get(reverse("admin:index"))  # the session and content types, cached after it
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("admin:index"))
+        assert page.status_code == 200 and 'class="todo-enter"' in page.text
+        return len(queries)
+
+    small = measured()
+    policy_goal = indicators_of(plan, depts[0])[0].policy_goal
+    for number in range(30):
+        indicator = Indicator.objects.create(
+            policy_goal=policy_goal,
+            name=f"추가 지표 {number}",
+            frequency="quarterly",
+            aggregation="sum",
+            annual_target=Decimal(100),
+        )
+        Result.objects.create(indicator=indicator, period="Q1", value=5)
+    assert measured() == small
