@@ -42,7 +42,8 @@ from django_tasks import task
 from . import imports
 from .models import ImportBatch
 
-INLINE_ROWS_DEFAULT = 3000  # a preview of this many plan rows takes about half a second
+# A new plan of this many rows: preview about 0.2 s, import with its standings about 2 s.
+INLINE_ROWS_DEFAULT = 1000
 REPORT_EVERY = 0.5  # seconds between two progress writes within a stage
 PREVIEW, CONFIRM = "preview", "confirm"
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
