@@ -237,6 +237,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
         "applied_at",
         "summary_text",
     )
+    fields = readonly_fields  # not the raw summary JSON a view-only form would add
     inlines = [ImportFileInline]
 
     @admin.display(description=_("summary"))
@@ -259,6 +260,7 @@ IMPORT_KIND_LABELS = {
     "plan": _("plan tables"),
     "plan_text": _("text of a published plan"),
     "results": _("results"),
+    "rollover": _("next year's plan from this year's"),
 }
 
 

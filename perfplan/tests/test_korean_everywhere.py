@@ -36,7 +36,6 @@ from django.core.management import call_command
 from django.db import models, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import translation
 
 from indicators.models import Indicator
 from perfplan.models import Plan
@@ -324,9 +323,9 @@ def walk_as(role, urls, catalogue, allowed):
 def findings(django_db_setup, django_db_blocker):
     """Per role: every problem found on every page (built once, rolled back)."""
     found = defaultdict(list)
-    with django_db_blocker.unblock(), transaction.atomic():
-        with translation.override("ko"):  # as `make demo` runs it (LANGUAGE_CODE)
-            call_command("load_demo", stdout=StringIO())
+    with django_db_blocker.unblock(), transaction.atomic(), korean_catalogue() as in_use:
+        # In Korean, as `make demo` runs it (LANGUAGE_CODE): the demo's titles are data.
+        call_command("load_demo", stdout=StringIO())
         plan = Plan.objects.order_by("-fiscal_year").first()
         make_rows_the_demo_lacks(plan)
         objects = one_of_each(admin.site._registry)
@@ -340,11 +339,10 @@ def findings(django_db_setup, django_db_blocker):
             ("tracking:indicator", "pk"): indicator.pk,
         }
         urls = pages_of_the_admin(objects, arguments)
-        with korean_catalogue() as in_use:
-            catalogue = Catalogue(in_use)
-            allowed = catalogue.words_of_the_korean() | data_words() | CODES
-            for role in ROLES:
-                found[role] = walk_as(role, urls, catalogue, allowed)
+        catalogue = Catalogue(in_use)
+        allowed = catalogue.words_of_the_korean() | data_words() | CODES
+        for role in ROLES:
+            found[role] = walk_as(role, urls, catalogue, allowed)
         found["pages"] = urls
         transaction.set_rollback(True)
     return found
@@ -406,3 +404,14 @@ def test_an_imports_summary_reads_in_words():
         "성과지표: 신규 168",
         "성과계획서: 신규 1",
     ]
+
+
+def test_an_import_batchs_page_shows_no_json(admin_client):
+    from perfplan.models import ImportBatch
+
+    batch = ImportBatch.objects.create(
+        fiscal_year=2030, summary={"kind": "plan", "files_sha256": "ab" * 32, "counts": {}}
+    )
+    html = admin_client.get(reverse("admin:perfplan_importbatch_change", args=[batch.pk]))
+    assert html.status_code == 200
+    assert "files_sha256" not in html.content.decode()
