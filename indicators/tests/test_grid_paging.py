@@ -26,7 +26,7 @@ from django.urls import reverse
 
 from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
-from indicators.models import Indicator, Result, ResultStatus
+from indicators.models import Indicator, IndicatorStanding, Result, ResultStatus
 from indicators.views.grid import GRID_PAGE_ROWS
 from perfplan import roles
 from perfplan.models import DepartmentAssignment
@@ -190,3 +190,33 @@ def test_filters_still_apply_and_exports_hold_everything(national):
     rows = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
     names = {cell for row in rows for cell in row if re.fullmatch(r"지표 \d+-\d+-\d+-\d+", cell)}
     assert len(names) == 10_000
+
+
+def test_a_status_filter_pages_over_the_matching_indicators(client, plan_admin, monkeypatch):
+    """Status is computed: the pages are made of the indicators whose (current) standing has
+    it, so no page of a filtered grid is empty while another holds the matches."""
+    from indicators.tests.support import freeze_today
+
+    monkeypatch.setattr("indicators.views.grid.GRID_PAGE_ROWS", 2)
+    freeze_today(monkeypatch, date(SMALL_YEAR, 8, 20))
+    plan = make_plan(SMALL_YEAR, departments=4, goals=1, policy_goals=1, indicators=2)
+    indicators = list(Indicator.objects.in_plan(plan).order_by("pk"))
+    Indicator.objects.in_plan(plan).update(
+        frequency="quarterly", aggregation="sum", annual_target=Decimal(100)
+    )
+    # only the last department's indicators have results (60 of 50 so far: achieved)
+    Result.objects.bulk_create(
+        Result(indicator=indicator, period=period, value=Decimal(30))
+        for indicator in indicators[-2:]
+        for period in ("Q1", "Q2")
+    )
+    # written in bulk here, not by the workflow that marks the standings to compute again
+    IndicatorStanding.objects.filter(plan=plan).update(as_of=None)
+    client.force_login(plan_admin)
+    url = reverse("tracking:my_department") + f"?year={SMALL_YEAR}&status=achieved"
+    html = client.get(url).content.decode()
+    shown = re.findall(r'data-row data-indicator="(\d+)" data-status="(\w+)"', html)
+    assert shown == [(str(i.pk), "achieved") for i in indicators[-2:]]
+    assert 'id="grid-pages"' not in html  # one page: the two that match
+    everything = client.get(reverse("tracking:my_department") + f"?year={SMALL_YEAR}")
+    assert 'id="grid-pages"' in everything.content.decode()  # four pages unfiltered

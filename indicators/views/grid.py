@@ -123,8 +123,9 @@ class GridPaging:
         return self.current.number + 1 if self.current.number < len(self.pages) else None
 
 
-def department_pages(indicators, rows_per_page=GRID_PAGE_ROWS):
+def department_pages(indicators, rows_per_page=None):
     """The indicators' departments cut into pages of whole departments (one query)."""
+    rows_per_page = rows_per_page or GRID_PAGE_ROWS
     counts = (
         indicators.order_by()
         .values_list(PLAN_DEPARTMENT, f"{PLAN_DEPARTMENT}__name", f"{PLAN_DEPARTMENT}__position")
@@ -164,6 +165,19 @@ def page_indicators(indicators, page):
     return indicators.filter(pk__in=list(ids))
 
 
+def _of_status(screen, indicators):
+    """With a status filter over several pages, the indicators whose stored standing has
+    that status (made current first, as the overview counts them): the pages hold only rows
+    that match (the rows' computed status still decides what is shown)."""
+    from .. import standing
+    from ..models import IndicatorStanding
+
+    status = screen.filterset.status_value
+    standings = IndicatorStanding.objects.filter(plan=screen.plan, indicator__in=indicators)
+    standing.ensure(screen.plan, standings, screen.today)
+    return indicators.filter(pk__in=standings.filter(status=status).values("pk"))
+
+
 def paged_screen(request, screen):
     """The screen with its rows; for a user who sees every department (none of their own),
     only one page of departments is built (the exports still write everything)."""
@@ -174,6 +188,9 @@ def paged_screen(request, screen):
     indicators, paging = screen.indicators, None
     if not department_ids(request.user):
         pages = department_pages(indicators)
+        if len(pages) > 1 and screen.filterset.status_value:
+            indicators = _of_status(screen, indicators)
+            pages = department_pages(indicators)
         if pages:
             wanted = as_int(request.GET.get("page")) or 1
             page = pages[min(max(wanted, 1), len(pages)) - 1]
