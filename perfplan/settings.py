@@ -134,7 +134,7 @@ PERFPLAN_MAX_XLSX_UNPACKED_BYTES = int(
 )
 # Uploads of more rows are previewed and imported by the task worker (`manage.py db_worker`)
 # with a progress bar; smaller ones in the request (perfplan.tasks).
-PERFPLAN_IMPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_IMPORT_INLINE_ROWS", 1000))
+PERFPLAN_IMPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_IMPORT_INLINE_ROWS", 2000))
 # The queue lives in the database (no other server); tests use the ImmediateBackend.
 TASKS = {
     "default": {
