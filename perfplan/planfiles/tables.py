@@ -418,6 +418,7 @@ class _RowReader:
         # Table 가 prints a zero count or amount as `-`, as Korean tables do.
         self.dash_is_zero = table.kind.key == "summary"
         self._definition_keys = None
+        self.choices = {}  # (choices, text) -> value: 상향, 결과, 연… on every row
 
     def has(self, key):
         return key in self.indexes
@@ -470,7 +471,7 @@ class _RowReader:
             return 0 if column.kind == "count" else Decimal(0)
         try:
             if column.kind in ("amount", "share", "number"):
-                if type(raw) not in (str, int, float):  # None, a Decimal shown, a bool…
+                if type(raw) not in (str, int, float, Decimal):  # None, a bool, a date…
                     return self.stored(key, parse_number(raw))
                 # Repeated figures (every row of a goal repeats its budget) parsed once;
                 # a workbook's float is its whole number where it is one (1000.0 → 1000).
@@ -484,7 +485,12 @@ class _RowReader:
                 return parse_count(raw)
             if column.kind == "choice":
                 text = self.cleaned_text(raw)
-                return choice_from_text(column.choices, text) if text else ""
+                if not text:
+                    return ""
+                key = (column.choices, text)
+                if key not in self.choices:  # an error is raised each time, never kept
+                    self.choices[key] = choice_from_text(column.choices, text)
+                return self.choices[key]
         except (NumberFormatError, ValueError) as exc:
             self.error(number, key, raw, str(exc))
             return None
