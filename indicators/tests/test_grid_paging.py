@@ -116,6 +116,11 @@ def national(django_db_setup, django_db_blocker):
                     seen[who, "page2", year] = measure(client, grid + "&page=2")
                     seen[who, "tables", year] = measure(client, tables)
                     seen[who, "tables2", year] = measure(client, tables + "?page=2")
+            plan_id = PlanDepartment.objects.filter(plan=big)[0].plan_id
+            whole = clients["plan_admin"].get(
+                reverse("admin:perfplan_plan_tables", args=[plan_id]) + "?page=all"
+            )
+            seen["tables_whole"] = whole.content.decode().count('<tr class="" data-department=')
             client = clients["plan_admin"]
             base = reverse("tracking:my_department") + f"?year={NATIONAL_YEAR}"
             seen["filtered"] = client.get(
@@ -173,6 +178,10 @@ def test_the_plan_tables_page_is_paged_under_300_kb(national):
         assert 0 < departments < NATIONAL["departments"]
         assert html.count('<tr class="total" data-department=') == 1
         assert html.count("data-goal=") == departments * NATIONAL["goals"]
+
+
+def test_the_whole_plan_tables_on_one_page_when_asked_to_print_them(national):
+    assert national["tables_whole"] == NATIONAL["departments"]
 
 
 def test_filters_still_apply_and_exports_hold_everything(national):

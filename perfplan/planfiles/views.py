@@ -84,8 +84,9 @@ def plan_tables_view(request, admin_site, plan_id):
     reconciliation = reconcile_plan(plan)
     pages = department_pages(reconciliation.rows)
     number = _page_number(request, pages)
-    shown = pages[number - 1] if pages else []
-    paged = len(pages) > 1
+    whole = request.GET.get("page") == "all"  # the whole plan at once, to print it
+    shown = reconciliation.rows if whole else (pages[number - 1] if pages else [])
+    paged = len(pages) > 1 and not whole
     goal_rows = hierarchy(plan, [row.plan_department.pk for row in shown] if paged else None)
     context = {
         **admin_site.each_context(request),
@@ -107,6 +108,7 @@ def plan_tables_view(request, admin_site, plan_id):
         }
         if paged
         else None,
+        "whole": whole and len(pages) > 1,
     }
     return TemplateResponse(request, "goals/plan_tables.html", context)
 
