@@ -487,10 +487,10 @@ class _RowReader:
                 text = self.cleaned_text(raw)
                 if not text:
                     return ""
-                key = (column.choices, text)
-                if key not in self.choices:  # an error is raised each time, never kept
-                    self.choices[key] = choice_from_text(column.choices, text)
-                return self.choices[key]
+                word = (column.choices, text)
+                if word not in self.choices:  # an error is raised each time, never kept
+                    self.choices[word] = choice_from_text(column.choices, text)
+                return self.choices[word]
         except (NumberFormatError, ValueError) as exc:
             self.error(number, key, raw, str(exc))
             return None
