@@ -75,15 +75,20 @@ def page_size(path):
     return float(width), float(height)
 
 
-def first_page_text(path):
-    """Page 1's text in the order it is drawn (-raw: a cell's "1월" stays one word, where
+def first_page_text(path, page=1):
+    """A page's text in the order it is drawn (-raw: a cell's "1월" stays one word, where
     -layout splits digits and Hangul drawn on slightly different baselines)."""
     return subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", "-raw", str(path), "-"],
+        ["pdftotext", "-f", str(page), "-l", str(page), "-raw", str(path), "-"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def page_count(path):
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    return int(re.search(r"Pages:\s+(\d+)", info.stdout).group(1))
 
 
 def rightmost_word(path):
@@ -129,7 +134,7 @@ def assert_printed(
         assert rightmost_word(path) > 0.8 * width, (url, rightmost_word(path), width)
     if name:
         assert name in text, f"{url}: {name!r} is not printed whole on one line"
-    return text
+    return path
 
 
 @pytest.mark.browser
@@ -139,7 +144,7 @@ def test_every_page_prints_on_a4_with_every_column(page, live_server, admin_logi
     plan, indicator = scene["plan"], scene["indicator"]
     base = live_server.url
     grid = reverse("tracking:my_department")
-    assert_printed(
+    printed = assert_printed(
         page,
         f"{base}{reverse('admin:perfplan_plan_tables', args=[plan.pk])}",
         tmp_path,
@@ -147,6 +152,12 @@ def test_every_page_prints_on_a4_with_every_column(page, live_server, admin_logi
         table="table.plan-table",
         name=LONG_NAME,
     )
+    # table 나 goes on over the next page, its header row repeated there
+    assert page_count(printed) >= 2
+    last = first_page_text(printed, page_count(printed))
+    for column in headers_shown(page, "table.table-na"):
+        for word in column.split():
+            assert word in last.split(), f"table 나's header {column!r} is not repeated"
     assert_printed(
         page,
         f"{base}{grid}?year={YEAR}",
@@ -181,7 +192,7 @@ def test_every_page_prints_on_a4_with_every_column(page, live_server, admin_logi
         cells="thead th:not(.action-checkbox-column)",
     )
     entry = ChangeLogEntry.objects.order_by("-sequence").first()
-    text = assert_printed(
+    printed = assert_printed(
         page,
         f"{base}{reverse('admin:perfplan_changelogentry_change', args=[entry.pk])}",
         tmp_path,
@@ -190,7 +201,7 @@ def test_every_page_prints_on_a4_with_every_column(page, live_server, admin_logi
         cells=".form-row label",
         full_width=False,
     )
-    assert text.strip()
+    assert first_page_text(printed).strip()
 
 
 def test_the_print_rules_are_linked_from_every_admin_page(client, django_user_model):
