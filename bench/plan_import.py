@@ -2,10 +2,12 @@
 """Plan-table import/export benchmark: prints figures; not a timed test.
 
 Generates a large plan as plan-table files (hierarchy CSV, summary CSV and one xlsx workbook
-holding both, written with perfplan.xlsx's writers), then measures the admin's pipeline,
+holding both, written with perfplan.tabular's writers), then measures the admin's pipeline,
 each phase in a fresh subprocess so that its memory peak is its own:
 
   read_csv / read_xlsx   perfplan.planfiles.tables.read_plan_files on the CSV pair / on the workbook
+  read_xlsx_openpyxl     the same workbook through openpyxl (the fallback reader), to compare
+  read_ods               the same workbook saved as ods by LibreOffice (soffice, converted once)
   preview_new            the admin's preview request: perfplan.planfiles.sources.read_sources on the
                          upload, perfplan.planfiles.importer.import_plan(dry_run=True), and the files kept
                          in an ImportBatch for the confirm
@@ -19,9 +21,8 @@ each phase in a fresh subprocess so that its memory peak is its own:
   import_unchanged
   preview_edited /       an edited file: ~1% of the indicators changed (new target or
   import_edited          formula), removed or added, as the summary's counts follow
-  export_xlsx            perfplan.planfiles.exports.plan_tables + perfplan.xlsx.write_xlsx (the
-                         printable workbook, XlsxWriter in constant memory) of the imported plan
-  export_csv             plan_tables(hierarchy) + perfplan.xlsx.write_csv
+  export_xlsx            perfplan.planfiles.exports.plan_tables + write_xlsx of the imported plan
+  export_csv             plan_tables(hierarchy) + write_csv
   preview_export         the exported xlsx uploaded again (preview): must change nothing
 
 Figures per phase: wall and CPU seconds of the measured step (import_plan, or the export),
@@ -93,6 +94,8 @@ SQLITE_SIZE = {"departments": 20, "indicators": 2000}
 PHASES = (
     "read_csv",
     "read_xlsx",
+    "read_xlsx_openpyxl",
+    "read_ods",
     "preview_new",
     "import_new_unlogged",
     "import_new",
@@ -421,7 +424,7 @@ def write_files(plan, stem, with_units):
     """Write <stem>_hierarchy.csv, <stem>_summary.csv (and _unit_programs.csv) and
     <stem>.xlsx with the project's own writers, as the admin exports them."""
     from perfplan.planfiles.exports import plan_table
-    from perfplan.xlsx import write_csv, write_xlsx
+    from perfplan.tabular import write_csv, write_xlsx
 
     summary, hierarchy, units = plan_tables_rows(plan)
     tables = [
@@ -512,11 +515,27 @@ def _load(paths):
     return [(Path(p).name, Path(p).read_bytes()) for p in paths]
 
 
+def _as_ods(xlsx_path):
+    """The workbook as LibreOffice saves it in ods (converted once, kept beside it)."""
+    target = Path(xlsx_path).with_suffix(".ods")
+    if not target.exists():
+        profile = (WORK / "soffice-profile").as_uri()
+        command = ["soffice", f"-env:UserInstallation={profile}", "--headless"]
+        command += ["--convert-to", "ods", "--outdir", str(target.parent), str(xlsx_path)]
+        subprocess.run(command, check=True, capture_output=True, timeout=600)
+    return target
+
+
 def _phase_read(args, manifest, out):
     from perfplan.planfiles.tables import read_plan_files
 
     fmt = args.phase.split("_")[1]
-    files = _load(manifest["plan"][fmt])
+    if args.phase == "read_xlsx_openpyxl":  # the reader before python-calamine, to compare
+        from perfplan import tabular
+
+        tabular._read_xlsx = tabular._read_xlsx_openpyxl
+    paths = [_as_ods(p) for p in manifest["plan"]["xlsx"]] if fmt == "ods" else None
+    files = _load(paths or manifest["plan"][fmt])
     with Step() as step:
         data = read_plan_files(files)
     out.update(step.figures(), rows=manifest["plan"]["rows"], bytes=sum(len(c) for _n, c in files))
@@ -654,7 +673,7 @@ def _phase_import(args, manifest, out):
 def _phase_export(args, out):
     from perfplan.models import Plan
     from perfplan.planfiles.exports import plan_tables, table_by_key
-    from perfplan.xlsx import write_csv, write_xlsx
+    from perfplan.tabular import write_csv, write_xlsx
 
     plan = Plan.objects.get(fiscal_year=args.year)
     with Step() as step:
@@ -707,7 +726,7 @@ def run_phase(args):
         "rss_start_mb": rss_mb(),
         "loadavg_start": os.getloadavg()[0],
     }
-    if args.phase in ("read_csv", "read_xlsx"):
+    if args.phase in ("read_csv", "read_xlsx", "read_xlsx_openpyxl", "read_ods"):
         _phase_read(args, manifest, out)
     elif args.phase in PREVIEW_PHASES or args.phase in IMPORT_PHASES:
         _phase_import(args, manifest, out)
