@@ -26,6 +26,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from perfplan.formats import FORMULA_PREFIXES, escape_formula
 from perfplan.numbers import format_amount, format_share
@@ -127,15 +128,15 @@ def _number_text_width(value, decimals):
 def _measured_widths(table, columns, decimals_of):
     """(widths, wrapping) of the columns, from the headers and the table's cells (rows given
     as a list): a text column wraps when a cell is wider than its cap or has line breaks."""
-    for number, row in enumerate(table.rows, start=1):
-        if len(row) != len(columns):
-            raise ValueError(f"row {number} has {len(row)} cells for {len(columns)} columns")
+    if set(map(len, table.rows)) - {len(columns)}:
+        number, row = next((n, r) for n, r in enumerate(table.rows, 1) if len(r) != len(columns))
+        raise ValueError(f"row {number} has {len(row)} cells for {len(columns)} columns")
     widths, wrapping = [], []
     for index, column in enumerate(columns):
         width = _header_width(column.header)
         cap = max(_cap(column), width)
         wraps = False
-        values = {row[index] for row in table.rows} - {None, ""}
+        values = set(map(itemgetter(index), table.rows)) - {None, ""}
         for value in values:
             decimals = None
             if isinstance(value, Number):
@@ -356,6 +357,7 @@ class _SheetWriter:
             raise ValueError(f"row {number} has {len(row)} cells for {len(self.columns)} columns")
         write_string, text_style = self.sheet.write_string, self.styles.text
         write_number = self.sheet.write_number
+        fixed_styles, number_styles = self.fixed_styles, self.number_styles
         wrapping, line_counts = self.wrapping, self.lines
         lines = 1
         for index, value in enumerate(row):
@@ -377,7 +379,12 @@ class _SheetWriter:
                     if needed > lines:
                         lines = needed
             elif type(value) is Decimal and value.is_finite():
-                write_number(number, index, float(value), self._number_style(index, value))
+                style = (
+                    fixed_styles[index]
+                    or number_styles.get((index, value))
+                    or self._number_style(index, value)
+                )
+                write_number(number, index, float(value), style)
             elif value is not None:
                 self._write_other(number, index, value)
         if lines > 1:
