@@ -2,7 +2,7 @@
 """Plan-table import/export benchmark: prints figures; not a timed test.
 
 Generates a large plan as plan-table files (hierarchy CSV, summary CSV and one xlsx workbook
-holding both, written with perfplan.tabular's writers), then measures the admin's pipeline,
+holding both, written with perfplan.xlsx's writers), then measures the admin's pipeline,
 each phase in a fresh subprocess so that its memory peak is its own:
 
   read_csv / read_xlsx   perfplan.planfiles.tables.read_plan_files on the CSV pair / on the workbook
@@ -21,8 +21,9 @@ each phase in a fresh subprocess so that its memory peak is its own:
   import_unchanged
   preview_edited /       an edited file: ~1% of the indicators changed (new target or
   import_edited          formula), removed or added, as the summary's counts follow
-  export_xlsx            perfplan.planfiles.exports.plan_tables + write_xlsx of the imported plan
-  export_csv             plan_tables(hierarchy) + write_csv
+  export_xlsx            perfplan.planfiles.exports.plan_tables + perfplan.xlsx.write_xlsx (the
+                         printable workbook, XlsxWriter in constant memory) of the imported plan
+  export_csv             plan_tables(hierarchy) + perfplan.xlsx.write_csv
   preview_export         the exported xlsx uploaded again (preview): must change nothing
 
 Figures per phase: wall and CPU seconds of the measured step (import_plan, or the export),
@@ -424,7 +425,7 @@ def write_files(plan, stem, with_units):
     """Write <stem>_hierarchy.csv, <stem>_summary.csv (and _unit_programs.csv) and
     <stem>.xlsx with the project's own writers, as the admin exports them."""
     from perfplan.planfiles.exports import plan_table
-    from perfplan.tabular import write_csv, write_xlsx
+    from perfplan.xlsx import write_csv, write_xlsx
 
     summary, hierarchy, units = plan_tables_rows(plan)
     tables = [
@@ -673,7 +674,7 @@ def _phase_import(args, manifest, out):
 def _phase_export(args, out):
     from perfplan.models import Plan
     from perfplan.planfiles.exports import plan_tables, table_by_key
-    from perfplan.tabular import write_csv, write_xlsx
+    from perfplan.xlsx import write_csv, write_xlsx
 
     plan = Plan.objects.get(fiscal_year=args.year)
     with Step() as step:
