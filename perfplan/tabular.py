@@ -268,6 +268,7 @@ class _Layout:
     hidden_rows: list = field(default_factory=list)
     hidden_columns: list = field(default_factory=list)
     uncalculated: list = field(default_factory=list)  # cell references
+    stale: bool = False  # every formula's stored result is to be calculated again
     shown: dict = field(default_factory=dict)  # (row, column) -> rule or error text
 
 
@@ -367,10 +368,11 @@ def _xml_pieces(archive, path, size=1 << 20):
             yield carry
 
 
-def _scan_xlsx_sheet(archive, path, rules):
+def _scan_xlsx_sheet(archive, path, rules, stale=False):
     """A sheet's _Layout, read in one streaming pass over its XML. `rules`: {style id:
-    (percent, decimals)} of the styles that change how a number shows."""
-    layout = _Layout()
+    (percent, decimals)} of the styles that change how a number shows; `stale`: the workbook
+    says its stored results are to be calculated again (no formula's result is known)."""
+    layout = _Layout(stale=stale)
     patterns = None
     for piece in _xml_pieces(archive, path):
         if patterns is None:
@@ -393,7 +395,7 @@ def _scan_piece(piece, patterns, rules, layout):
                 if _HIDDEN.search(tag) and low and high:
                     layout.hidden_columns.extend(_hidden_column_range(int(low), int(high)))
     if patterns.formula in piece and _FORMULA.search(piece):
-        layout.uncalculated += _uncalculated_cells(piece)
+        layout.uncalculated += _uncalculated_cells(piece, layout.stale)
     if b't="e"' in piece:
         for attributes, body in patterns.error_cell.findall(piece):
             value = patterns.value.search(body)
@@ -411,11 +413,16 @@ def _scan_piece(piece, patterns, rules, layout):
             shown.setdefault(_referenced_cell(attributes), rules[int(style)])
 
 
-def _uncalculated_cells(xml):
-    """References of the cells of `xml` holding a formula without a stored result."""
+def _uncalculated_cells(xml, stale=False):
+    """References of the cells of `xml` holding a formula without a stored result (every
+    formula's, where the workbook's results are `stale`)."""
     cells = []
     for attributes, body in _CELL.findall(xml):
         if not _FORMULA.search(body):
+            continue
+        if stale:
+            reference = _REFERENCE.search(attributes)
+            cells.append(b"".join(reference.groups()).decode() if reference else "?")
             continue
         # openpyxl and scripts write `<v />` for a result never calculated; an empty text
         # result is `t="str"` with `<v></v>`.
@@ -425,6 +432,17 @@ def _uncalculated_cells(xml):
         reference = _REFERENCE.search(attributes)
         cells.append(b"".join(reference.groups()).decode() if reference else "?")
     return cells
+
+
+def _stale(archive):
+    """Whether the workbook asks to be calculated when opened (`fullCalcOnLoad`): XlsxWriter
+    and openpyxl write formulas with a result of 0 or none and set it, so Excel shows results
+    the file does not hold."""
+    try:
+        workbook = archive.read("xl/workbook.xml")
+    except KeyError:
+        return False
+    return re.search(rb'\bfullCalcOnLoad="(?:1|true)"', workbook) is not None
 
 
 def _xlsx_parts(archive):
@@ -515,8 +533,10 @@ def whole_number(value):
 
 def _read_xlsx(name, data, archive):
     try:
-        parts, rules = _xlsx_parts(archive), _styled_cells(archive)
-        layouts = {title: _scan_xlsx_sheet(archive, path, rules) for title, path in parts.items()}
+        parts, rules, stale = _xlsx_parts(archive), _styled_cells(archive), _stale(archive)
+        layouts = {
+            title: _scan_xlsx_sheet(archive, path, rules, stale) for title, path in parts.items()
+        }
     except _NeedsOpenpyxl:
         return _read_xlsx_openpyxl(name, data, archive)
     return _sheets(name, _calamine_values(name, data), layouts)
@@ -559,7 +579,7 @@ def _read_xlsx_openpyxl(name, data, archive):
     layouts = {}
     for title, path in parts.items():
         try:
-            layouts[title] = _scan_xlsx_sheet(archive, path, {})
+            layouts[title] = _scan_xlsx_sheet(archive, path, {}, _stale(archive))
         except _NeedsOpenpyxl:
             pass  # a row without its number: its hiding is not known
     values = {}

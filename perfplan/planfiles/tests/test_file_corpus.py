@@ -393,6 +393,9 @@ def with_stored_results(data, results):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                # Excel and LibreOffice, having calculated, do not ask for it on opening.
+                content = content.replace(b' fullCalcOnLoad="1"', b"")
             match = re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", info.filename)
             if match and titles[int(match.group(1)) - 1] in results:
                 xml = content.decode()
@@ -635,3 +638,22 @@ def test_files_that_cannot_be_read_as_shown_are_refused_saying_why(name, data):
     assert error.file == name and error.message
     if data.startswith(b"\xd0\xcf"):
         assert "xlsx" in error.message and ".xls" in error.message
+
+
+def test_formulas_whose_results_are_to_be_calculated_on_opening_are_refused(reference):
+    """XlsxWriter stores 0 as every formula's result and asks Excel to calculate on opening
+    (fullCalcOnLoad): the 0 is not what Excel shows, so the file is refused, naming the cells."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet(HIERARCHY)
+    sheet.write_row(0, 0, HIERARCHY_HEADER)
+    for number, row in enumerate(HIERARCHY_ROWS, start=1):
+        sheet.write_row(number, 0, row)
+    sheet.write_formula("D4", "=100-D2")  # stored as 0
+    book.close()
+    with pytest.raises(TableReadError) as caught:
+        read_plan_files([("script.xlsx", buffer.getvalue())])
+    [error] = caught.value.errors
+    assert (error.sheet, error.value) == (HIERARCHY, "D4")

@@ -54,6 +54,9 @@ def xlsx(book, results=None):
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                # Excel and LibreOffice, having calculated, do not ask for it on opening.
+                content = content.replace(b' fullCalcOnLoad="1"', b"")
             if info.filename.startswith("xl/worksheets/sheet"):
                 xml = content.decode()
                 for cell, value in results.items():
