@@ -6,7 +6,10 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
+from goals.tests.factories import make_plan
 from indicators.results_import import read_results_files
 from perfplan.tabular import TableReadError
 
@@ -73,11 +76,6 @@ def test_a_column_given_twice_is_refused_and_hidden_rows_are_listed():
 
 
 def test_the_preview_lists_hidden_rows_and_columns(admin_client):
-    from django.urls import reverse
-    from django.utils import timezone
-
-    from goals.tests.factories import make_plan
-
     plan = make_plan(timezone.localdate().year, departments=1, goals=1, policy_goals=1)
 
     def hide(sheet):
@@ -95,3 +93,19 @@ def test_the_preview_lists_hidden_rows_and_columns(admin_client):
     assert any("3" in w for w in warnings) and any("E" in w for w in warnings), warnings
     page = response.content.decode()
     assert 'id="import-warnings"' in page and 'id="confirm-import"' in page
+
+
+def test_results_saved_as_utf16_text_read_like_csv():
+    # Excel's "유니코드 텍스트": UTF-16 with its BOM, tab-separated, numbers as shown.
+    lines = [
+        "\t".join(HEADER),
+        "부서000\t지표 a\t1분기\t85%\t",
+        "부서000\t지표 b\t1분기\t1,234\t메모",
+    ]
+    data = "\r\n".join(lines).encode("utf-16")
+    rows, errors = read_results_files([("실적.txt", data)])
+    assert not errors
+    assert [(r.indicator, r.period_key, r.value, r.note) for r in rows] == [
+        ("지표 a", "Q1", Decimal("85"), ""),
+        ("지표 b", "Q1", Decimal("1234"), "메모"),
+    ]
