@@ -18,7 +18,7 @@ TEMPLATE_COLUMNS = tuple(c for c in RESULT_COLUMNS if c.key != "department_code"
 
 
 class ResultsTable:
-    """A results sheet for goals.exports' writers (write_xlsx / write_csv)."""
+    """A results sheet for perfplan.xlsx's writers (write_xlsx / write_csv)."""
 
     key = "results"
     sheet_name = SHEET_NAME

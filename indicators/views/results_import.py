@@ -23,7 +23,7 @@ from perfplan import imports, tasks
 from perfplan.files import check_upload_size
 from perfplan.models import Plan
 from perfplan.scoping import restrict
-from perfplan.tabular import write_csv, write_xlsx
+from perfplan.xlsx import write_csv, write_xlsx
 
 from ..models import Result
 from ..results_import import (

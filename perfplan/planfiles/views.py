@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from perfplan import imports, tasks
 from perfplan.models import Plan
 from perfplan.roles import may_view_plan_tables
-from perfplan.tabular import write_csv, write_xlsx
+from perfplan.xlsx import write_csv, write_xlsx
 
 from .exports import plan_tables, table_by_key, template_tables
 from .forms import ExportForm, PlanImportForm

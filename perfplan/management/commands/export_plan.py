@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from perfplan.models import Plan
 from perfplan.planfiles.exports import plan_tables, table_by_key
 from perfplan.planfiles.summary import plan_as_json
-from perfplan.tabular import write_csv, write_xlsx
+from perfplan.xlsx import write_csv, write_xlsx
 
 
 class Command(BaseCommand):

@@ -16,7 +16,8 @@ from perfplan.models import Department, ImportBatch, Plan
 from perfplan.planfiles.exports import plan_tables, table_by_key
 from perfplan.planfiles.importer import import_plan
 from perfplan.planfiles.tables import read_plan_files
-from perfplan.tabular import TableReadError, write_csv, write_xlsx
+from perfplan.tabular import TableReadError
+from perfplan.xlsx import write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 HEADER = ["실국명", "전략목표명", "예산액(백만원)", "비중(%)", "정책사업목표명", "성과지표명"]
