@@ -16,7 +16,10 @@ final). Then, as the plan admin through Django's test client, it times:
               WeasyPrint (--pdf-requests times; target ≤ 60 s); its pages are counted
               with pdfinfo where installed
 
-and prints each case's server time (min / median / max), queries and size. JSON goes to
+and prints each case's server time (min / median / max), the process's own CPU time (the
+machine is shared: wall time grows with the load, CPU time much less), queries, size and the
+process's peak memory. --pdf-departments N times the PDF of the first N departments instead
+(the whole plan's takes minutes and gigabytes with WeasyPrint; see README). JSON goes to
 bench/out/results_report-<stamp>.json and bench/out/results_report-latest.json.
 
 Usage:
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,6 +61,13 @@ def parse_args():
     parser.add_argument("--indicators", type=int, default=40, help="per department")
     parser.add_argument("--requests", type=int, default=3, help="per page case")
     parser.add_argument("--pdf-requests", type=int, default=1)
+    parser.add_argument(
+        "--pdf-departments",
+        type=int,
+        metavar="N",
+        help="the PDF of the first N departments only (built and rendered as the view does), "
+        "for a figure that scales without the whole plan's time and memory",
+    )
     parser.add_argument("--refill", action="store_true", help="delete the plans and fill again")
     parser.add_argument("--only", nargs="+", choices=CASES, metavar="CASE")
     parser.add_argument("--seed", type=int, default=2026)
@@ -89,27 +100,43 @@ def fill_if_needed(args):
     return admin, plan, filled
 
 
-def timed(client, url, params, count):
+def timed(get, count):
+    """`get()` (a response) `count` times: wall and own CPU time, queries, size, peak RSS."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    seconds, queries, size, body = [], 0, 0, b""
+    seconds, cpu, queries, size, body = [], [], 0, 0, b""
     for _ in range(count):
         with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            response = client.get(url, params)
+            started, started_cpu = time.perf_counter(), time.process_time()
+            response = get()
             body = b"".join(response.streaming_content) if response.streaming else response.content
             seconds.append(time.perf_counter() - started)
+            cpu.append(time.process_time() - started_cpu)
         if response.status_code != 200:
-            sys.exit(f"{url} answered {response.status_code}")
+            sys.exit(f"the request answered {response.status_code}")
         queries, size = len(captured), len(body)
     return {
         "min_s": round(min(seconds), 2),
         "median_s": round(statistics.median(seconds), 2),
         "max_s": round(max(seconds), 2),
+        "cpu_median_s": round(statistics.median(cpu), 2),
         "queries": queries,
         "bytes": size,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     }, body
+
+
+def partial_pdf(plan, user, departments):
+    """The PDF of the plan's first `departments` departments, as the PDF view makes it."""
+    from django.http import HttpResponse
+
+    from reports.report import build_report
+    from reports.views import report_pdf
+
+    report = build_report(plan, user)
+    report.departments = report.departments[:departments]
+    return HttpResponse(report_pdf(None, report), content_type="application/pdf")
 
 
 def pdf_pages(data):
@@ -164,7 +191,12 @@ def main():
             if name == "pdf" and unavailable:
                 print(f"pdf: skipped ({unavailable})")
                 continue
-            figures, body = timed(client, url, params, count)
+            if name == "pdf" and args.pdf_departments:
+                shown = args.pdf_departments
+                figures, body = timed(lambda n=shown: partial_pdf(plan, admin, n), count)
+                figures["departments"] = shown
+            else:
+                figures, body = timed(lambda u=url, p=params: client.get(u, p), count)
             if name == "pdf":
                 figures["pages"] = pdf_pages(body)
             results[name] = figures
@@ -176,7 +208,8 @@ def main():
         f"({connection.vendor}){f'; filled in {filled:.0f} s' if filled else ''}"
     )
     print(
-        f"{'case':<11} {'min s':>7} {'median s':>9} {'max s':>7} {'queries':>8} {'MB':>7}  verdict"
+        f"{'case':<11} {'min s':>7} {'median s':>9} {'max s':>7} {'CPU s':>7} {'queries':>8} "
+        f"{'MB':>7} {'RSS MB':>7}  verdict"
     )
     for name, f in results.items():
         target = TARGETS.get(name)
@@ -184,9 +217,13 @@ def main():
             ("ok" if f["max_s"] <= target else f"MISSES {target:.0f} s") if target else "(reported)"
         )
         pages = f" ({f['pages']:,} pages)" if f.get("pages") else ""
+        if f.get("departments"):
+            pages += f" of the first {f['departments']} departments"
+            verdict = "(part of the plan)"
         print(
-            f"{name:<11} {f['min_s']:>7} {f['median_s']:>9} {f['max_s']:>7} {f['queries']:>8} "
-            f"{f['bytes'] / 1e6:>7.1f}  {verdict}{pages}"
+            f"{name:<11} {f['min_s']:>7} {f['median_s']:>9} {f['max_s']:>7} "
+            f"{f['cpu_median_s']:>7} {f['queries']:>8} {f['bytes'] / 1e6:>7.1f} "
+            f"{f['peak_rss_mb']:>7}  {verdict}{pages}"
         )
     OUT.mkdir(parents=True, exist_ok=True)
     document = {

@@ -16,20 +16,20 @@ share over the sum of every unit program of the plan.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.formats import annual_target_text, fmt_rate, fmt_value
-from indicators.models import Aggregation, Indicator
+from indicators.models import Aggregation, Indicator, ResultStatus
 from indicators.tracking.rows import tracking_rows
 from indicators.tracking.rules import STATUS_LABELS, STATUSES, aggregation_of, bucket_of
 from indicators.tracking.summaries import Tally
@@ -77,6 +77,29 @@ def plan_rows(plan, indicators, today=None):
     return rows
 
 
+class ShownText:
+    """What the report shows of a ResultText, without a model instance (a national plan
+    has 10,000 texts; instances with their change-log bookkeeping took seconds)."""
+
+    FIELDS = (
+        "id",
+        "indicator_id",
+        "shortfall_reason",
+        "improvement_plan",
+        "status",
+        "is_sample",
+        "version",
+    )
+    __slots__ = ("pk", *FIELDS[1:])
+
+    def __init__(self, *values):
+        for name, value in zip(self.__slots__, values, strict=True):
+            setattr(self, name, value)
+
+    def get_status_display(self):
+        return ResultStatus(self.status).label
+
+
 def texts_by_indicator(texts):
     return {t.indicator_id: t for t in texts}
 
@@ -86,7 +109,7 @@ class IndicatorLine:
     """One indicator in the report: its tracking row's figures and its texts."""
 
     row: object  # indicators.tracking.rows.TrackingRow
-    text: ResultText | None
+    text: ShownText | None
 
     @property
     def indicator(self):
@@ -142,6 +165,13 @@ class IndicatorLine:
         )
 
 
+@functools.cache
+def _status_words(language):
+    """The status labels in `language` (read for 3,000 goal summaries of a national plan)."""
+    with override(language):
+        return {s: str(STATUS_LABELS[s]) for s in STATUSES}
+
+
 class Summary:
     """A goal's (or department's) achievement summary: counts by status, the mean rate."""
 
@@ -172,8 +202,10 @@ class Summary:
 
     @property
     def text(self):
-        """ "달성 3 · 주의 1 · …" (the statuses that occur)."""
-        return " · ".join(f"{c['label']} {c['count']}" for c in self.counts if c["count"])
+        """The statuses that occur with their counts: 달성 3 · 주의 1 · …"""
+        words = _status_words(get_language())
+        counts = self.tally.by_status
+        return " · ".join(f"{words[s]} {counts[s]}" for s in STATUSES if counts[s])
 
 
 @dataclass
@@ -303,11 +335,10 @@ def build_report(plan, user, *, department=None, today=None):
     if department is not None:
         indicators = indicators.filter(**{Indicator.scope.to(PlanDepartment): department})
     rows = plan_rows(plan, indicators, today)
-    texts = texts_by_indicator(
-        restrict(ResultText.objects.in_plan(plan), user).filter(
-            indicator_id__in=[r.indicator.pk for r in rows]
-        )
-    )
+    texts = restrict(ResultText.objects.in_plan(plan), user)
+    if department is not None:
+        texts = texts.filter(indicator__in=indicators)
+    texts = texts_by_indicator(ShownText(*v) for v in texts.values_list(*ShownText.FIELDS))
     goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(
         plan, [g.pk for g in strategic]
     )
@@ -353,11 +384,3 @@ def build_report(plan, user, *, department=None, today=None):
 
 def report_title(plan):
     return _("%(year)s results report") % {"year": plan.fiscal_year}
-
-
-def counts_by_department(report):
-    """{department name: indicator count} (the contents page)."""
-    found = defaultdict(int)
-    for section in report.departments:
-        found[section.department.name] = len(section.lines)
-    return dict(found)
