@@ -29,6 +29,7 @@ from django.template.response import TemplateResponse
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from import_export.admin import ExportActionModelAdmin
+from import_export.forms import SelectableFieldsExportForm
 
 from .changelog_display import ChangeDisplay, local_time
 from .formats import CSV, XLSX
@@ -195,11 +196,27 @@ class ChangeLogHistoryMixin:
         return TemplateResponse(request, self.object_history_template, context)
 
 
+class ExportFieldsForm(SelectableFieldsExportForm):
+    """The export page's column choices as people read them: the column's header where the
+    resource names it (실국명), else the model field's verbose name; django-import-export
+    writes the attribute name in English ("Updated At", "Name (명칭)")."""
+
+    def _get_field_label(self, resource, field_name):
+        field = resource.fields.get(field_name)
+        if field is not None and field.column_name != field_name:
+            return str(field.column_name)
+        try:
+            return capfirst(resource._meta.model._meta.get_field(field_name).verbose_name)
+        except (AttributeError, FieldDoesNotExist):
+            return super()._get_field_label(resource, field_name)
+
+
 class PlanDataAdmin(OptimisticLockAdminMixin, ChangeLogHistoryMixin, ExportActionModelAdmin):
     """Base of every plan-data admin: department-scoped, with formula-escaped exports."""
 
     formats = [XLSX, CSV]
     export_formats = [XLSX, CSV]
+    export_form_class = ExportFieldsForm
     list_per_page = 100
     list_max_show_all = 1000
     show_full_result_count = False

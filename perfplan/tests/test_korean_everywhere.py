@@ -175,19 +175,21 @@ def admin_model_urls(objects):
     return urls
 
 
-def other_admin_urls(arguments):
-    """Every other named page under /admin/ (not a registered model's), its parameters filled
-    by name from `arguments` (an unknown one with 0: the page answers 404, which is checked too)."""
-    model_prefixes = tuple(
-        f"{m._meta.app_label}_{m._meta.model_name}_" for m in admin.site._registry
-    )
+def other_admin_urls(arguments, objects):
+    """Every other named page of the URLconf (an admin's own pages too: import-export's
+    export form, …), its parameters filled by name from `arguments`, an admin's object_id
+    with its object (an unknown one with 0: the page answers 404, which is checked too)."""
+    prefixes = {f"{m._meta.app_label}_{m._meta.model_name}_": m for m in admin.site._registry}
     urls = []
     for name, keywords in named_patterns(get_resolver(), ""):
-        if name.split(":")[-1] in SKIPPED_URL_NAMES:
+        short = name.split(":")[-1]
+        if short in SKIPPED_URL_NAMES:
             continue
-        if name.split(":")[-1].startswith(model_prefixes):
-            continue
-        kwargs = {key: arguments.get((name, key), arguments.get(key, 0)) for key in keywords}
+        model = next((m for p, m in prefixes.items() if short.startswith(p)), None)
+        own = {"object_id": getattr(objects.get(model), "pk", 0)} if model else {}
+        kwargs = {
+            key: own.get(key, arguments.get((name, key), arguments.get(key, 0))) for key in keywords
+        }
         try:
             urls.append(reverse(name, kwargs=kwargs))
         except Exception:  # noqa: BLE001 - a converter the demo has no value for: skipped
@@ -209,7 +211,7 @@ def named_patterns(resolver, namespace):
 
 def pages_of_the_admin(objects, arguments):
     found, seen = [], set()
-    for url in [*admin_model_urls(objects), *other_admin_urls(arguments)]:
+    for url in [*admin_model_urls(objects), *other_admin_urls(arguments, objects)]:
         if url.startswith("/admin/") and url not in seen:
             seen.add(url)
             found.append(url)
