@@ -3,7 +3,7 @@ indicator names stay in place while the grid scrolls both ways inside its box, a
 1440 px; the page opens at the current period; submit, approve, return and reopen happen in
 place (no page load, the scroll position kept); a refused value keeps the focus.
 
-A plan of two departments with 16 monthly indicators each; "today" is fixed at 5 October
+A plan of two departments with 24 monthly indicators each; "today" is fixed at 5 October
 2031 (September is open for entry until 10 October, October is the current period).
 Assertions are on element ids, bounding boxes, attributes and the database.
 """
@@ -36,7 +36,7 @@ OPEN, CURRENT = "M09", "M10"
 def scene(transactional_db, django_user_model, monkeypatch):
     roles.sync_role_groups(Group, Permission)  # a transactional test may start without them
     freeze_today(monkeypatch, TODAY)
-    plan = make_plan(YEAR, departments=2, goals=2, policy_goals=2, indicators=4)
+    plan = make_plan(YEAR, departments=2, goals=2, policy_goals=3, indicators=4)
     Indicator.objects.in_plan(plan).update(
         frequency="monthly", aggregation="sum", annual_target=Decimal(1200), unit="건"
     )
@@ -135,6 +135,7 @@ def test_the_grid_opens_at_the_current_period(page, live_server, admin_login, sc
     page.set_viewport_size({"width": 1280, "height": 800})
     admin_login(page, "officer", PASSWORD)
     open_grid(page, live_server)
+    page.wait_for_load_state("load")  # the grid scrolls once laid out
     table = page.locator("table[data-grid]").first
     assert table.get_attribute("data-current-period") == CURRENT
     assert page.evaluate("document.querySelector('.grid-scroll').scrollLeft") > 0
@@ -143,6 +144,8 @@ def test_the_grid_opens_at_the_current_period(page, live_server, admin_login, sc
     names = box_of(page, "thead th.ind-name-head")
     assert visible_in(current, frame)
     assert current["x"] >= names["x"] + names["width"] - 1  # beside the names, not under
+    before = box_of(page, f"thead th[data-period={OPEN}]")  # with the period before it
+    assert visible_in(before, frame) and before["x"] >= names["x"] + names["width"] - 1
 
 
 def mark_page(tab):

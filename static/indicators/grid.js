@@ -511,7 +511,11 @@
 
   // Each table opens scrolled sideways to the column of the period today falls in (with
   // the one before it), beside the indicator names that stay at the left.
-  Array.prototype.forEach.call(root.querySelectorAll("table[data-grid]"), function (table) {
+  function openAtCurrentPeriod() {
+    Array.prototype.forEach.call(root.querySelectorAll("table[data-grid]"), scrollToCurrent);
+  }
+
+  function scrollToCurrent(table) {
     var key = table.getAttribute("data-current-period");
     var box = table.parentElement;
     if (!key || !box || !box.classList.contains("grid-scroll")) { return; }
@@ -520,8 +524,15 @@
     if (!th || !names) { return; }
     var previous = th.previousElementSibling;
     var before = previous && previous.hasAttribute("data-period") ? previous.offsetWidth : 0;
-    box.scrollLeft = Math.max(0, th.offsetLeft - names.offsetWidth - before);
-  });
+    // (offsetLeft would be the page's: a sticky header cell is its own offset parent's child)
+    var left = th.getBoundingClientRect().left - table.getBoundingClientRect().left;
+    box.scrollLeft = Math.max(0, left - names.offsetWidth - before);
+  }
+
+  // once laid out with its styles and fonts (the columns' widths are known then)
+  if (document.readyState === "complete") { openAtCurrentPeriod(); } else {
+    window.addEventListener("load", openAtCurrentPeriod);
+  }
 
   // ------------------------------------------------------------ a cell's note and evidence
 
