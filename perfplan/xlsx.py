@@ -340,7 +340,8 @@ class _SheetWriter:
         for index, width in enumerate(self.widths):
             sheet.set_column(index, index, width)
         header_lines = max(
-            text_lines(str(c.header), w) for c, w in zip(self.columns, self.widths, strict=True)
+            (text_lines(str(c.header), w) for c, w in zip(self.columns, self.widths, strict=True)),
+            default=1,
         )
         for index, column in enumerate(self.columns):
             sheet.write_string(0, index, str(column.header), self.styles.header)
@@ -349,7 +350,8 @@ class _SheetWriter:
         count = 0
         for count, row in enumerate(table.rows, start=1):
             self._write_row(count, row)
-        sheet.print_area(0, 0, max(count, 1), len(self.columns) - 1)
+        if self.columns:
+            sheet.print_area(0, 0, max(count, 1), len(self.columns) - 1)
         return count
 
     def _write_row(self, number, row):
