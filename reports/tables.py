@@ -10,17 +10,20 @@ from django.utils.translation import gettext as _
 from indicators.models import Aggregation, Direction
 from indicators.periods import ALL_PERIOD_KEYS
 from indicators.tracking.rules import STATUS_LABELS, STATUSES
+from perfplan.xlsx import Table, write_xlsx
 
-try:  # the one xlsx writer (issue 14); the tabular writer until it lands
-    from perfplan.xlsx import Table, write_xlsx
-except ImportError:  # pragma: no cover - depends on the tree
-    from perfplan.tabular import Table, write_xlsx
+from .report import report_title
 
 
 @dataclass
 class Column:
     header: str
     kind: str = "text"
+
+
+def _title_of(report):
+    """The department the sheet is of, or the whole plan."""
+    return report.department.name if report.department else _("Whole plan")
 
 
 def _periods(report):
@@ -77,7 +80,14 @@ def indicator_table(report):
                 _("yes") if line.is_sample else "",
             ]
         )
-    return Table("indicators", columns, rows, sheet_name=_("Indicators"))
+    return Table(
+        "indicators",
+        columns,
+        rows,
+        sheet_name=_("Indicators"),
+        title=report_title(report.plan),
+        subtitle=_title_of(report),
+    )
 
 
 def goal_table(report):
@@ -111,7 +121,15 @@ def goal_table(report):
             rows.append(line(department.department, _("strategic goal"), sg))
             for pg in sg.policy_goals:
                 rows.append(line(department.department, _("policy program goal"), pg))
-    return Table("goals", columns, rows, sheet_name=_("Goals"))
+    return Table(
+        "goals",
+        columns,
+        rows,
+        sheet_name=_("Goals"),
+        title=report_title(report.plan),
+        unit=_("(unit: million won)"),
+        subtitle=_title_of(report),
+    )
 
 
 def report_xlsx(report):
