@@ -237,9 +237,7 @@ def test_admin_home_queries_do_not_grow_with_the_indicators(
 
     from django.test.utils import CaptureQueriesContext
 
-    from indicators.models import Indicator
-
-    from indicators.models import EntryException
+    from indicators.models import EntryException, Indicator
 
     freeze_today(monkeypatch, date(YEAR, 11, 20))  # Q1–Q3 past their deadlines, Q4 not ended
     EntryException.objects.create(  # Q2 kept open for the department: its entries are due
