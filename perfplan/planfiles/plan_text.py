@@ -237,6 +237,7 @@ class _Line:
     text: str
     no: int  # 1-based line number in the file
     key: str = field(init=False)  # text without whitespace
+    rejoined: bool = False  # the piece after a blank line that _merge_fragments put back
 
     def __post_init__(self):
         self.key = _ns(self.text)
@@ -324,22 +325,100 @@ def _table_b_units(lines, start):
     return units
 
 
-def _merge_fragments(units, cap):
-    """A lone syllable or bracket after a blank line ends the cell above ("…기\\n\\n여")."""
+# Words that end a phrase, so never start a name: a piece after a blank line that starts with
+# one is the end of the cell above, cut by a page or row break ("…조성\n\n에 기여").
+_PARTICLES = frozenset(
+    "에 에서 을 를 이 가 의 와 과 및 으로 로 등 에게 에의 와의 과의 으로써 로써 로서 으로서 "
+    "하는 위한 통한 대한".split()
+)
+_OPENERS = {"(": ")", "[": "]", "「": "」", "『": "』", "“": "”", "‘": "’", "<": ">", "《": "》"}
+
+
+def _open_phrase(text):
+    """Whether `text` leaves a bracket or quote open (a straight double quote counts in pairs)."""
+    depth = {}
+    for ch in text:
+        if ch in _OPENERS:
+            depth[ch] = depth.get(ch, 0) + 1
+        else:
+            for opener, closer in _OPENERS.items():
+                if ch == closer and depth.get(opener):
+                    depth[opener] -= 1
+    return any(depth.values()) or text.count('"') % 2 == 1
+
+
+def _continues_cell(previous, block, cap):
+    """Why `block`, after a blank line, is the end of the `previous` block's last cell rather
+    than a cell of its own: "fragment", "particle", "closes" (an open bracket or quote), or
+    None. A strategic goal's cell (ended by its department in brackets) is never continued."""
+    previous_text = _join([line.text for line in previous.lines], cap)
+    if _DEPARTMENT_SUFFIX.search(_ns(previous_text)):
+        return None
+    first = block.lines[0].text
+    if (
+        len(block.lines) == 1
+        and len(_ns(first)) <= 2
+        and _width(previous.lines[-1].text) > cap - 1.5
+    ):
+        return "fragment"  # a lone last syllable or bracket ("…기\n\n여")
+    if first.split()[0] in _PARTICLES:
+        return "particle"
+    if _open_phrase(previous_text) and not _open_phrase(previous_text + _ns(first)):
+        return "closes"
+    return None
+
+
+def _merge_fragments(units, cap, guesses):
+    """Pieces after a blank line that cannot start a name end the cell above (see
+    _continues_cell); each such reconstruction is a guess the preview shows."""
     merged = []
     for unit in units:
-        if (
-            isinstance(unit, _Block)
-            and merged
-            and isinstance(merged[-1], _Block)
-            and len(unit.lines) == 1
-            and len(_ns(unit.lines[0].text)) <= 2
-            and _width(merged[-1].lines[-1].text) > cap - 1.5
-        ):
-            merged[-1].lines.extend(unit.lines)
-            continue
+        if isinstance(unit, _Block) and merged and isinstance(merged[-1], _Block):
+            previous = merged[-1]
+            if _continues_cell(previous, unit, cap):
+                guesses.append(
+                    (
+                        unit.lines[0].no,
+                        _(
+                            "Lines %(first)s–%(last)s: the piece “%(piece)s” after a blank line "
+                            "was read as the end of the name above it, “%(name)s”."
+                        )
+                        % {
+                            "first": previous.lines[-1].no,
+                            "last": unit.lines[-1].no,
+                            "piece": " ".join(line.text for line in unit.lines),
+                            "name": _join([line.text for line in previous.lines], cap),
+                        },
+                    )
+                )
+                unit.lines[0].rejoined = True
+                previous.lines.extend(unit.lines)
+                continue
         merged.append(unit)
     return merged
+
+
+def _split_at_short_lines(units, cap):
+    """A line that leaves room for the next line's first word ends its cell even without a
+    blank line after it: the wrap would have put the word on it (a one-line policy goal
+    printed right above its first indicator). A line that fills the column, or whose next
+    word would not fit, may continue; the programme below decides those. `cap` is the name
+    columns' width, learned from the text (_line_capacity)."""
+    out = []
+    for unit in units:
+        if not isinstance(unit, _Block) or len(unit.lines) < 2:
+            out.append(unit)
+            continue
+        start = 0
+        for index in range(len(unit.lines) - 1):
+            line, following = unit.lines[index], unit.lines[index + 1]
+            if following.rejoined:
+                continue
+            if _width(line.text) + 0.5 + _width(following.text.split()[0]) < cap:
+                out.append(_Block(unit.lines[start : index + 1]))
+                start = index + 1
+        out.append(_Block(unit.lines[start:]) if start else unit)
+    return out
 
 
 def _strip_department(text, departments):
@@ -745,7 +824,7 @@ def _plausible_repeat(rank, block, reading, earlier, cap):
     )
 
 
-def _parse_table_b(units, filename, cap, conflicts):
+def _parse_table_b(units, filename, cap, conflicts, guesses):
     """Solve each department of table 나; fills dept.strategic_goals. Returns the departments
     in the order table 나 names them."""
     order, runs = _department_runs(units)
@@ -765,7 +844,58 @@ def _parse_table_b(units, filename, cap, conflicts):
                 % {"department": dept.name, "line": first.line}
             )
         _build_department(dept, items, infos, chosen, filename, cap, conflicts)
+        _flag_guesses(items, infos, chosen, cap, guesses)
     return order
+
+
+_AGAINST_READING = 2.0  # how clearly a name must read as the other kind to be flagged
+
+
+def _flag_guesses(items, infos, chosen, cap, guesses):
+    """The readings the programme chose where the text alone does not decide: a block cut into
+    a policy goal and its first indicator without a blank line or a short line to show it, and
+    a name taken as the other kind than it reads like (by the table's order and table 가's
+    counts)."""
+    for item in items:
+        if item[0] != "block":
+            continue
+        info = infos[item[1]]
+        option = info.options[chosen[item[1]]]
+        lines = info.block.lines
+        names = [_join([line.text for line in lines[a:b]], cap) for _label, a, b in option.cells]
+        if len(option.cells) == 2 and info.forced is None:
+            guesses.append(
+                (
+                    lines[0].no,
+                    _(
+                        "Lines %(first)s–%(last)s: “%(goal)s” and “%(indicator)s” have no blank "
+                        "line between them; they were read as a policy goal and its first "
+                        "indicator."
+                    )
+                    % {
+                        "first": lines[0].no,
+                        "last": lines[-1].no,
+                        "goal": names[0],
+                        "indicator": names[1],
+                    },
+                )
+            )
+        elif len(option.cells) == 1 and info.forced is None:
+            likeness = _pg_likeness(names[0])
+            label = option.cells[0][0]
+            if label == _IND and likeness > _AGAINST_READING:
+                message = _(
+                    "Line %(line)s: “%(name)s” reads like a policy goal but was taken as an "
+                    "indicator, by the table's order and table 가's counts."
+                )
+            elif label == _PG and likeness < -_AGAINST_READING:
+                message = _(
+                    "Line %(line)s: “%(name)s” reads like an indicator but was taken as a "
+                    "policy goal, by the table's order and table 가's counts."
+                )
+            else:
+                continue
+            guesses.append((lines[0].no, message % {"line": lines[0].no, "name": names[0]}))
 
 
 def _build_department(dept, items, infos, chosen, filename, cap, conflicts):
@@ -906,12 +1036,12 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
         )
 
     units = _table_b_units(lines, heading_b + 1)
-    widths = [
-        _width(line.text) for unit in units if isinstance(unit, _Block) for line in unit.lines
-    ]
-    cap = _line_capacity(widths)
-    units = _merge_fragments(units, cap)
-    units = _split_strategic_goals(units, departments, cap)
+    units = _split_strategic_goals(units, departments, _block_capacity(units))
+    # The strategic goal column may wrap at another width; the rest is the name columns'.
+    cap = _block_capacity(units)
+    guesses = []  # (line, message): reconstructions that needed a guess
+    units = _merge_fragments(units, cap, guesses)
+    units = _split_at_short_lines(units, cap)
     if not any(isinstance(unit, _SgUnit) for unit in units):
         raise PlanTextError(
             _(
@@ -921,7 +1051,7 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
         )
 
     conflicts = []
-    found = _parse_table_b(units, filename, cap, conflicts)
+    found = _parse_table_b(units, filename, cap, conflicts, guesses)
     _check_missing(departments, found)
     for dept in departments:
         _count_conflicts(dept, conflicts)
@@ -931,8 +1061,18 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
         has_summary=True,
         has_hierarchy=True,
         has_unit_programs=False,
+        warnings=[message for _line, message in sorted(guesses, key=lambda guess: guess[0])],
     )
     return ParsedPlanText(plan=plan, conflicts=conflicts)
+
+
+def _block_capacity(units):
+    """The wrap width of the text blocks among `units`: the name columns' once the strategic
+    goals are taken out (the format prints the policy goal and indicator columns equally wide;
+    the seed wraps both at ten Hangul characters)."""
+    return _line_capacity(
+        [_width(line.text) for unit in units if isinstance(unit, _Block) for line in unit.lines]
+    )
 
 
 def _line_capacity(widths):

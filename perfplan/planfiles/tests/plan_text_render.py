@@ -6,7 +6,10 @@ header block repeated at each page top together with the names of the strategic 
 policy goal that continue there; a strategic goal's budget and share printed after the first
 indicator row of each page and sometimes glued to the next cell; a one-line policy goal
 sometimes printed without a blank line before its first indicator; a strategic goal written as
-bulleted lines; a lone last syllable after a blank line. The same Random gives the same text.
+bulleted lines; a lone last syllable after a blank line; the last piece of a wrapped cell
+pushed below a blank line where it starts with a particle ("…조성\n\n에 기여"). The strategic
+goal column may be narrower or wider than the name columns (goal_width). The same Random gives
+the same text.
 
 `make_random_plan` builds plausible plans of any size for round-trip tests and benchmarks.
 """
@@ -66,6 +69,11 @@ _TIGHT_BUDGET = 0.2  # the next cell right under the budget line, no blank line
 _GLUE_POLICY = 0.35  # a one-line policy goal with no blank line before its first indicator
 _FRAGMENT = 0.3  # a lone last syllable pushed below a blank line
 _TRIANGLE = 0.3  # a negative amount written △1,234 rather than -1,234
+_PARTICLE_BREAK = 0.5  # a cell's last piece starting with a particle pushed below a blank line
+
+# Words that end a phrase and so never start a name: where a wrapped line starts with one, the
+# page or row break may fall right before it.
+PARTICLES = tuple("에 에서 을 를 이 가 의 와 과 및 으로 로 등 에게 으로써 로써".split())
 
 
 def wrap_cell(text, width, rng):
@@ -144,7 +152,10 @@ def _name_cell(kind, name, width, rng):
         and _width(lines[-2]) >= width - 1
         and rng.random() < _FRAGMENT
     ):
-        lines = lines[:-1] + ["", lines[-1]]
+        return _Cell(kind, lines[:-1] + ["", lines[-1]])
+    starts = [i for i in range(1, len(lines)) if lines[i].split()[0] in PARTICLES]
+    if starts and rng.random() < _PARTICLE_BREAK:
+        return _Cell(kind, lines[: starts[-1]] + [""] + lines[starts[-1] :])
     return _Cell(kind, lines)
 
 
@@ -161,9 +172,16 @@ def _rows(plan):
 
 
 def render_plan_text(
-    plan: PlanData, rng: random.Random, *, lines_per_page: int = 45, width: int = 10
+    plan: PlanData,
+    rng: random.Random,
+    *,
+    lines_per_page: int = 45,
+    width: int = 10,
+    goal_width: int | None = None,
 ) -> str:
-    """The plan as PDF-to-text output of its tables 가 and 나."""
+    """The plan as PDF-to-text output of its tables 가 and 나: the policy goal and indicator
+    columns wrap at `width`, the strategic goal column at `goal_width` (default `width`)."""
+    goal_width = goal_width or width
     out = list(_HEADER_A)
     total = plan.total or Figures()
     out += [_row_a("계", total, rng), ""]
@@ -179,7 +197,7 @@ def render_plan_text(
     for dept, goal, policy, indicator, first_goal, first_policy in _rows(plan):
         row = []
         if first_goal:
-            row.append(_strategic_cell(goal, dept, width, rng))
+            row.append(_strategic_cell(goal, dept, goal_width, rng))
         if first_policy:
             row.append(_name_cell("pg", policy.name, width, rng))
         row.append(_name_cell("ind", indicator.name, width, rng))
@@ -189,7 +207,7 @@ def render_plan_text(
             pages.append([])
             page_lines = len(_HEADER_B) + 3
             # A goal continuing on the new page is named again, and so is its policy goal.
-            row = [_strategic_cell(goal, dept, width, rng)]
+            row = [_strategic_cell(goal, dept, goal_width, rng)]
             row.append(_name_cell("pg", policy.name, width, rng))
             row.append(_name_cell("ind", indicator.name, width, rng))
         if first_goal or page_top:
@@ -278,9 +296,12 @@ def _pick(rng, items):
 
 def _policy_name(rng):
     s, o, e = _pick(rng, _SUBJECTS), _pick(rng, _OBJECTS), _pick(rng, _GOAL_ENDS)
-    form = rng.randrange(7)
+    form = rng.randrange(8)
     if form == 0:
         return f"{s} {o} {e}"
+    if form == 7:
+        # "…생활환경 조성에 기여" in the seed: the particle makes a wrap point of its own.
+        return f"{s} {o} {_pick(rng, _SUBJECTS)} {e}에 기여"
     if form == 1:
         return f"{s}{o} {e}"
     s2, o2, e2 = _pick(rng, _SUBJECTS), _pick(rng, _OBJECTS), _pick(rng, _GOAL_ENDS)
