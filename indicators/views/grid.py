@@ -115,6 +115,10 @@ class GridPaging:
     total_rows: int
 
     @property
+    def total_text(self):
+        return f"{self.total_rows:,}"  # 10,000 (the page is rendered with localize off)
+
+    @property
     def previous(self):
         return self.current.number - 1 if self.current.number > 1 else None
 
