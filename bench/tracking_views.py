@@ -23,6 +23,7 @@ requests (a different department or goal each request where the case says so):
   grid_reviewer     my/ as a reviewer: his own department, with the review buttons
   grid_filtered     my/?period=Mxx&status=… as an officer (a period and a status filter)
   grid_admin_dept   my/?department=… as the plan admin (a department chosen in the filter)
+  grid_admin_all    my/?page=… as the plan admin: the whole plan, one page of departments
   overview_dept     overview/?department=… as the plan admin
   overview_goal     overview/?strategic_goal=… as the plan admin
   overview_plan     overview/ as the plan admin: the whole plan of this year (10,000
@@ -591,6 +592,11 @@ def cases(admin, officers, reviewers, plan, last_plan, rng):
             ),
         ),
         "grid_admin_dept": ("view", lambda: (admin, f"{grid}?department={dept()}")),
+        # the whole plan a page of departments at a time (indicators.views.grid.GRID_PAGE_ROWS)
+        "grid_admin_all": (
+            "view",
+            lambda: (admin, f"{grid}?page={rng.randint(1, len(departments))}"),
+        ),
         "overview_dept": ("view", lambda: (admin, f"{overview}?department={dept()}")),
         "overview_goal": (
             "view",
