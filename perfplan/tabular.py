@@ -493,20 +493,43 @@ def _styled_cells(archive):
     return rules
 
 
+# A sheet is read whole, from A1 to its last cell: a cell typed far below or to the right
+# would make millions of empty ones (a national plan is some 50,000 rows by 30 columns).
+MAX_SHEET_CELLS = 5_000_000
+
+
 def _calamine_values(name, data):
     """{sheet name: rows of values} of every worksheet, in the workbook's order."""
     from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum
 
+    values = {}
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
-        values = {n: workbook.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in names}
+        for title in names:
+            sheet = workbook.get_sheet_by_name(title)
+            rows, columns = sheet.end[0] + 1, sheet.end[1] + 1
+            if rows * columns > MAX_SHEET_CELLS:
+                raise _too_many_cells(name, title, rows, columns)
+            values[title] = sheet.to_python(skip_empty_area=False)
         workbook.close()
     except CalamineError as exc:
         raise TableReadError.of_file(
             name, _("the workbook cannot be read: %(error)s") % {"error": exc}
         ) from None
     return values
+
+
+def _too_many_cells(name, title, rows, columns):
+    return TableReadError.of_file(
+        name,
+        _(
+            "the sheet runs to row %(rows)s and column %(column)s, more than a plan's tables "
+            "hold; delete what is typed below or to the right of the table"
+        )
+        % {"rows": f"{rows:,}", "column": column_letter(columns - 1)},
+        title,
+    )
 
 
 def _shown_rows(values, layout):

@@ -657,3 +657,17 @@ def test_formulas_whose_results_are_to_be_calculated_on_opening_are_refused(refe
         read_plan_files([("script.xlsx", buffer.getvalue())])
     [error] = caught.value.errors
     assert (error.sheet, error.value) == (HIERARCHY, "D4")
+
+
+def test_a_cell_typed_far_below_the_table_is_refused_before_it_is_read(monkeypatch):
+    from perfplan import tabular
+
+    book = reference_book()
+    book[HIERARCHY]["Z500"] = "메모"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    monkeypatch.setattr(tabular, "MAX_SHEET_CELLS", 26 * 400)
+    with pytest.raises(TableReadError) as caught:
+        read_plan_files([("plan.xlsx", buffer.getvalue())])
+    [error] = caught.value.errors
+    assert error.sheet == HIERARCHY and "500" in error.message and "Z" in error.message
