@@ -78,6 +78,11 @@ def test_admin_previews_the_reconstructed_tables_then_imports(client, django_use
     assert response.context["source_kind"] == "text"
     html = response.content.decode()
     assert 'id="import-conflicts"' in html and "경제문화국" in html
+    # The reconstructions that needed a guess are listed to check, each with its lines.
+    warnings = html.split('id="import-warnings"')[1].split("</div>")[0]
+    for lines in ("67", "141", "549–551", "1047–1050"):
+        assert f"{lines}" in warnings
+    assert "출산장려 환경조성" in warnings and "“여”" in warnings
     recon = response.context["file_reconciliation"]
     assert {(d["department"], d["field"]) for d in recon.discrepancies()} == {
         ("경제문화국", "indicators"),

@@ -176,3 +176,15 @@ def test_the_seed_is_flagged_only_where_it_needed_a_guess():
         "Lines 1047–1050",
     ]
     assert "“여”" in warnings[2] and "출산장려 환경조성" in warnings[3]
+
+
+def test_the_guesses_read_in_korean():
+    from perfplan.tests.korean import korean_catalogue
+
+    with korean_catalogue():
+        warnings = parse_plan_text(seed_with_both_quirks_in_one_department()).plan.warnings
+    assert any(w.startswith("1005–1008행: 빈 줄 뒤의 “및 예방") for w in warnings)
+    assert any(
+        w.startswith("1069–1071행:") and "정책사업목표와 그 첫 성과지표" in w for w in warnings
+    )
+    assert any(w.startswith("67행:") and "성과지표로 읽었습니다" in w for w in warnings)
