@@ -42,7 +42,7 @@ class Answer:
         self.request = request
         self.said = []  # (level, text)
         self.plan = None
-        self.indicator_ids = set()
+        self.indicator_ids = ()  # ids, or a subquery of them (read only for a JSON answer)
 
     def error(self, text):
         self.said.append((messages.ERROR, text))
@@ -75,7 +75,7 @@ class Answer:
 
     def rows_of(self, plan, indicator_ids):
         self.plan = plan
-        self.indicator_ids.update(indicator_ids)
+        self.indicator_ids = indicator_ids
 
     def response(self):
         request = self.request
@@ -99,7 +99,7 @@ class Answer:
         from ..tracking.rows import tracking_rows
         from .grid import grid_groups
 
-        if self.plan is None or not self.indicator_ids:
+        if self.plan is None:
             return ""
         user = self.request.user
         today = timezone.localdate()
@@ -225,7 +225,7 @@ def review_period_view(request):
     period_results = restrict(
         Result.objects.under(PlanDepartment, plan_department).filter(period=period), user
     )
-    answer.rows_of(plan_department.plan, set(period_results.values_list("indicator_id", flat=True)))
+    answer.rows_of(plan_department.plan, period_results.values("indicator_id"))
     try:
         with transaction.atomic():
             _period_step(answer, user, plan_department, period, step)
