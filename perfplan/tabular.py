@@ -328,6 +328,8 @@ class _SheetPatterns:
     def of(cls, prefix, style_ids):
         key = (prefix, style_ids)
         if key not in cls._made:
+            if len(cls._made) >= 64:  # each workbook has its styles: keep the last few
+                cls._made.pop(next(iter(cls._made)))
             cls._made[key] = cls(prefix, style_ids)
         return cls._made[key]
 
