@@ -100,3 +100,27 @@ def test_officer_writes_a_text_through_the_form(django_user_model):
     client.post(url, {"action": "submit", "version": str(text.version)})
     text.refresh_from_db()
     assert text.status == "submitted"
+
+
+def test_during_the_year_the_report_says_its_figures_are_so_far(django_user_model, monkeypatch):
+    from datetime import date
+
+    from indicators.tests.support import freeze_today
+
+    plan = tracking_plan()
+    freeze_today(monkeypatch, date(plan.fiscal_year, 4, 5))
+    user = make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
+    html = _client(user).get(reverse("reports:report"), {"year": plan.fiscal_year}).content
+    assert f"{plan.fiscal_year}-04-05".encode() in html
+    freeze_today(monkeypatch, date(plan.fiscal_year + 1, 1, 5))
+    html = _client(user).get(reverse("reports:report"), {"year": plan.fiscal_year}).content
+    assert f"{plan.fiscal_year}-04-05".encode() not in html
+    assert b'id="report-cover"' in html
+
+
+def test_tracking_overview_links_the_years_report(django_user_model):
+    plan = tracking_plan()
+    user = make_user(django_user_model, "auditor", roles.AUDITOR)
+    html = _client(user).get(reverse("tracking:overview"), {"year": plan.fiscal_year}).content
+    link = f'{reverse("reports:report")}?year={plan.fiscal_year}"'.encode()
+    assert b'id="link-results-report"' in html and link in html
