@@ -302,8 +302,12 @@ def test_everything_the_demo_prints_is_korean_first():
     password are in Latin letters."""
     import re
 
+    from perfplan.tests.korean import korean_catalogue
+
     allowed = {"perfplan", "demo", "make", "reset", "manage", "py", "load_demo"}
     allowed |= {username for username, *_rest in DEMO_USERS}
-    for out in (load_demo(), load_demo()):
+    with korean_catalogue():  # the Korean pending a merge counts
+        outputs = (load_demo(), load_demo())
+    for out in outputs:
         words = set(re.findall(r"[A-Za-z][A-Za-z_]*", out))
         assert words <= allowed, sorted(words - allowed)
