@@ -40,6 +40,7 @@ import orjson
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.db.models import Count, Min
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,6 +48,9 @@ from .models import ChangeLogEntry, ChangeLogHead
 from .scoping import scope_of, scoped_models
 
 logger = logging.getLogger(__name__)
+# Sent after the commit of every write to the log, with `fiscal_years` (a frozenset; None
+# for entries of no year): what changed, for caches of what others see (public pages).
+entries_committed = Signal()
 GENESIS = "0" * 64
 # Fields never worth a log line.
 UNLOGGED_FIELDS = {
@@ -279,6 +283,7 @@ class ChainWriter:
         self.batch = batch or context.batch
         self.default_reason = reason if reason is not None else context.reason
         self.count = 0
+        self.years = set()
         self.pending = []
         self._writing = False
 
@@ -395,6 +400,7 @@ class ChainWriter:
                 batch_value,
             )
             write(row)
+            self.years.add(year)
             self.count += 1
 
     def _queue(self, row):
@@ -420,8 +426,15 @@ class ChainWriter:
             if exc_info[0] is None and self.count:
                 written = self.count
 
+                years = frozenset(self.years)
+
                 def seal_written():
                     seal_after_commit(written)
+                    for receiver, error in entries_committed.send_robust(
+                        sender=ChainWriter, fiscal_years=years
+                    ):
+                        if isinstance(error, Exception):
+                            logger.error("perfplan: %s failed after a commit: %r", receiver, error)
 
                 transaction.on_commit(seal_written)
         except BaseException:

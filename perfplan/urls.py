@@ -11,4 +11,5 @@ urlpatterns = [
     path("admin/reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
+    path("public/", include("public.urls")),
 ]

@@ -100,13 +100,14 @@ class ResultFigures:
             setattr(self, name, value)
 
 
-def tracking_rows(indicators, plan, today=None, *, people=True):
+def tracking_rows(indicators, plan, today=None, *, people=True, statuses=None):
     """One TrackingRow per indicator of `plan` in `indicators` (a queryset, already scoped).
 
     A fixed number of queries whatever the number of indicators: the indicators with their
     goals and department, their results and their period targets. With `people` the
     results are Result instances with who entered them (the indicator page); without,
-    ResultFigures (the grid, the standings).
+    ResultFigures (the grid, the standings). With `statuses` (ResultStatus values) only
+    the results in one of them count (the public pages: approved only).
     """
     today = today or timezone.localdate()
     if isinstance(today, datetime):
@@ -118,6 +119,8 @@ def tracking_rows(indicators, plan, today=None, *, people=True):
     # Ordered by period alone: the models' ordering (by indicator, i.e. through the whole
     # plan hierarchy) joins every indicator of every plan to sort a few rows.
     if people:
+        if statuses is not None:
+            raise ValueError("tracking_rows: `statuses` needs people=False")
         queryset = queryset.prefetch_related(
             Prefetch(
                 "results", queryset=Result.objects.select_related("entered_by").order_by("period")
@@ -131,9 +134,11 @@ def tracking_rows(indicators, plan, today=None, *, people=True):
         indicators = list(queryset)
         ids = [i.pk for i in indicators]
         results, targets = defaultdict(list), defaultdict(dict)
+        chosen = Result.objects.filter(indicator_id__in=ids)
+        if statuses is not None:
+            chosen = chosen.filter(status__in=list(statuses))
         for values in (
-            Result.objects.filter(indicator_id__in=ids)
-            .order_by("period")
+            chosen.order_by("period")
             .values_list(*ResultFigures.FIELDS)
         ):
             results[values[1]].append(ResultFigures(*values))
