@@ -510,8 +510,8 @@ def _calamine_values(name, data):
         names = [s.name for s in workbook.sheets_metadata if s.typ == SheetTypeEnum.WorkSheet]
         for title in names:
             sheet = workbook.get_sheet_by_name(title)
-            rows, columns = sheet.end[0] + 1, sheet.end[1] + 1
-            if rows * columns > MAX_SHEET_CELLS:
+            rows, columns = (sheet.end[0] + 1, sheet.end[1] + 1) if sheet.end else (0, 0)
+            if rows * columns > MAX_SHEET_CELLS:  # an empty sheet has no end
                 raise _too_many_cells(name, title, rows, columns)
             values[title] = sheet.to_python(skip_empty_area=False)
         workbook.close()
