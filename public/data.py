@@ -19,7 +19,7 @@ from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.formats import annual_target_text, fmt_figure, fmt_rate
 from indicators.models import Indicator, ResultStatus
 from indicators.tracking.rows import is_sample_row, tracking_rows
-from indicators.tracking.rules import STATUS_LABELS
+from indicators.tracking.rules import STATUS_LABELS, status_for
 from indicators.tracking.summaries import group_by
 from perfplan.models import Plan
 from perfplan.money import budget_shares
@@ -87,7 +87,11 @@ def _goals(plan):
 def plan_data(plan, today=None):
     """Everything the public pages and files show of `plan`, in a fixed number of queries."""
     today = today or timezone.localdate()
-    departments = list(PlanDepartment.objects.filter(plan=plan).order_by("position", "id"))
+    departments = list(
+        PlanDepartment.objects.filter(plan=plan)
+        .select_related("department")
+        .order_by("position", "id")
+    )
     rows = tracking_rows(
         Indicator.objects.in_plan(plan).order_by(*Indicator._meta.ordering),
         plan,
@@ -107,6 +111,12 @@ def plan_data(plan, today=None):
             r.indicator.pk,
         )
     )
+    for row in rows:
+        # A period without an approved value is, to the public, no data: its status is the
+        # rate's so far (미입력 is the office's to-do, not the public's).
+        row.status = status_for(
+            row.rate, achieved=plan.threshold_achieved, caution=plan.threshold_caution
+        )
     report = final_report(plan)
     data = PlanData(
         plan=plan,

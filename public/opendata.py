@@ -131,11 +131,16 @@ INDICATOR_COLUMNS = (
     Column("누적목표", "숫자", _("The target up to that period."), "45"),
     Column("실적", "숫자", _("The approved value up to that period (by its aggregation)."), "47"),
     Column("달성률", "숫자", _("Achievement rate (%), from approved results only."), "104.44"),
-    Column("상태코드", "코드", _("achieved, caution, behind, missing or no_data."), "achieved"),
+    Column(
+        "상태코드",
+        "코드",
+        _("achieved, caution, behind or no_data (no approved result yet)."),
+        "achieved",
+    ),
     Column(
         "상태명",
         "문자",
-        _("The status's Korean name (달성, 주의, 미흡, 미입력, 자료 없음)."),
+        _("The status's Korean name (달성, 주의, 미흡, 자료 없음)."),
         "달성",
     ),
     Column(
@@ -211,12 +216,16 @@ def summary_records(data):
     return out
 
 
-def _indicator_record(year, row, goal_figures):
+def _codes(data):
+    return {d.pk: _department_code(d) for d in data.departments}
+
+
+def _indicator_record(year, row, goal_figures, codes):
     indicator, department = row.indicator, row.department
     budget, share = goal_figures.get(row.strategic_goal.pk, (None, None))
     return [
         year,
-        _department_code(department),
+        codes[department.pk],
         department.name,
         row.strategic_goal.name,
         _number(budget),
@@ -257,11 +266,13 @@ def _period_name(key):
 
 def indicator_records(data):
     goal_figures = {g.pk: (g.budget, g.share) for g in data.goals}
-    return [_indicator_record(data.plan.fiscal_year, row, goal_figures) for row in data.rows]
+    codes = _codes(data)
+    return [_indicator_record(data.plan.fiscal_year, row, goal_figures, codes) for row in data.rows]
 
 
 def result_records(data):
     year = data.plan.fiscal_year
+    codes = _codes(data)
     out = []
     for row in data.rows:
         department = row.department
@@ -271,7 +282,7 @@ def result_records(data):
             out.append(
                 [
                     year,
-                    _department_code(department),
+                    codes[department.pk],
                     department.name,
                     row.indicator.pk,
                     row.indicator.name,
