@@ -414,7 +414,7 @@ def test_a_paste_with_one_refused_cell_saves_none_and_says_which(world):
     refusal = korean(
         "%(result)s is submitted and waits for review: it cannot be edited "
         "unless the reviewer returns it."
-    ) % {"result": f"{world.indicator} Q1"}
+    ) % {"result": f"{world.indicator} {korean('Quarter %(n)s') % {'n': 1}}"}  # 1분기
     assert not second["ok"] and second["error"] == refusal and not second.get("held_back")
     assert not Result.objects.filter(indicator=world.neighbour).exists()
     assert Result.objects.get(pk=submitted.pk).value == Decimal("10")
