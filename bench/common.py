@@ -136,8 +136,7 @@ def bare_select_page(request):
             )
             rows = cursor.fetchall()
         body = "".join(
-            "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in row) + "</tr>"
-            for row in rows
+            "<tr>" + "".join(f"<td>{escape(value)}</td>" for value in row) + "</tr>" for row in rows
         )
         return HttpResponse(f"<!doctype html><title>bare</title><table>{body}</table>")
 
@@ -256,9 +255,9 @@ def bulk_create_seconds(tables, overrides=None, batch_size=2000):
             for row in rows:
                 values = _remap(fields, row, mapping, overrides.get(model, {}))
                 values[pk_index] = None
-                objects.append(model(**{f.attname: v for f, v in zip(fields, values)}))
+                objects.append(model(**{f.attname: v for f, v in zip(fields, values, strict=True)}))
             model._base_manager.bulk_create(objects, batch_size=batch_size)
-            mapping[model] = {row[pk_index]: obj.pk for row, obj in zip(rows, objects)}
+            mapping[model] = {row[pk_index]: obj.pk for row, obj in zip(rows, objects, strict=True)}
 
     return _timed_rolled_back(write)
 
@@ -328,7 +327,10 @@ def plan_tables(plan):
         (PlanDepartment, PlanDepartment.objects.filter(plan=plan)),
         (StrategicGoal, StrategicGoal.objects.filter(plan_department__plan=plan)),
         (PolicyGoal, PolicyGoal.objects.filter(strategic_goal__plan_department__plan=plan)),
-        (Indicator, Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan)),
+        (
+            Indicator,
+            Indicator.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan),
+        ),
         (
             UnitProgram,
             UnitProgram.objects.filter(policy_goal__strategic_goal__plan_department__plan=plan),
@@ -345,13 +347,12 @@ def plan_overrides(plan):
 
 
 def baseline_line(label, seconds, rows, base):
-    """'import_new 3.40 s (14,700 rows/s) = 0.81× bulk_create (2.75 s), 0.35× COPY (1.2 s)'."""
-    text = f"{label}: {seconds:.2f} s for {rows:,} rows"
-    if base.get("bulk_create_s"):
-        text += (
-            f"; bulk_create of the same rows {base['bulk_create_s']:.2f} s "
-            f"(speed ratio {base['bulk_create_s'] / seconds:.2f}×)"
-        )
+    """'import_new: 3.40 s; the same 56,251 rows by bulk_create 2.75 s, by COPY 1.20 s: the
+    import at 0.81× bulk_create's speed, 0.35× COPY's'."""
+    text = f"{label}: {seconds:.2f} s; the same {rows:,} rows by bulk_create {base['bulk_create_s']:.2f} s"
     if base.get("copy_s"):
-        text += f"; COPY {base['copy_s']:.2f} s (speed ratio {base['copy_s'] / seconds:.2f}×)"
+        text += f", by COPY {base['copy_s']:.2f} s"
+    text += f": the import at {base['bulk_create_s'] / seconds:.2f}× bulk_create's speed"
+    if base.get("copy_s"):
+        text += f", {base['copy_s'] / seconds:.2f}× COPY's"
     return text

@@ -669,6 +669,22 @@ def _phase_import(args, manifest, out):
     )
     if not checks[expect]:
         raise SystemExit(f"{args.phase}: expected {expect}, got {totals}")
+    if args.phase == "import_new" and not args.trace and not args.profile:
+        _same_rows_baselines(args, out)
+
+
+def _same_rows_baselines(args, out):
+    """The baselines of the same run (bench/common.py): the imported plan's rows written
+    again by Django's bulk_create and by PostgreSQL's COPY, each rolled back."""
+    import common
+
+    from perfplan.models import Plan
+
+    plan = Plan.objects.get(fiscal_year=args.year)
+    with change_log_switched_off():
+        out["baseline"] = common.same_rows_baselines(
+            common.plan_tables(plan), common.plan_overrides(plan)
+        )
 
 
 def _phase_export(args, out):
@@ -923,6 +939,13 @@ def print_report(report):
                     for name, t in parts.items()
                 )
             )
+    import common
+
+    for phase in report["phases"]:
+        p = report["results"][phase]
+        if p.get("baseline"):
+            print(common.baseline_line(phase, p["seconds"], p["baseline"]["rows"], p["baseline"]))
+    print(common.machine_line(report["environment"].get("machine")))
     print()
     for line in report["verdict"]:
         print(line)
@@ -1143,6 +1166,7 @@ def orchestrate(args):
             results[phase]["traced_seconds"] = traced["seconds"]
             save()
     report["environment"]["loadavg_end"] = os.getloadavg()
+    report["environment"]["machine"] = __import__("common").machine()
     report["verdict"] = verdict(results, engine, report["size"])
     save()
     print_report(report)

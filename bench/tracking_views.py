@@ -84,6 +84,7 @@ from decimal import Decimal
 from pathlib import Path
 
 # The sibling benchmark's setup: environment, database creation, percentile.
+import common
 from changelog_list import open_bench_database, percentile
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -779,8 +780,9 @@ def report(results, size, fill_seconds, args):
     )
     print(
         f"{'case':<17} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'CPU p95':>8} "
-        f"{'SQL p95':>8} {'queries':>8} {'rows':>6} {'KB':>7} {'full GC':>10}  verdict"
+        f"{'SQL p95':>8} {'queries':>8} {'rows':>6} {'KB':>7} {'full GC':>10} {'× base':>6}  verdict"
     )
+    base_p95 = args.baseline["p95_ms"]
     for name, f in results.items():
         if f["kind"] in JUDGED:
             verdict = "ok" if f["p95_ms"] <= TARGET_MS else f"MISSES {TARGET_MS} ms"
@@ -795,8 +797,14 @@ def report(results, size, fill_seconds, args):
         full_gc = f"{f['full_gc']}× ≤{f['full_gc_max_ms']:.0f}" if f["full_gc"] else "–"
         print(
             f"{name:<17} {f['p50_ms']:>8} {f['p95_ms']:>8} {f['max_ms']:>8} {f['cpu_p95_ms']:>8} "
-            f"{f['sql_p95_ms']:>8} {queries:>8} {rows:>6} {f['kb_p50']:>7} {full_gc:>10}  {verdict}"
+            f"{f['sql_p95_ms']:>8} {queries:>8} {rows:>6} {f['kb_p50']:>7} {full_gc:>10} "
+            f"{common.ratio(f['p95_ms'], base_p95):>6}  {verdict}"
         )
+        f["p95_over_baseline"] = common.ratio(f["p95_ms"], base_p95)
+    print(
+        f"baseline of this run: a bare SELECT page (20 indicator rows, same middleware, session "
+        f"and login) p50 {args.baseline['p50_ms']} ms, p95 {base_p95} ms; × base = p95 ÷ its p95"
+    )
     if STANDINGS in args.measured_standings:
         f = args.measured_standings[STANDINGS]
         print(
@@ -811,11 +819,10 @@ def report(results, size, fill_seconds, args):
             f"worst p95 of the views: {worst} ms (target ≤ {TARGET_MS} ms: "
             f"{'met' if worst <= TARGET_MS else 'MISSED'})"
         )
-    load = os.getloadavg()
+    print(common.machine_line(load_at_start=args.load_at_start))
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / "
-        f"{load[2]:.1f} (wall times include waiting for a CPU; CPU = this request's own; "
-        f"full GC = requests that ran a full garbage collection, its longest pause in ms)"
+        "(CPU = this request's own; full GC = requests that ran a full garbage collection, "
+        "its longest pause in ms)"
     )
     if not args.gc_tuning or args.gc_threshold is not None:
         print(
@@ -883,7 +890,8 @@ def main():
         tune_garbage_collector()  # as perfplan/wsgi.py does once the app is loaded
     if args.gc_threshold is not None:
         gc.set_threshold(args.gc_threshold, *gc.get_threshold()[1:])
-    with override_settings(STORAGES=plain_static):
+    load_at_start = common.load_now()
+    with override_settings(STORAGES=plain_static, ROOT_URLCONF=common.URLCONF):
         if args.profile:
             if args.profile not in case_list:
                 sys.exit(f"unknown case {args.profile}; known: {', '.join(case_list)}")
@@ -896,6 +904,13 @@ def main():
             )
             warmup = args.warmup if case[0] == "view" else 1
             results.update(measure({name: case}, count, warmup, clients))
+        # The baseline of the same run: a bare SELECT page through the same middleware,
+        # session and login (bench/common.py); each case's p95 is quoted as a multiple of it.
+        gc.collect()
+        args.baseline = common.measure_bare_page(
+            clients(admin), "indicators_indicator", args.requests, random.Random(args.seed)
+        )
+    args.load_at_start = load_at_start
 
     worst = report(results, size, fill_seconds, args)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -907,7 +922,10 @@ def main():
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
             "load_average": [round(x, 2) for x in os.getloadavg()],
+            "load_at_start": args.load_at_start,
+            "machine": common.machine(),
         },
+        "baseline": args.baseline,
         "size": size,
         "fill_seconds": fill_seconds,
         "plan_year": plan.fiscal_year,
