@@ -347,18 +347,20 @@ def _open_phrase(text):
     return any(depth.values()) or text.count('"') % 2 == 1
 
 
-def _continues_cell(previous, block, cap):
+def _continues_cell(previous, block, cap, narrowest):
     """Why `block`, after a blank line, is the end of the `previous` block's last cell rather
-    than a cell of its own: "fragment", "particle", "closes" (an open bracket or quote), or
-    None. A strategic goal's cell (ended by its department in brackets) is never continued."""
+    than a cell of its own: "fragment" (only once the narrowest name column's width is known),
+    "particle", "closes" (an open bracket or quote), or None. A strategic goal's cell (ended
+    by its department in brackets) is never continued."""
     previous_text = _join([line.text for line in previous.lines], cap)
     if _DEPARTMENT_SUFFIX.search(_ns(previous_text)):
         return None
     first = block.lines[0].text
     if (
-        len(block.lines) == 1
+        narrowest is not None
+        and len(block.lines) == 1
         and len(_ns(first)) <= 2
-        and _width(previous.lines[-1].text) > cap - 1.5
+        and _width(previous.lines[-1].text) > narrowest - 1.5
     ):
         return "fragment"  # a lone last syllable or bracket ("…기\n\n여")
     if first.split()[0] in _PARTICLES:
@@ -368,14 +370,14 @@ def _continues_cell(previous, block, cap):
     return None
 
 
-def _merge_fragments(units, cap, guesses):
+def _merge_fragments(units, cap, narrowest, guesses):
     """Pieces after a blank line that cannot start a name end the cell above (see
     _continues_cell); each such reconstruction is a guess the preview shows."""
     merged = []
     for unit in units:
         if isinstance(unit, _Block) and merged and isinstance(merged[-1], _Block):
             previous = merged[-1]
-            if _continues_cell(previous, unit, cap):
+            if _continues_cell(previous, unit, cap, narrowest):
                 guesses.append(
                     (
                         unit.lines[0].no,
@@ -1040,8 +1042,12 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
     # The strategic goal column may wrap at another width; the rest is the name columns'.
     cap = _block_capacity(units)
     guesses = []  # (line, message): reconstructions that needed a guess
-    units = _merge_fragments(units, cap, guesses)
-    units = _split_at_short_lines(units, cap)
+    # Pieces that start with a particle or close a bracket first: read apart, they would
+    # pass for cells of the other column in the reading that learns the widths.
+    units = _merge_fragments(units, cap, None, guesses)
+    narrowest = _narrowest_name_column(units, cap)
+    units = _merge_fragments(units, cap, narrowest, guesses)
+    units = _split_at_short_lines(units, narrowest)
     if not any(isinstance(unit, _SgUnit) for unit in units):
         raise PlanTextError(
             _(
@@ -1064,6 +1070,25 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
         warnings=[message for _line, message in sorted(guesses, key=lambda guess: guess[0])],
     )
     return ParsedPlanText(plan=plan, conflicts=conflicts)
+
+
+def _narrowest_name_column(units, cap):
+    """The narrower of the policy goal and indicator columns' wrap widths. They are learned
+    from a first reading without width cuts (the widest width several wrapped lines of each
+    kind reach: a cell's last line shows nothing of its column, and a piece a blank line cut
+    off may be read wrongly here), as the columns are told apart only by reading; the narrower
+    one is used for the cuts, since a line short for it is short for either column."""
+    widths = {_PG: [], _IND: []}
+    order, runs = _department_runs(units)
+    for dept in order:
+        items, infos = _interpret(runs[id(dept)], cap)
+        for info in infos:
+            _block_options(info, cap)
+        _score, chosen = _solve(items, infos, dept.declared)
+        for index, info in enumerate(infos):
+            for label, a, b in info.options[chosen[index]].cells:
+                widths[label] += [_width(line.text) for line in info.block.lines[a : b - 1]]
+    return min(_line_capacity(found) if found else cap for found in widths.values())
 
 
 def _block_capacity(units):

@@ -8,7 +8,8 @@ indicator row of each page and sometimes glued to the next cell; a one-line poli
 sometimes printed without a blank line before its first indicator; a strategic goal written as
 bulleted lines; a lone last syllable after a blank line; the last piece of a wrapped cell
 pushed below a blank line where it starts with a particle ("…조성\n\n에 기여"). The strategic
-goal column may be narrower or wider than the name columns (goal_width). The same Random gives
+goal and indicator columns may be narrower or wider than the policy goal column (goal_width,
+indicator_width). The same Random gives
 the same text.
 
 `make_random_plan` builds plausible plans of any size for round-trip tests and benchmarks.
@@ -178,10 +179,13 @@ def render_plan_text(
     lines_per_page: int = 45,
     width: int = 10,
     goal_width: int | None = None,
+    indicator_width: int | None = None,
 ) -> str:
-    """The plan as PDF-to-text output of its tables 가 and 나: the policy goal and indicator
-    columns wrap at `width`, the strategic goal column at `goal_width` (default `width`)."""
+    """The plan as PDF-to-text output of its tables 가 and 나: the policy goal column wraps
+    at `width`, the strategic goal and indicator columns at `goal_width` and
+    `indicator_width` (default `width`)."""
     goal_width = goal_width or width
+    indicator_width = indicator_width or width
     out = list(_HEADER_A)
     total = plan.total or Figures()
     out += [_row_a("계", total, rng), ""]
@@ -200,7 +204,7 @@ def render_plan_text(
             row.append(_strategic_cell(goal, dept, goal_width, rng))
         if first_policy:
             row.append(_name_cell("pg", policy.name, width, rng))
-        row.append(_name_cell("ind", indicator.name, width, rng))
+        row.append(_name_cell("ind", indicator.name, indicator_width, rng))
         size = sum(len(cell.lines) + 1 for cell in row) + 2
         page_top = bool(pages[-1]) and page_lines + size > lines_per_page
         if page_top:
@@ -209,7 +213,7 @@ def render_plan_text(
             # A goal continuing on the new page is named again, and so is its policy goal.
             row = [_strategic_cell(goal, dept, goal_width, rng)]
             row.append(_name_cell("pg", policy.name, width, rng))
-            row.append(_name_cell("ind", indicator.name, width, rng))
+            row.append(_name_cell("ind", indicator.name, indicator_width, rng))
         if first_goal or page_top:
             budget = f"{format_amount(goal.budget or 0)} {format_share(goal.share or 0)}"
             row.append(_Cell("budget", [budget]))

@@ -24,7 +24,7 @@ PLANS = 200
 
 
 def random_case(seed):
-    """A plan of varied size and its text, at a varied width, page length and goal column."""
+    """A plan of varied size and its text, at varied column widths and page lengths."""
     rng = random.Random(seed)
     plan = make_random_plan(
         rng,
@@ -33,13 +33,16 @@ def random_case(seed):
         max_indicators=rng.choice([3, 5]),
     )
     width = rng.choice([8, 9, 10, 11, 12, 14])
+    # Each column may wrap at its own width: the reader learns them from the text.
     goal_width = rng.choice([None, None, width - 1, width + 2])
+    indicator_width = rng.choice([None, None, width - 1, width + 2])
     text = render_plan_text(
         plan,
         rng,
         lines_per_page=rng.choice([30, 45, 60]),
         width=width,
         goal_width=goal_width,
+        indicator_width=indicator_width,
     )
     return plan, text
 
