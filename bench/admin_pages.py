@@ -186,7 +186,6 @@ def pages(plan):
 
 def measure_page(client, url, requests):
     from django.db import connection
-
     from tracking_views import QueryTimer
 
     client.get(url)  # warm-up: templates, content types, the page's caches

@@ -224,12 +224,14 @@ def _remap(fields, row, mapping, overrides):
     return values
 
 
-def _timed_rolled_back(write):
+def _timed_rolled_back(write, prepare=None):
     from django.db import transaction
 
     seconds = None
     try:
         with transaction.atomic():
+            if prepare is not None:  # e.g. the rows' originals deleted (unique keys)
+                prepare()
             started = time.perf_counter()
             write()
             seconds = time.perf_counter() - started
@@ -239,10 +241,11 @@ def _timed_rolled_back(write):
     return seconds
 
 
-def bulk_create_seconds(tables, overrides=None, batch_size=2000):
+def bulk_create_seconds(tables, overrides=None, batch_size=2000, prepare=None):
     """Seconds for Django's bulk_create to write the rows of `tables` again ([(model,
     queryset)], parents first; foreign keys among them point at the new rows; `overrides`
-    {model: {attname: value}} for the unique columns, e.g. the plan's fiscal year), in a
+    {model: {attname: value}} for the unique columns, e.g. the plan's fiscal year; or
+    `prepare`, run in the transaction before the clock starts, deletes the originals), in a
     transaction rolled back afterwards."""
     overrides = overrides or {}
     loaded = [(model, *_rows(model, queryset)) for model, queryset in tables]
@@ -259,10 +262,10 @@ def bulk_create_seconds(tables, overrides=None, batch_size=2000):
             model._base_manager.bulk_create(objects, batch_size=batch_size)
             mapping[model] = {row[pk_index]: obj.pk for row, obj in zip(rows, objects, strict=True)}
 
-    return _timed_rolled_back(write)
+    return _timed_rolled_back(write, prepare)
 
 
-def copy_seconds(tables, overrides=None):
+def copy_seconds(tables, overrides=None, prepare=None):
     """Seconds for PostgreSQL's COPY to write the same rows (ids given past the table's
     largest, as COPY does not return the new ones), rolled back afterwards; None on SQLite."""
     from django.db import connection
@@ -299,16 +302,16 @@ def copy_seconds(tables, overrides=None):
                         copy.write_row(values)
                 mapping[model] = new_ids
 
-    return _timed_rolled_back(write)
+    return _timed_rolled_back(write, prepare)
 
 
-def same_rows_baselines(tables, overrides=None):
+def same_rows_baselines(tables, overrides=None, prepare=None):
     """{'rows', 'bulk_create_s', 'copy_s'}: the baselines of an import of these rows."""
     return {
         "rows": sum(queryset.count() for _model, queryset in tables),
-        "bulk_create_s": round(bulk_create_seconds(tables, overrides), 3),
+        "bulk_create_s": round(bulk_create_seconds(tables, overrides, prepare=prepare), 3),
         "copy_s": (lambda s: round(s, 3) if s is not None else None)(
-            copy_seconds(tables, overrides)
+            copy_seconds(tables, overrides, prepare=prepare)
         ),
     }
 

@@ -42,6 +42,8 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import common
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 SQLITE_DEFAULT = f"sqlite:///{OUT / 'results_bench.sqlite3'}"
@@ -163,6 +165,25 @@ def measure(label, func, rows):
     return figures, value
 
 
+def same_rows_baselines(plan):
+    """The baselines of the same run: the plan's results, as the first import wrote them,
+    written again by bulk_create and by COPY (the originals deleted first; rolled back)."""
+    from django.db import connection
+
+    from indicators.models import Result
+
+    results = Result.objects.filter(
+        indicator__policy_goal__strategic_goal__plan_department__plan=plan
+    )
+
+    def delete_originals():
+        ids, params = results.values("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM indicators_result WHERE id IN ({ids})", params)
+
+    return common.same_rows_baselines([(Result, results)], prepare=delete_originals)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--departments", type=int, default=10)
@@ -178,6 +199,7 @@ def main(argv=None):
 
     database = f"{connection.vendor} {connection.settings_dict.get('NAME')}"
     print(f"results import benchmark on {database}")
+    load_at_start = common.load_now()
     started = time.perf_counter()
     plan, user, names = build(args.year, args.departments, args.indicators)
     csv_data, xlsx_data, n_rows = write_files(names)
@@ -226,6 +248,14 @@ def main(argv=None):
         results[phase]["totals"] = totals
         whole = read_seconds + results[phase]["seconds"]
         results[phase]["rows_per_s_with_read"] = round(n_rows / whole)
+        if phase == "import_new":
+            results[phase]["baseline"] = same_rows_baselines(plan)
+            print(
+                "  "
+                + common.baseline_line(
+                    phase, results[phase]["seconds"], n_rows, results[phase]["baseline"]
+                )
+            )
 
     report = {
         "benchmark": "results_import",
@@ -235,6 +265,8 @@ def main(argv=None):
             "python": platform.python_version(),
             "machine": platform.machine(),
             "cpus": os.cpu_count(),
+            "machine_figures": common.machine(),
+            "load_at_start": load_at_start,
         },
         "size": {"departments": args.departments, "indicators": len(names), "rows": n_rows},
         "results": results,
@@ -252,6 +284,7 @@ def main(argv=None):
         f"slowest import phase, read included: {slowest:,} rows/s "
         f"({'meets' if slowest >= TARGET_ROWS_PER_S else 'misses'} the {TARGET_ROWS_PER_S:,} target)"
     )
+    print(common.machine_line(load_at_start=load_at_start))
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"results_import-{connection.vendor}-latest.json"
     path.write_text(json.dumps(report, indent=1, ensure_ascii=False, default=str) + "\n")
