@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 
 from goals.models import PlanDepartment
 from goals.tests.factories import make_plan
+from indicators import standing
 from indicators.models import Indicator, Result
 from perfplan.models import DepartmentAssignment
 
@@ -35,9 +36,10 @@ def tracking_plan(year=YEAR, **sizes):
     """A synthetic plan whose indicators are quarterly running totals with a target of 100."""
     sizes = {"departments": 2, "goals": 1, "policy_goals": 1, "indicators": 2, **sizes}
     plan = make_plan(year, **sizes)
-    Indicator.objects.in_plan(plan).update(
-        frequency="quarterly", aggregation="sum", annual_target=Decimal(100)
-    )
+    indicators = Indicator.objects.in_plan(plan)
+    indicators.update(frequency="quarterly", aggregation="sum", annual_target=Decimal(100))
+    # update() bypasses the signals that tell the standings (the import computed them).
+    standing.touch(list(indicators.values_list("pk", flat=True)))
     return plan
 
 
