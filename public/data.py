@@ -84,16 +84,11 @@ def _goals(plan):
     return goals
 
 
-def plan_data(plan, today=None):
-    """Everything the public pages and files show of `plan`, in a fixed number of queries."""
+def public_rows(plan, indicators, today=None):
+    """Tracking rows of `indicators` (the plan's) over approved results, the plan's order."""
     today = today or timezone.localdate()
-    departments = list(
-        PlanDepartment.objects.filter(plan=plan)
-        .select_related("department")
-        .order_by("position", "id")
-    )
     rows = tracking_rows(
-        Indicator.objects.in_plan(plan).order_by(*Indicator._meta.ordering),
+        indicators.order_by(*Indicator._meta.ordering),
         plan,
         today,
         people=False,
@@ -117,11 +112,26 @@ def plan_data(plan, today=None):
         row.status = status_for(
             row.rate, achieved=plan.threshold_achieved, caution=plan.threshold_caution
         )
+    return rows
+
+
+def plan_data(plan, today=None, *, department=None):
+    """Everything the public pages and files show of `plan`, in a fixed number of queries;
+    with `department` (a PlanDepartment of the plan) only its indicators' rows (its page)."""
+    departments = list(
+        PlanDepartment.objects.filter(plan=plan)
+        .select_related("department")
+        .order_by("position", "id")
+    )
+    indicators = Indicator.objects.in_plan(plan)
+    if department is not None:
+        indicators = indicators.filter(policy_goal__strategic_goal__plan_department=department)
+    rows = public_rows(plan, indicators, today)
     report = final_report(plan)
     data = PlanData(
         plan=plan,
         table_ga=_table_ga(plan, departments),
-        goals=_goals(plan),
+        goals=_goals(plan) if department is None else [],
         rows=rows,
         report=report,
         departments=departments,

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 
+from goals.models import PlanDepartment
 from indicators.charts import chart_svg
 from indicators.views.screen import chart_data
 
@@ -105,11 +106,12 @@ def _indicator_lines(found, department, texts):
 def department_page(request, year, department_id):
     def build():
         plan = _plan_or_404(year)
-        found = data.plan_data(plan)
-        department = next((d for d in found.departments if d.pk == department_id), None)
+        department = PlanDepartment.objects.filter(plan=plan, pk=department_id).first()
         if department is None:
             raise Http404
-        texts = data.approved_texts(plan) if found.report is not None else {}
+        found = data.plan_data(plan, department=department)
+        ids = [row.indicator.pk for row in found.rows]
+        texts = data.approved_texts(plan, ids) if found.report is not None else {}
         lines = _indicator_lines(found, department, texts)
         return _render(
             request,

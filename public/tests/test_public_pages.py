@@ -207,3 +207,27 @@ def test_the_change_log_never_shows(client, seed_plan):
     for text in every_public_text(client, seed_plan):
         assert "change log" not in text.lower()
         assert not any(reason in text for reason in reasons)
+
+
+def test_the_final_reports_approved_texts_only(client, seed_plan):
+    from reports.models import ResultsReport, ResultText
+
+    first, second = Indicator.objects.in_plan(seed_plan).order_by("pk")[:2]
+    ResultText.objects.create(
+        indicator=first, shortfall_reason="승인된 미달성 사유 문장", status=ResultStatus.APPROVED
+    )
+    ResultText.objects.create(
+        indicator=second, shortfall_reason="작성중인 미달성 사유 문장", status=ResultStatus.DRAFT
+    )
+    department = first.policy_goal.strategic_goal.plan_department
+    url = reverse("public:department", args=[YEAR, department.pk])
+    plan_url = reverse("public:plan", args=[YEAR])
+    page = get_text(client, url)
+    assert "승인된 미달성 사유 문장" not in page  # the report is not final
+    assert 'id="report"' not in get_text(client, plan_url)
+    ResultsReport.objects.create(plan=seed_plan, is_final=True)
+    public_cache.bump(YEAR)
+    page = get_text(client, url)
+    assert "승인된 미달성 사유 문장" in page
+    assert "작성중인 미달성 사유 문장" not in page
+    assert 'id="report"' in get_text(client, plan_url)
