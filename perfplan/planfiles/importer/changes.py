@@ -197,6 +197,9 @@ def describe(result):
             lines.append(f"{LEVEL_LABELS[level]}: {counts_text}")
     for conflict in result.conflicts:
         lines.append(_("Conflict: %(conflict)s") % {"conflict": conflict})
+    # What the reader saw or guessed (hidden rows, a text's reconstructed cells): the preview's.
+    for warning in getattr(result.data, "warnings", ()):
+        lines.append(_("Check: %(warning)s") % {"warning": warning})
     for error in result.errors:
         lines.append(_("Error: %(error)s") % {"error": error})
     return lines

@@ -50,6 +50,8 @@ def test_command_dry_run_writes_nothing_and_refuses_non_plans(tmp_path):
     call_command("import_plan_text", str(SEED_TEXT), "--year", "2026", "--dry-run", stdout=out)
     assert Plan.objects.count() == 0
     assert "경제문화국" in out.getvalue()
+    # The reconstructions that needed a guess, with their lines, as in the admin's preview.
+    assert "1047–1050" in out.getvalue() and "549–551" in out.getvalue()
     junk = tmp_path / "memo.txt"
     junk.write_text("회의록\n오늘은 날씨가 맑았다.\n", encoding="utf-8")
     with pytest.raises(CommandError):
