@@ -46,6 +46,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
+import common
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/perfplan_bench_log"
 ACTIONS = (
@@ -315,28 +317,39 @@ def main():
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    with override_settings(STORAGES=plain_static):
+    load_at_start = common.load_now()
+    with override_settings(STORAGES=plain_static, ROOT_URLCONF=common.URLCONF):
         results = measure(auditor, departments, users, content_types, args.requests, args.seed)
+        # The baseline of the same run (bench/common.py): a bare SELECT page of the log.
+        from django.test import Client
+
+        client = Client()
+        client.force_login(auditor)
+        baseline = common.measure_bare_page(
+            client, ChangeLogEntry._meta.db_table, args.requests, random.Random(args.seed)
+        )
 
     print()
     print(f"auditor's change-log list, {args.entries:,} entries, {args.requests} requests each")
     print(
         f"{'filter':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'CPU p95':>8} "
-        f"{'SQL p95':>8} {'queries':>8} {'COUNTs':>7} {'rows':>5}"
+        f"{'SQL p95':>8} {'queries':>8} {'COUNTs':>7} {'rows':>5} {'× base':>6}"
     )
     for name, figures in results.items():
         print(
             f"{name:<12} {figures['p50_ms']:>8} {figures['p95_ms']:>8} {figures['max_ms']:>8} "
             f"{figures['cpu_p95_ms']:>8} {figures['sql_p95_ms']:>8} {figures['queries']:>8} "
-            f"{figures['count_queries']:>7} {figures['rows_min']:>5}"
+            f"{figures['count_queries']:>7} {figures['rows_min']:>5} "
+            f"{common.ratio(figures['p95_ms'], baseline['p95_ms']):>6}"
         )
     worst = max(figures["p95_ms"] for figures in results.values())
     print(f"worst p95: {worst} ms (target ≤ 200 ms)")
-    load = os.getloadavg()
     print(
-        f"machine: {os.cpu_count()} CPUs, load average {load[0]:.1f} / {load[1]:.1f} / "
-        f"{load[2]:.1f} (wall times include waiting for a CPU; CPU = this request's own)"
+        f"baseline of this run: a bare SELECT page of 20 log entries (same middleware, session "
+        f"and login) p50 {baseline['p50_ms']} ms, p95 {baseline['p95_ms']} ms; "
+        f"× base = p95 ÷ its p95"
     )
+    print(common.machine_line(load_at_start=load_at_start))
     if args.verify:
         report, seconds = time_verify()
         print(f"verify_change_log: {report.checked:,} entries, ok={report.ok}, {seconds:.1f} s")

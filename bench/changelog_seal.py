@@ -24,6 +24,8 @@ import sys
 import time
 from pathlib import Path
 
+import common
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -82,6 +84,8 @@ def main():
         # Sealed below, on its own: not by the committer's after-commit sealer.
         changelog.seal_after_commit = lambda written: None
     figures = {"append": [], "seal": [], "verify": []}
+    baselines = {"update": [], "select": []}
+    load_at_start = common.load_now()
     for _run in range(args.repeat):
 
         def append():
@@ -97,6 +101,12 @@ def main():
         report, wall, cpu = timed(changelog.verify_chain)
         assert report.ok, report.problem
         figures["verify"].append((wall, cpu, report.checked))
+        # The baselines of the same run: the appended rows' hash rewritten by one UPDATE
+        # (what sealing does row by row), rolled back; the whole log read by a bare SELECT.
+        _n, wall, cpu = timed(lambda: update_last(args.entries))
+        baselines["update"].append((wall, cpu, args.entries))
+        checked, wall, cpu = timed(select_all)
+        baselines["select"].append((wall, cpu, checked))
 
     print(
         f"change log · {connection.vendor} {connection.settings_dict['NAME']} · "
@@ -110,6 +120,45 @@ def main():
         cpu = statistics.median(run[1] for run in runs)
         count = statistics.median(run[2] for run in runs)
         print(f"{step:8} {wall:8.2f} {cpu:8.2f} {count / wall:11,.0f}")
+    medians = {
+        name: statistics.median(run[0] for run in runs) for name, runs in figures.items() if runs
+    }
+    update = statistics.median(run[0] for run in baselines["update"])
+    select = statistics.median(run[0] for run in baselines["select"])
+    print(
+        f"baselines of the same run: one UPDATE of the appended entries' hash {update:.2f} s, "
+        f"a bare SELECT of the whole log {select:.2f} s"
+    )
+    if "seal" in medians:
+        print(f"seal ÷ that UPDATE: {common.ratio(medians['seal'], update)}×")
+    print(f"verify ÷ that SELECT: {common.ratio(medians['verify'], select)}×")
+    print(common.machine_line(load_at_start=load_at_start))
+
+
+def update_last(count):
+    """One UPDATE of the last `count` entries' hash (rolled back)."""
+    from django.db import connection, transaction
+
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE perfplan_changelogentry SET hash = md5(hash) WHERE sequence > "
+                "(SELECT MAX(sequence) FROM perfplan_changelogentry) - %s",
+                [count],
+            )
+        transaction.set_rollback(True)
+
+
+def select_all():
+    """Every entry read by a bare SELECT, as verify reads them: the rows fetched."""
+    from django.db import connection, transaction
+
+    rows = 0
+    with transaction.atomic(), connection.chunked_cursor() as cursor:
+        cursor.execute("SELECT * FROM perfplan_changelogentry ORDER BY sequence")
+        while chunk := cursor.fetchmany(5000):
+            rows += len(chunk)
+    return rows
 
 
 if __name__ == "__main__":

@@ -124,14 +124,14 @@ def bare_select_page(request):
     @login_required
     def view(request):
         table = request.GET.get("table", "auth_user")
-        allowed = {model._meta.db_table for model in _models()}
-        if table not in allowed:
+        key = _keys().get(table)
+        if key is None:
             return HttpResponse(status=400)
         after = int(request.GET.get("after", "0"))
         with connection.cursor() as cursor:
             quoted = connection.ops.quote_name(table)
             cursor.execute(
-                f"SELECT * FROM {quoted} WHERE id > %s ORDER BY id LIMIT {BARE_PAGE_ROWS}",
+                f"SELECT * FROM {quoted} WHERE {key} > %s ORDER BY {key} LIMIT {BARE_PAGE_ROWS}",
                 [after],
             )
             rows = cursor.fetchall()
@@ -143,10 +143,15 @@ def bare_select_page(request):
     return view(request)
 
 
-def _models():
+def _keys():
+    """{table: its integer primary key column} of the project's models."""
     from django.apps import apps
 
-    return [model for model in apps.get_models() if model._meta.pk.column == "id"]
+    return {
+        model._meta.db_table: model._meta.pk.column
+        for model in apps.get_models()
+        if model._meta.pk.get_internal_type() in ("AutoField", "BigAutoField", "BigIntegerField")
+    }
 
 
 def _urlpatterns():
@@ -180,8 +185,9 @@ def measure_bare_page(client, table, requests, rng=None, warmup=3):
     from django.db import connection
 
     rng = rng or random.Random(1)
+    key = _keys()[table]
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        cursor.execute(f"SELECT COALESCE(MAX({key}), 0) FROM {connection.ops.quote_name(table)}")
         (high,) = cursor.fetchone()
     for _ in range(warmup):
         client.get(bare_page_url(table))

@@ -67,6 +67,8 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
+import common
+
 # The sibling benchmark's setup: environment, database creation, percentile.
 from changelog_list import configure, create_database, percentile
 
@@ -660,6 +662,7 @@ def report(baseline, loaded):
     }
     for text, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    print(common.machine_line())
     return ratio, checks
 
 
