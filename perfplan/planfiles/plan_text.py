@@ -7,6 +7,12 @@ a sequence of text blocks; which block is a policy goal and which an indicator (
 block holds both) is decided per department by a small dynamic programme that respects the
 table's structure and prefers the counts table 가 declares. Counts the text cannot satisfy are
 reported as conflicts; nothing is invented or dropped.
+
+Before that, cells are cut and joined by what the text shows for certain: each column's wrap
+width, learned from the text (a line with room for the next word ended its cell), and pieces
+after a blank line that no name starts with (a particle, a closing bracket). Every
+reconstruction the text does not settle on its own is listed, with its lines, in the plan's
+warnings, which the import preview shows.
 """
 
 from __future__ import annotations
@@ -400,7 +406,24 @@ def _merge_fragments(units, cap, narrowest, guesses):
     return merged
 
 
-def _split_at_short_lines(units, cap):
+# Widths are counted in half-character steps (Hangul 1, the rest 0.5) where the PDF's font
+# is proportional: a cut with only this much room to spare is a guess.
+_NARROW_ROOM = 1.0
+
+
+def _short_line_message(line, following):
+    return _(
+        "Lines %(first)s–%(last)s: “%(line)s” has room for “%(word)s” but does not hold it, so "
+        "it was read as the end of its name (a narrow margin: check the two names)."
+    ) % {
+        "first": line.no,
+        "last": following.no,
+        "line": line.text,
+        "word": following.text.split()[0],
+    }
+
+
+def _split_at_short_lines(units, cap, guesses):
     """A line that leaves room for the next line's first word ends its cell even without a
     blank line after it: the wrap would have put the word on it (a one-line policy goal
     printed right above its first indicator). A line that fills the column, or whose next
@@ -416,9 +439,12 @@ def _split_at_short_lines(units, cap):
             line, following = unit.lines[index], unit.lines[index + 1]
             if following.rejoined:
                 continue
-            if _width(line.text) + 0.5 + _width(following.text.split()[0]) < cap:
+            room = cap - _width(line.text) - 0.5 - _width(following.text.split()[0])
+            if room > 0:
                 out.append(_Block(unit.lines[start : index + 1]))
                 start = index + 1
+                if room <= _NARROW_ROOM:
+                    guesses.append((line.no, _short_line_message(line, following)))
         out.append(_Block(unit.lines[start:]) if start else unit)
     return out
 
@@ -1047,7 +1073,7 @@ def parse_plan_text(data: bytes | str, filename: str = "") -> ParsedPlanText:
     units = _merge_fragments(units, cap, None, guesses)
     narrowest = _narrowest_name_column(units, cap)
     units = _merge_fragments(units, cap, narrowest, guesses)
-    units = _split_at_short_lines(units, narrowest)
+    units = _split_at_short_lines(units, narrowest, guesses)
     if not any(isinstance(unit, _SgUnit) for unit in units):
         raise PlanTextError(
             _(

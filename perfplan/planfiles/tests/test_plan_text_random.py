@@ -142,21 +142,37 @@ def test_a_glued_goal_and_a_particle_piece_in_one_department_are_read_exactly():
     assert any(w.startswith("Lines 1039–1042:") for w in warnings)
 
 
-def test_a_short_line_ends_its_cell_without_a_blank_line():
-    # "청년 일자리 창출" leaves room for "공약" on its line: it ended there, whatever its
-    # ending or the counts say. A line the next word would not fit next to may go on.
+def seed_with_policy_goal(name, indicator):
+    """The seed with 기획실's policy goal renamed (on both pages it is printed on) and printed
+    right above its first indicator, renamed too."""
     text = SEED.read_text(encoding="utf-8").replace(
-        "구정종합기획 및 재\n정운영의 효율화 추\n진\n\n공약사업 추진율",
-        "청년 일자리 창출\n공약 추진율",
+        "구정종합기획 및 재\n정운영의 효율화 추\n진\n\n공약사업 추진율", f"{name}\n{indicator}"
     )
-    # The page-top repeat of the policy goal, renamed the same way.
-    text = text.replace("구정종합기획 및 재\n정운영의 효율화 추\n진\n", "청년 일자리 창출\n")
-    result = parse_plan_text(text)
+    return text.replace("구정종합기획 및 재\n정운영의 효율화 추\n진\n", f"{name}\n")
+
+
+def test_a_short_line_ends_its_cell_without_a_blank_line():
+    # "청년 일자리" leaves room for "공약" on its line (the seed's name columns wrap at 9.5
+    # of our units): it ended there, though nothing in its words says it is a whole name.
+    with translation.override("en"):
+        result = parse_plan_text(seed_with_policy_goal("청년 일자리", "공약 추진율"))
     policy = result.plan.department("기획실").strategic_goals[0].policy_goals[0]
-    assert policy.name == "청년 일자리 창출"
-    assert policy.indicators[0].name == "공약 추진율"
+    assert policy.name == "청년 일자리"
+    assert [i.name for i in policy.indicators][:1] == ["공약 추진율"]
+    assert result.conflicts == ["경제문화국: table 가 declares 37 indicators but table 나 has 32."]
     # Certain from the widths: not a guess.
-    assert not any("청년 일자리 창출" in warning for warning in result.plan.warnings)
+    assert not any("청년 일자리" in warning for warning in result.plan.warnings)
+
+
+def test_a_cut_with_little_room_to_spare_is_flagged():
+    with translation.override("en"):
+        result = parse_plan_text(seed_with_policy_goal("청년 창업지원", "공약 추진율"))
+    policy = result.plan.department("기획실").strategic_goals[0].policy_goals[0]
+    assert (policy.name, policy.indicators[0].name) == ("청년 창업지원", "공약 추진율")
+    assert any(
+        w.startswith("Lines 75–76: “청년 창업지원” has room for “공약”")
+        for w in result.plan.warnings
+    )
 
 
 def test_a_piece_that_closes_an_open_bracket_continues_the_name():
