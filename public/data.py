@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.formats import annual_target_text, fmt_figure, fmt_rate
@@ -190,7 +189,3 @@ def indicator_figures(row):
         "upto": str(row.upto.label) if row.upto is not None else "",
         "sample": is_sample_row(row),
     }
-
-
-def no_results_note():
-    return _("No approved results yet.")
