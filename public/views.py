@@ -13,6 +13,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 
@@ -29,8 +30,10 @@ def _answer(body, content_type=HTML, filename=None):
     response = HttpResponse(body, content_type=content_type)
     if filename:
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    # Browsers and proxies may keep a copy briefly; the server's own copy is invalidated.
+    # Browsers and proxies may keep a copy a minute; the server's own copy is invalidated
+    # at once. The language follows its cookie: a shared cache keeps a copy per cookie.
     response["Cache-Control"] = "public, max-age=60"
+    patch_vary_headers(response, ["Cookie"])
     return response
 
 
