@@ -103,10 +103,11 @@ def fill(scale, refill):
 
     this_year = date.today().year
     if refill:
+        from perfplan.models import Department, ImportBatch
+
+        tables = ", ".join(model._meta.db_table for model in (Plan, Department, ImportBatch))
         with connection.cursor() as cursor:
-            cursor.execute(
-                "TRUNCATE perfplan_plan, perfplan_department, perfplan_importbatch CASCADE"
-            )
+            cursor.execute(f"TRUNCATE {tables} CASCADE")
     plan = Plan.objects.filter(fiscal_year=this_year).first()
     if plan is not None:
         return plan
@@ -121,6 +122,8 @@ def fill(scale, refill):
         else:
             plan = make_plan(this_year, **NATIONAL_PLAN)
         add_tracking_rows(plan, officer("bench-officer-this-year"))
+    with connection.cursor() as cursor:  # the planner's statistics, as autovacuum leaves them
+        cursor.execute("ANALYZE")
     print(f"[{scale}] filled in {time.perf_counter() - started:.0f} s", flush=True)
     return plan
 
@@ -167,8 +170,9 @@ def pages(plan):
         if newest is not None:
             found[f"{name}_change"] = reverse(f"{name}_change", args=[newest.pk])
     found["admin:perfplan_plan_tables"] = reverse("admin:perfplan_plan_tables", args=[plan.pk])
-    department = PlanDepartment.objects.filter(plan=plan).order_by("pk").last()
     indicator = Indicator.objects.in_plan(plan).order_by("pk").last()
+    # the indicator's department: one with indicators at both scales (the seed's last has none)
+    department = PlanDepartment.objects.get(strategic_goals__policy_goals__indicators=indicator)
     found.update(
         {
             "tracking:home": reverse("tracking:home"),

@@ -124,7 +124,35 @@ AUTOCOMPLETE_FIELDS = [
 ]
 
 
-def count_every_page(clients, scale, counts):
+TRACKING_PAGES = ("grid", "grid_department", "overview", "overview_department", "indicator", "cell")
+
+
+def tracking_urls(plan):
+    """The tracking pages of `plan` (its year asked for: the large plan is not this year's),
+    for the department of its newest indicator (one with indicators at both scales)."""
+    indicator = (
+        Indicator.objects.in_plan(plan)
+        .select_related("policy_goal__strategic_goal__plan_department")
+        .order_by("pk")
+        .last()
+    )
+    department = indicator.policy_goal.strategic_goal.plan_department.department_id
+    year = f"?year={plan.fiscal_year}"
+    grid, overview = reverse("tracking:my_department"), reverse("tracking:overview")
+    return {
+        "grid": grid + year,
+        "grid_department": f"{grid}{year}&department={department}",
+        "overview": overview + year,
+        "overview_department": f"{overview}{year}&department={department}",
+        "indicator": reverse("tracking:indicator", args=[indicator.pk]),
+        "cell": reverse("tracking:cell", args=[indicator.pk, "Y"]),
+    }
+
+
+def count_every_page(clients, scale, counts, plan):
+    for name, url in tracking_urls(plan).items():
+        for role, client in clients.items():
+            counts["tracking", name, role, scale] = count(client, url)
     for model in ADMIN_MODELS:
         for page in PAGES:
             url = page_url(model, page)
@@ -162,13 +190,13 @@ def counts(django_db_setup, django_db_blocker):
         seed = load_seed(SEED_YEAR)
         add_tracking_rows(seed, make_officer("aq-officer-seed"))
         counted["indicators", "seed"] = Indicator.objects.in_plan(seed).count()
-        count_every_page(clients, "seed", counted)
+        count_every_page(clients, "seed", counted, seed)
         large = make_plan(LARGE_YEAR, **LARGE_PLAN)
         for n in range(10):
             make_officer(f"aq-officer-{n}")
         add_tracking_rows(large, make_officer("aq-officer-large"))
         counted["indicators", "large"] = Indicator.objects.in_plan(large).count()
-        count_every_page(clients, "large", counted)
+        count_every_page(clients, "large", counted, large)
         transaction.set_rollback(True)
     return counted
 
@@ -209,3 +237,11 @@ def test_autocomplete_answers_do_not_grow_with_the_plan(counts, model, field_nam
     """The search boxes that replace choices of every year answer in constant queries too
     (their rows' __str__ must not load a relation row by row)."""
     assert_does_not_grow(counts, (model._meta.label, field_name), role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("tracking_page", TRACKING_PAGES)
+def test_tracking_page_queries_do_not_grow_with_the_plan(counts, tracking_page, role):
+    """The tracking pages too (the grid, the overview, an indicator, a cell), for the
+    whole plan and for one department."""
+    assert_does_not_grow(counts, ("tracking", tracking_page), role)
