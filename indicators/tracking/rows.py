@@ -137,10 +137,7 @@ def tracking_rows(indicators, plan, today=None, *, people=True, statuses=None):
         chosen = Result.objects.filter(indicator_id__in=ids)
         if statuses is not None:
             chosen = chosen.filter(status__in=list(statuses))
-        for values in (
-            chosen.order_by("period")
-            .values_list(*ResultFigures.FIELDS)
-        ):
+        for values in chosen.order_by("period").values_list(*ResultFigures.FIELDS):
             results[values[1]].append(ResultFigures(*values))
         for indicator_id, period, target in (
             PeriodTarget.objects.filter(indicator_id__in=ids)
