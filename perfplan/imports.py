@@ -354,8 +354,8 @@ def preview(
 
 
 def hold(kind, year, files, *, user, reason="", source="admin", summary=None, **options):
-    """Keep an upload for a preview that runs later (perfplan.tasks): stored as a refused
-    batch, so that nothing can confirm it before `preview_held` has compared it."""
+    """Keep an upload for a preview that runs later (perfplan.tasks): stored as a queued
+    batch, which nothing can confirm before `preview_held` has compared it."""
     return ImportBatch.objects.get(
         pk=_store(
             kind,
@@ -363,7 +363,7 @@ def hold(kind, year, files, *, user, reason="", source="admin", summary=None, **
             files,
             user=user,
             source=source,
-            status=ImportBatch.Status.REJECTED,
+            status=ImportBatch.Status.QUEUED,
             summary={
                 **(summary or {}),
                 "kind": kind.name,
@@ -406,7 +406,8 @@ def preview_held(batch, *, user):
         with transaction.atomic():
             ImportFile.objects.filter(batch=batch).delete()
             ImportBatch.objects.filter(pk=batch.pk).update(
-                summary={**summary, "refused": [str(e) for e in result.errors[:REFUSED_KEPT]]}
+                status=ImportBatch.Status.REJECTED,
+                summary={**summary, "refused": [str(e) for e in result.errors[:REFUSED_KEPT]]},
             )
     return result
 

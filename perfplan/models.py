@@ -138,6 +138,8 @@ class ImportBatch(models.Model):
         PREVIEWED = "previewed", _("previewed")
         APPLIED = "applied", _("applied")
         REJECTED = "rejected", _("rejected")
+        # An upload kept for the import worker, not compared yet: nothing can confirm it.
+        QUEUED = "queued", _("waiting for the import worker")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     fiscal_year = models.PositiveSmallIntegerField(_("fiscal year"))

@@ -179,7 +179,7 @@ def test_the_runners_safeguards_hold_for_a_held_upload(case, background):
     """A held upload is no preview until the task compared it: it cannot be confirmed, and
     a file changed in between is refused."""
     held = imports.hold(case.kind, case.year, case.files, user=case.user)
-    assert held.status == ImportBatch.Status.REJECTED
+    assert held.status == ImportBatch.Status.QUEUED
     with pytest.raises(Exception, match="404|No ImportBatch"):
         imports.previewed_batch(case.user, held.pk, [case.kind])
     assert not imports.confirm(held, user=case.user).ok

@@ -46,7 +46,7 @@ def test_a_large_upload_shows_its_progress_then_the_preview(
         page.click("#preview-import")
     page.wait_for_selector("#import-progress-bar")  # queued: no worker yet
     batch = ImportBatch.objects.get(fiscal_year=YEAR)
-    assert "?batch=" in page.url and batch.status == ImportBatch.Status.REJECTED
+    assert "?batch=" in page.url and batch.status == ImportBatch.Status.QUEUED
 
     worker = Worker(hold_at="comparing")
     worker.watch(monkeypatch)
