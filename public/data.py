@@ -13,12 +13,20 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.formats import annual_target_text, fmt_figure, fmt_rate
 from indicators.models import Indicator, ResultStatus
 from indicators.tracking.rows import is_sample_row, tracking_rows
-from indicators.tracking.rules import STATUS_LABELS, status_for
+from indicators.tracking.rules import (
+    ACHIEVED,
+    BEHIND,
+    CAUTION,
+    NO_DATA,
+    STATUS_LABELS,
+    status_for,
+)
 from indicators.tracking.summaries import group_by
 from perfplan.models import Plan
 from perfplan.money import budget_shares
@@ -157,22 +165,58 @@ def status_label(status):
     return str(STATUS_LABELS.get(status, ""))
 
 
+# The statuses the public sees (미입력 never: a period not approved is no data).
+PUBLIC_STATUSES = (ACHIEVED, CAUTION, BEHIND, NO_DATA)
+STATUS_COLOURS = {ACHIEVED: "#166534", CAUTION: "#b45309", BEHIND: "#b91c1c", NO_DATA: "#9ca3af"}
+
+
+def status_bar(counts, width=160, height=14):
+    """The counts by status as one stacked bar (decoration: the table beside it has the
+    numbers, so it is hidden from screen readers)."""
+    total = sum(counts.values())
+    parts, x = [], 0.0
+    for status in PUBLIC_STATUSES:
+        if not total or not counts.get(status):
+            continue
+        w = width * counts[status] / total
+        parts.append(
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="{height}" '
+            f'fill="{STATUS_COLOURS[status]}"/>'
+        )
+        x += w
+    return mark_safe(
+        f'<svg class="status-bar" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" aria-hidden="true" focusable="false">'
+        f'<rect width="{width}" height="{height}" fill="#f3f4f6"/>{"".join(parts)}</svg>'
+    )
+
+
 def summaries(rows, key):
-    """Achievement per department, strategic goal or policy goal: counts by status and
-    the mean rate of the approved figures."""
+    """Achievement per department, strategic goal or policy goal: counts by status (the
+    public's), the mean rate of the approved figures and a bar of the counts."""
     out = []
     for group in group_by(rows, key):
         rates = [r.rate for r in group.rows if r.rate is not None]
         mean = sum(rates) / len(rates) if rates else None
+        counts = group.summary["by_status"]
         out.append(
             {
                 "key": group.key,
-                "summary": group.summary,
+                "total": group.summary["total"],
+                "statuses": [
+                    {"key": s, "label": status_label(s), "count": counts.get(s, 0)}
+                    for s in PUBLIC_STATUSES
+                ],
+                "bar": status_bar(counts),
                 "mean_rate": fmt_rate(round(mean, 2) if mean is not None else None),
                 "sample": any(is_sample_row(r) for r in group.rows),
             }
         )
     return out
+
+
+def status_headers():
+    return [{"key": s, "label": status_label(s)} for s in PUBLIC_STATUSES]
 
 
 def indicator_figures(row):

@@ -69,6 +69,7 @@ def _plan_context(plan):
         "by_department": data.summaries(found.rows, "department"),
         "by_strategic_goal": data.summaries(found.rows, "strategic_goal"),
         "by_policy_goal": data.summaries(found.rows, "policy_goal"),
+        "status_headers": data.status_headers(),
         "datasets": opendata.DATASETS.values(),
     }
 

@@ -231,3 +231,22 @@ def test_the_final_reports_approved_texts_only(client, seed_plan):
     assert "승인된 미달성 사유 문장" in page
     assert "작성중인 미달성 사유 문장" not in page
     assert 'id="report"' in get_text(client, plan_url)
+
+
+def test_each_language_has_its_own_cached_copy(client, seed_plan, django_assert_num_queries):
+    url = reverse("public:plan", args=[YEAR])
+    korean = get_text(client, url)
+    switched = client.get(reverse("public:language", args=["en"]) + "?next=" + url)
+    assert switched.status_code == 302 and switched["Location"] == url
+    english = get_text(client, url)
+    assert '<html lang="ko">' in korean and '<html lang="en">' in english
+    assert "Skip to content" in english
+    with django_assert_num_queries(0):
+        assert get_text(client, url) == english
+    client.cookies.pop("django_language")
+    with django_assert_num_queries(0):
+        assert get_text(client, url) == korean
+    # the language link never sends a reader elsewhere
+    away = client.get(reverse("public:language", args=["ko"]) + "?next=https://example.com/")
+    assert away["Location"] == "/public/"
+    assert client.get(reverse("public:language", args=["fr"])).status_code == 404
