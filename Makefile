@@ -58,6 +58,7 @@ bench: install
 	$(PY) bench/plan_import.py
 	$(PY) bench/results_import.py
 	$(PY) bench/tracking_views.py
+	$(PY) bench/admin_pages.py
 	$(PY) bench/api.py
 
 clean:
