@@ -11,6 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 # Columns of axes' admin that are methods without a description (shown as "Status").
 AXES_COLUMNS = {"status": _("status"), "expiration": _("Expires At")}
+# django-tasks' admin names two columns with plain (untranslated) strings.
+TASK_COLUMNS = {"formatted_traceback": _("traceback"), "display_run_after": _("run after")}
 APP_NAMES = {
     "axes": _("Login attempts"),
     "django_tasks_database": _("Background tasks"),
@@ -39,4 +41,12 @@ def name_in_korean():
             for name, label in AXES_COLUMNS.items():
                 method = getattr(admin_class, name, None) if isinstance(admin_class, type) else None
                 if callable(method) and not hasattr(method, "short_description"):
+                    method.short_description = label
+    if "django_tasks_database" in apps.app_configs:
+        from django_tasks_db import admin as tasks_admin
+
+        for admin_class in vars(tasks_admin).values():
+            for name, label in TASK_COLUMNS.items():
+                method = getattr(admin_class, name, None) if isinstance(admin_class, type) else None
+                if callable(method):
                     method.short_description = label

@@ -417,3 +417,26 @@ def test_an_import_batchs_page_shows_no_json(admin_client):
     html = admin_client.get(reverse("admin:perfplan_importbatch_change", args=[batch.pk]))
     assert html.status_code == 200
     assert "files_sha256" not in html.content.decode()
+
+
+def test_the_libraries_admin_names_read_in_korean():
+    """Names the walk meets only with rows it does not make (a task's traceback column)."""
+    from axes.admin import AccessAttemptAdmin
+    from django.apps import apps
+    from django_tasks_db.admin import DBTaskResultAdmin
+
+    with korean_catalogue():
+        names = [
+            str(apps.get_app_config("axes").verbose_name),
+            str(apps.get_app_config("django_tasks_database").verbose_name),
+            str(AccessAttemptAdmin.status.short_description),
+            str(DBTaskResultAdmin.formatted_traceback.short_description),
+            str(DBTaskResultAdmin.display_run_after.short_description),
+        ]
+    assert names == [
+        "로그인 시도 기록",
+        "백그라운드 작업",
+        "상태",
+        "오류 추적 정보",
+        "실행 예정 시각",
+    ]
