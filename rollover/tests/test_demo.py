@@ -51,6 +51,11 @@ def test_demo_has_a_closed_sample_year_and_the_current_year_rolled_from_it():
     from reports.models import ResultsReport
 
     assert ResultsReport.objects.get(plan=sample).is_final
+    # the closed year was published (by the demo's plan admin): the public pages show it
+    assert sample.published_at is not None and current.published_at is None
+    from public.data import published_plans
+
+    assert [p.fiscal_year for p in published_plans()] == [YEAR - 1]
     # the current year: every indicator linked to last year's, its baseline last year's value
     rolled = Indicator.objects.in_plan(current).select_related("predecessor")
     assert rolled.count() == Indicator.objects.in_plan(sample).count()

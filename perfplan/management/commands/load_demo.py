@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from goals.amendments import publish
 from indicators.demo import add_sample_data
 from indicators.models import Indicator, Result
 from perfplan import people, roles
@@ -109,6 +110,20 @@ class Command(BaseCommand):
         for username, role, departments, superuser in DEMO_USERS:
             self._demo_user(plan, username, role, departments, superuser, exact=reset)
             self._write_login(username, role, departments)
+        self._publish_sample_year(year - 1)
+
+    def _publish_sample_year(self, year):
+        """The closed sample year was published, as a past year is (by the demo's plan
+        admin, through the one publishing rule): the public pages show it."""
+        sample = Plan.objects.filter(fiscal_year=year).first()
+        if sample is None or not is_demo_plan(sample) or sample.published_at is not None:
+            return
+        admin = get_user_model()._default_manager.get(username=DEMO_USERS[0][0])
+        publish(admin, sample)
+        self.stdout.write(
+            _("Sample year %(year)s published: the public pages (/public/) show it.")
+            % {"year": year}
+        )
 
     def _leave_as_it_is(self, plan):
         """An existing plan (and its users) is never touched without --reset."""
