@@ -107,3 +107,43 @@ class ResultsReport(models.Model):
 
     def __str__(self):
         return f"{self.plan} ({_('results report')})"
+
+
+class ReportPdf(models.Model):
+    """The whole plan's results report as a PDF, made once by the task worker
+    (reports.published) when the report is marked final, or when a plan admin asks for it,
+    and then served as stored: the same file for everyone, never rendered in a request."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("being made")
+        DONE = "done", _("made")
+        FAILED = "failed", _("failed")
+
+    plan = models.OneToOneField(
+        Plan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="results_report_pdf"
+    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices)
+    parts_done = models.PositiveIntegerField(_("parts made"), default=0)
+    parts_total = models.PositiveIntegerField(_("parts"), default=0)
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # The last file made (kept while a newer one is being made).
+    content = models.BinaryField(_("PDF"), blank=True, default=b"", editable=False)
+    pages = models.PositiveIntegerField(_("pages"), null=True, blank=True)
+    made_at = models.DateTimeField(_("made at"), null=True, blank=True)
+    of_final = models.BooleanField(_("of the final report"), default=False)
+
+    class Meta:
+        verbose_name = _("results report PDF")
+        verbose_name_plural = _("results report PDFs")
+
+    def __str__(self):
+        return f"{self.plan} ({_('results report PDF')})"

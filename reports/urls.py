@@ -17,5 +17,6 @@ urlpatterns = [
     path("export/", _staff(views.export_view), name="export"),
     path("pdf/", _staff(views.pdf_view), name="pdf"),
     path("final/", _staff(views.final_view), name="final"),
+    path("pdf/make/", _staff(views.make_pdf_view), name="make_pdf"),
     path("text/<int:indicator_id>/", _staff(views.text_view), name="text"),
 ]

@@ -5,14 +5,10 @@ indicators.workflow); scoping through perfplan.scoping."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -26,14 +22,13 @@ from indicators.models import Indicator
 from indicators.views.screen import XLSX_TYPE, download
 from perfplan.locking import ConcurrentEditError
 from perfplan.models import Plan
-from perfplan.scoping import get_or_deny, may_act_in, restrict
+from perfplan.scoping import get_or_deny, may_act_in, restrict, sees_all
 
-from . import pdf, texts
+from . import pdf, published, texts
 from .models import ResultText
 from .report import build_report, report_title
 from .tables import report_xlsx
 
-CSS_PATH = Path(settings.BASE_DIR) / "static" / "reports" / "report.css"
 STEPS = {
     "submit": (texts.submit, False),
     "approve": (texts.approve, False),
@@ -80,11 +75,19 @@ def _query(plan, department=None):
     return urlencode(query)
 
 
-def _document_context(report):
+_document_context = published.document_context
+
+
+def _published_pdf(user, plan, report_is_final):
+    """What the page says of the plan's whole PDF: the stored file (when this user may
+    have it), whether it is being made, and whether they may ask for it."""
+    record = published.stored(plan)
     return {
-        "report": report,
-        "report_title": report_title(report.plan),
-        "generated_at": timezone.localtime(),
+        "record": record,
+        "servable": published.servable(record, report_is_final)
+        and (report_is_final or sees_all(user)),
+        "running": published.is_running(record),
+        "may_make": workflow.is_plan_admin(user),
     }
 
 
@@ -106,6 +109,7 @@ def report_view(request):
             may_mark_final=workflow.is_plan_admin(request.user) and not report.is_final,
             pdf_unavailable=pdf.unavailable_reason(),
             may_write=request.user.has_perm("reports.add_resulttext"),
+            published_pdf=_published_pdf(request.user, plan, report.is_final),
         )
     return TemplateResponse(request, "reports/report.html", context)
 
@@ -119,27 +123,60 @@ def export_view(request):
     return download(report_xlsx(report), f"{stem}.xlsx", XLSX_TYPE)
 
 
-def report_pdf(request, report):
-    html = render_to_string(
-        "reports/pdf.html",
-        {**_document_context(report), "css": CSS_PATH.read_text(encoding="utf-8")},
-        request=request,
-    )
-    return pdf.render_pdf(html, base_url=str(settings.BASE_DIR))
-
-
 def pdf_view(request):
+    """A department's PDF, or a small plan's, made here; a plan's whole PDF as stored by
+    the worker (reports.published) — or, while there is none, a message saying so."""
     _plans, plan, department = _pick(request)
     if plan is None:
         raise Http404
     back = reverse("reports:report") + "?" + _query(plan, department)
+    stem = report_title(plan) + (f"_{department.name}" if department else "")
+    if department is None:
+        state = texts.is_final(plan)
+        record = published.stored(plan)
+        if published.servable(record, state) and (state or sees_all(request.user)):
+            return download(bytes(record.content), f"{stem}.pdf", "application/pdf")
+        shown = restrict(Indicator.objects.in_plan(plan), request.user).count()
+        if shown > published.inline_indicators():
+            messages.info(request, _wait_message(record))
+            return redirect(back)
     reason = pdf.unavailable_reason()
     if reason:
         messages.error(request, reason)
         return redirect(back)
     report = build_report(plan, request.user, department=department)
-    stem = report_title(plan) + (f"_{department.name}" if department else "")
-    return download(report_pdf(request, report), f"{stem}.pdf", "application/pdf")
+    data, _pages = published.document_pdf(report)
+    return download(data, f"{stem}.pdf", "application/pdf")
+
+
+def _wait_message(record):
+    if published.is_running(record):
+        return _(
+            "The PDF of the whole plan is being made on the server; the report page shows "
+            "when it is ready."
+        )
+    return _(
+        "The PDF of the whole plan is made on the server in the background (a plan admin "
+        "asks for it, or marking the report final does); meanwhile take each department's "
+        "PDF, or print the page."
+    )
+
+
+@require_POST
+def make_pdf_view(request):
+    """A plan admin asks the worker for the whole plan's PDF (of a draft, or again)."""
+    _plans, plan, _department = _pick(request)
+    if plan is None:
+        raise Http404
+    if not workflow.is_plan_admin(request.user):
+        raise PermissionDenied
+    reason = pdf.unavailable_reason()
+    if reason:
+        messages.error(request, reason)
+    else:
+        published.queue_report_pdf(plan, request.user)
+        messages.success(request, _("The PDF of the whole plan is being made on the server."))
+    return redirect(reverse("reports:report") + "?" + _query(plan))
 
 
 @require_POST
@@ -155,6 +192,8 @@ def final_view(request):
         messages.success(
             request, _("The %(year)s results report is marked final.") % {"year": plan.fiscal_year}
         )
+        if not pdf.unavailable_reason():  # the published file, made once by the worker
+            published.queue_report_pdf(plan, request.user)
     return redirect(reverse("reports:report") + "?" + _query(plan))
 
 
