@@ -28,17 +28,24 @@ from django.utils.translation import gettext as _
 
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
+from indicators import standing
 from indicators.formats import annual_target_text, fmt_rate, fmt_value
-from indicators.models import Aggregation, Indicator, ResultStatus
+from indicators.models import Aggregation, Indicator, IndicatorStanding, ResultStatus
 from indicators.tracking.rows import tracking_rows
-from indicators.tracking.rules import STATUS_LABELS, STATUSES, aggregation_of, bucket_of
+from indicators.tracking.rules import (
+    DEFAULT_AGGREGATION,
+    STATUS_LABELS,
+    STATUSES,
+    aggregation_of,
+    bucket_of,
+)
 from indicators.tracking.summaries import Tally
 from indicators.views.overview import plan_shares
 from perfplan.money import budget_shares
 from perfplan.scoping import restrict
 
 from .models import ResultsReport, ResultText
-from .texts import missing_reasons, requires_reason
+from .texts import MissingReason, missing_reasons, requires_reason
 
 # How a year-end value is formed, by the indicator's aggregation (the report says so).
 AGGREGATION_NOTES = {
@@ -47,17 +54,22 @@ AGGREGATION_NOTES = {
     Aggregation.AVERAGE: gettext_lazy("average: the mean of the periods"),
 }
 ROW_CHUNK = 2000  # indicators read per batch: bounded memory for a national plan
+# The page shows a plan this large a page of departments at a time (the whole plan for
+# print, PDF and xlsx): the summaries of every department from the stored standings
+# (indicators.standing: the tracking rows' status and rate, kept), the rows of the page's.
+PAGE_INDICATORS = 1000
 
 
 def year_closed(plan, today):
     return today > date(plan.fiscal_year, 12, 31)
 
 
-def plan_rows(plan, indicators, today=None):
-    """The tracking rows of `indicators` (a queryset of the plan's, already scoped), in the
-    plan's order, read in batches."""
+def plan_rows(plan, indicators, today=None, ids=None):
+    """The tracking rows of `indicators` (a queryset of the plan's, already scoped; or their
+    `ids`), in the plan's order, read in batches."""
     today = today or timezone.localdate()
-    ids = list(indicators.in_plan(plan).order_by().values_list("pk", flat=True))
+    if ids is None:
+        ids = list(indicators.in_plan(plan).order_by().values_list("pk", flat=True))
     rows = []
     for start in range(0, len(ids), ROW_CHUNK):
         batch = Indicator.objects.filter(pk__in=ids[start : start + ROW_CHUNK])
@@ -272,6 +284,13 @@ class Report:
     missing: list  # texts.MissingReason, the required shortfall reasons not approved
     today: date
     department: PlanDepartment | None = None  # the one department shown, or None (all)
+    # A page of a large plan: its sections (the others have summaries, no lines), which page
+    # of how many, and what the whole plan's lines would say (sample data, aggregations).
+    shown: list | None = None
+    page: int = 1
+    pages: list = field(default_factory=list)  # each page's plan department ids
+    whole_sample: bool | None = None
+    whole_aggregations: set | None = None
 
     @property
     def closed(self):
@@ -286,7 +305,14 @@ class Report:
         return [line for d in self.departments for line in d.lines]
 
     @property
+    def page_of(self):
+        """Each department's page (plan department id -> page number)."""
+        return {pk: n for n, ids in enumerate(self.pages, start=1) for pk in ids}
+
+    @property
     def has_sample(self):
+        if self.whole_sample is not None:
+            return bool(self.state and self.state.is_sample) or self.whole_sample
         return bool(self.state and self.state.is_sample) or any(
             line.is_sample for line in self.lines
         )
@@ -294,7 +320,9 @@ class Report:
     @property
     def aggregations(self):
         """The aggregations the report's indicators use, with how each year-end is formed."""
-        used = {line.aggregation for line in self.lines}
+        used = self.whole_aggregations
+        if used is None:
+            used = {line.aggregation for line in self.lines}
         return [(Aggregation(a).label, AGGREGATION_NOTES[a]) for a in Aggregation if a in used]
 
 
@@ -326,15 +354,76 @@ def _hierarchy(plan, user, department):
     return departments, strategic, policy
 
 
-def build_report(plan, user, *, department=None, today=None):
+class _Standing:
+    """A stored standing as Summary.count reads a row (status and rate)."""
+
+    __slots__ = ("status", "rate", "department", "strategic", "policy", "indicator", "sample")
+
+    def __init__(self, status, rate, department, strategic, policy, indicator, sample):
+        self.status, self.rate, self.sample = status, rate, sample
+        self.department, self.strategic, self.policy = department, strategic, policy
+        self.indicator = indicator
+
+
+def _standings(plan, user, today):
+    """The plan's standings `user` may see, current `today`, in the plan's order."""
+    standings = restrict(IndicatorStanding.objects.filter(plan=plan), user)
+    standing.ensure(plan, standings, today)
+    fields = ("status", "rate", "plan_department_id", "strategic_goal_id", "policy_goal_id")
+    order = (
+        "department_position",
+        "plan_department_id",
+        "strategic_goal_position",
+        "strategic_goal_id",
+        "policy_goal_position",
+        "policy_goal_id",
+        "position",
+        "indicator_id",
+    )
+    rows = standings.order_by(*order).values_list(*fields, "indicator_id", "has_sample")
+    return [_Standing(*row) for row in rows]
+
+
+def _pages(departments, standings, size):
+    """Consecutive departments of about `size` indicators a page: their ids, page by page."""
+    counts = {}
+    for s in standings:
+        counts[s.department] = counts.get(s.department, 0) + 1
+    pages, page, count = [], [], 0
+    for d in departments:
+        if page and count + counts.get(d.pk, 0) > size:
+            pages.append(page)
+            page, count = [], 0
+        page.append(d.pk)
+        count += counts.get(d.pk, 0)
+    if page:
+        pages.append(page)
+    return pages
+
+
+def build_report(plan, user, *, department=None, today=None, page=None):
     """The report of `plan` as `user` may see it (their departments' indicators, or all),
-    for every department or the one given (a PlanDepartment)."""
+    for every department or the one given (a PlanDepartment). With `page` (a number) a plan
+    of more than PAGE_INDICATORS indicators is read a page of departments at a time."""
     today = today or timezone.localdate()
     departments, strategic, policy = _hierarchy(plan, user, department)
     indicators = restrict(Indicator.objects.in_plan(plan), user)
     if department is not None:
         indicators = indicators.filter(**{Indicator.scope.to(PlanDepartment): department})
-    rows = plan_rows(plan, indicators, today)
+    standings, pages, ids = None, [], None
+    if page is not None and department is None:
+        ids = list(indicators.order_by().values_list("pk", flat=True))
+        if len(ids) > PAGE_INDICATORS:
+            standings = _standings(plan, user, today)
+            pages = _pages(departments, standings, PAGE_INDICATORS)
+    if len(pages) > 1:
+        page = min(max(page, 1), len(pages))
+        path = Indicator.scope.to(PlanDepartment)
+        indicators = indicators.filter(**{f"{path}__in": pages[page - 1]})
+        ids = None
+    else:
+        standings, pages = None, []
+    rows = plan_rows(plan, indicators, today, ids)
     texts = restrict(ResultText.objects.in_plan(plan), user)
     if department is not None:
         texts = texts.filter(indicator__in=indicators)
@@ -363,23 +452,65 @@ def build_report(plan, user, *, department=None, today=None):
         line = IndicatorLine(row, texts.get(row.indicator.pk))
         pg = policy_sections[row.policy_goal.pk]
         pg.lines.append(line)
-        for summary in (
-            pg.summary,
-            strategic_sections[row.strategic_goal.pk].summary,
-            sections[row.department.pk].summary,
-            total,
-        ):
-            summary.count(row)
-    state = ResultsReport.objects.filter(plan=plan).first()
-    return Report(
+        if standings is None:
+            for summary in (
+                pg.summary,
+                strategic_sections[row.strategic_goal.pk].summary,
+                sections[row.department.pk].summary,
+                total,
+            ):
+                summary.count(row)
+    report = Report(
         plan=plan,
-        state=state,
+        state=ResultsReport.objects.filter(plan=plan).first(),
         departments=[sections[d.pk] for d in departments],
         summary=total,
-        missing=missing_reasons(rows, texts),
+        missing=[],
         today=today,
         department=department,
     )
+    if standings is None:
+        report.missing = missing_reasons(rows, texts)
+        return report
+    for s in standings:
+        for summary in (
+            policy_sections[s.policy].summary,
+            strategic_sections[s.strategic].summary,
+            sections[s.department].summary,
+            total,
+        ):
+            summary.count(s)
+    report.missing = _missing(standings, texts, sections)
+    report.shown = [sections[pk] for pk in pages[page - 1]]
+    report.page, report.pages = page, pages
+    report.whole_sample = any(s.sample for s in standings) or any(
+        t.is_sample for t in texts.values()
+    )
+    report.whole_aggregations = {
+        a or DEFAULT_AGGREGATION
+        for a in restrict(Indicator.objects.in_plan(plan), user)
+        .order_by()
+        .values_list("aggregation", flat=True)
+        .distinct()
+    }
+    return report
+
+
+def _missing(standings, texts, sections):
+    """texts.missing_reasons, from the stored standings (the whole plan, in its order)."""
+    wanted = []
+    for s in standings:
+        if not requires_reason(s.status):
+            continue
+        text = texts.get(s.indicator)
+        if text is None or not text.shortfall_reason or text.status != ResultStatus.APPROVED:
+            wanted.append((s, text))
+    names = Indicator.objects.filter(pk__in=[s.indicator for s, _t in wanted]).only("name")
+    by_id = {i.pk: i for i in names}
+    return [
+        MissingReason(by_id[s.indicator], sections[s.department].department, s.status, text)
+        for s, text in wanted
+    ]
 
 
 def report_title(plan):

@@ -100,8 +100,10 @@ def report_view(request):
         "plan": plan,
     }
     if plan is not None:
-        report = build_report(plan, request.user, department=department)
+        report = build_report(plan, request.user, department=department, page=_page(request))
         context.update(_document_context(report))
+        if report.shown is not None:
+            context.update(_paging(report, plan))
         context.update(
             department=department,
             departments=restrict(PlanDepartment.objects.filter(plan=plan), request.user),
@@ -112,6 +114,33 @@ def report_view(request):
             published_pdf=_published_pdf(request.user, plan, report.is_final),
         )
     return TemplateResponse(request, "reports/report.html", context)
+
+
+def _page(request):
+    """?page=: a page of a large plan's departments (1 by default), or "all": the whole."""
+    wanted = (request.GET.get("page") or "1").strip()
+    if wanted == "all":
+        return None
+    return int(wanted) if wanted.isdigit() else 1
+
+
+def _paging(report, plan):
+    """The page's departments, the contents' links to the other pages, the pager."""
+    base = reverse("reports:report") + "?" + _query(plan)
+    page_of = report.page_of
+    for section in report.departments:
+        page = page_of[section.department.pk]
+        if page != report.page:
+            section.href = f"{base}&page={page}#{section.anchor}"
+    pages = [
+        {
+            "number": n,
+            "url": f"{base}&page={n}",
+            "first": report.departments[sum(len(p) for p in report.pages[: n - 1])],
+        }
+        for n in range(1, len(report.pages) + 1)
+    ]
+    return {"sections": report.shown, "pager": pages, "whole_url": f"{base}&page=all"}
 
 
 def export_view(request):

@@ -124,3 +124,31 @@ def test_tracking_overview_links_the_years_report(django_user_model):
     html = _client(user).get(reverse("tracking:overview"), {"year": plan.fiscal_year}).content
     link = f'{reverse("reports:report")}?year={plan.fiscal_year}"'.encode()
     assert b'id="link-results-report"' in html and link in html
+
+
+def test_a_large_plan_is_shown_a_page_of_departments_at_a_time(django_user_model, monkeypatch):
+    from reports import report as report_module
+    from reports.report import build_report
+
+    plan = tracking_plan(2040, departments=4, goals=1, policy_goals=1, indicators=3)
+    admin = make_user(django_user_model, "admin_pages", roles.PLAN_ADMIN)
+    monkeypatch.setattr(report_module, "PAGE_INDICATORS", 6)  # two departments a page
+    whole = build_report(plan, admin)
+    paged = build_report(plan, admin, page=2)
+    assert paged.page == 2 and len(paged.pages) == 2
+    names = [s.department.name for s in paged.shown]
+    assert names == [s.department.name for s in whole.departments[2:]]
+    assert not paged.departments[0].lines and paged.shown[0].lines
+    # the summaries and the missing reasons are the whole plan's (from the standings)
+    assert paged.summary.counts == whole.summary.counts
+    assert paged.summary.mean_rate_text == whole.summary.mean_rate_text
+    for a, b in zip(paged.departments, whole.departments, strict=True):
+        assert a.summary.counts == b.summary.counts
+    assert [m.indicator.pk for m in paged.missing] == [m.indicator.pk for m in whole.missing]
+    assert paged.aggregations == whole.aggregations and paged.has_sample == whole.has_sample
+
+    html = _client(admin).get(reverse("reports:report"), {"year": 2040}).content.decode()
+    assert html.count('class="report-department"') == 2 and 'id="report-pager"' in html
+    assert f"page=2#dept-{whole.departments[2].department.pk}" in html  # contents link
+    everything = _client(admin).get(reverse("reports:report"), {"year": 2040, "page": "all"})
+    assert everything.content.decode().count('class="report-department"') == 4
