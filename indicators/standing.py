@@ -14,9 +14,11 @@ without a value, the forecast), stored. It is current when
   committed while a standing is being computed is left behind, so the standing is computed
   again: never stale.
 
-After an import (plan tables, plan text, results) the import computes the standings it
-outdated, right after its commit (`after_import`, on perfplan.imports' import_applied; in
-the worker for a background import): the first overview after an import computes nothing.
+After an import (plan tables, plan text, results) the standings it outdated are computed
+by the task worker: `after_import` (on perfplan.imports' import_applied) queues
+indicators.tasks.compute_standings once the import committed, so the import's request or
+command does not wait for them; a background import, already in the worker, computes them
+at once. The first overview after an import computes nothing once the task has run.
 
 Every indicator has a standing row from its creation on, filed under its plan, department
 and goals (`link`; signals and the plan import keep it so when the hierarchy changes), so a
@@ -289,15 +291,26 @@ def link_plan(plan):
     _link("pd.plan_id = %s", [plan.pk])
 
 
-def after_import(sender, year, **kwargs):
-    """Compute what an import outdated, as soon as it committed (see the module docstring):
+def after_import(sender, year, background=False, **kwargs):
+    """Have what an import outdated computed once it committed (see the module docstring):
     the standings of the plan of the import's year that are not current (a plan import
-    has filed its indicators' rows, link_plan, in its transaction)."""
+    has filed its indicators' rows, link_plan, in its transaction). In the task worker
+    (`background`) at once; else by the task `compute_standings`, queued on commit, so
+    the import's request or command does not wait for them."""
     from perfplan.models import Plan
 
     plan = Plan.objects.filter(fiscal_year=year).first()
-    if plan is not None:
+    if plan is None:
+        return
+    if background:
         ensure(plan)
+        return
+    from .tasks import compute_standings
+
+    plan_id = plan.pk
+    # robust: a queue that fails leaves the standings to the first page (ensure), the
+    # import stands.
+    transaction.on_commit(lambda: compute_standings.enqueue(plan_id), robust=True)
 
 
 import_applied.connect(after_import, dispatch_uid="indicators.standing.after_import")

@@ -13,8 +13,9 @@ so every import has the same safeguards:
   to the confirmation and lands on every change-log entry of the batch;
 * the diff, the writes, the change-log entries and the batch's status are one transaction;
 * one change-log entry for the import itself, under its batch, written here only;
-* after the commit, `import_applied` is sent (indicators.standing computes the standings
-  the import outdated, so no user's request after an import computes them);
+* after the commit, `import_applied` is sent (indicators.standing has the standings the
+  import outdated computed by the task worker, or at once in a background import, so no
+  user's request after an import computes them);
 * a long import runs outside the request (perfplan.tasks): its upload is held first
   (`hold`, a batch that cannot be confirmed yet), previewed by `preview_held`, and each stage
   is told to `progress_to`'s reporter (`report_progress`), the rows read included.
@@ -47,8 +48,9 @@ from .runtime import collector_paused
 
 logger = logging.getLogger(__name__)
 
-# Sent after an import's transaction committed: sender the ImportKind, with batch, year and
-# result. The apps above compute here what the import outdated (indicators.standing).
+# Sent after an import's transaction committed: sender the ImportKind, with batch, year,
+# result and background (True in the task worker). The apps above have what the import
+# outdated computed (indicators.standing).
 import_applied = Signal()
 
 # Stages of an import, as a progress bar tells them (perfplan.tasks names them).
@@ -245,11 +247,15 @@ def _run(kind, job, parsed, read_errors, *, dry_run, batch=None, expected=None, 
 
 
 def _settle(kind, result, job):
-    """After the commit: what the import outdated is computed now, by the import (in its
-    background task when it has one), not by the first request that reads it."""
+    """After the commit: what the import outdated is computed by the task worker (queued
+    by the receivers), or right here when the import runs in the worker (a progress bar
+    watches it: perfplan.tasks), never by the first request that reads it."""
     report_progress(SETTLING)
+    background = _reporter.get() is not None
     try:
-        import_applied.send(kind, batch=result.batch, year=job.year, result=result)
+        import_applied.send(
+            kind, batch=result.batch, year=job.year, result=result, background=background
+        )
     except DatabaseError:
         # The import stands; what was not computed now is computed when first read.
         logger.exception("computing after the import of batch %s failed", result.batch.pk)

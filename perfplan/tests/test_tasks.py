@@ -4,7 +4,8 @@ Every upload above PERFPLAN_IMPORT_INLINE_ROWS (0 here: every upload) is held, p
 confirmed by a task: with the ImmediateBackend (the task runs as it is queued) for every kind,
 and once with the database backend and its worker running in a thread, as production runs it
 (`manage.py db_worker`), while the page's JSON is asked how far the import is. After any
-import, the overview computes no standing (issue 16, item 3).
+import the standings are computed by the worker (the background import itself, or the task
+an import in the request queues), and the overview computes none (issue 16, item 3).
 """
 
 from __future__ import annotations
@@ -406,14 +407,8 @@ def overview_queries(client):
     return len(captured)
 
 
-def test_the_first_overview_after_an_import_computes_nothing(client, django_user_model):
-    """After a plan import and after a results import (through their pages, in the request),
-    the first overview is the same request as the second: nothing left to compute."""
-    from django.utils import timezone
-
-    year = timezone.localdate().year
-    admin = make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
-    client.force_login(admin)
+def plan_import_in_the_request(client, year):
+    """The seed plan imported through the admin's pages, in the request (preview, confirm)."""
     handles = []
     for name, content in seed_files():
         handles.append(io.BytesIO(content))
@@ -421,7 +416,23 @@ def test_the_first_overview_after_an_import_computes_nothing(client, django_user
     url = reverse("admin:perfplan_plan_import")
     response = client.post(url, {"fiscal_year": year, "files": handles, "reason": ""})
     batch = response.context["batch"]
-    client.post(reverse("admin:perfplan_plan_import_confirm", args=[batch.pk]))
+    return client.post(reverse("admin:perfplan_plan_import_confirm", args=[batch.pk]))
+
+
+def test_the_first_overview_after_an_import_computes_nothing(
+    client, django_user_model, settings, django_capture_on_commit_callbacks
+):
+    """After a plan import and after a results import (through their pages, in the request),
+    the task queued on commit computed the standings: the first overview is the same
+    request as the second, nothing left to compute."""
+    from django.utils import timezone
+
+    settings.TASKS = {"default": {"BACKEND": IMMEDIATE}}  # the worker runs what is queued
+    year = timezone.localdate().year
+    admin = make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
+    client.force_login(admin)
+    with django_capture_on_commit_callbacks(execute=True):
+        plan_import_in_the_request(client, year)
     assert Plan.objects.filter(fiscal_year=year).exists()
     assert no_standing_pending(year)
     first = overview_queries(client)
@@ -436,11 +447,49 @@ def test_the_first_overview_after_an_import_computes_nothing(client, django_user
     handle.name = "실적.csv"
     response = client.post(reverse("results:import"), {"fiscal_year": year, "file": handle})
     assert response.context["batch"] is not None, response.context["errors"]
-    confirm = client.post(reverse("results:confirm", args=[response.context["batch"].pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm = client.post(reverse("results:confirm", args=[response.context["batch"].pk]))
     assert confirm.status_code == 302
     assert no_standing_pending(year)
     first = overview_queries(client)
     assert first == overview_queries(client)
+
+
+def test_an_import_in_the_request_queues_the_standings_and_computes_none(
+    client, django_user_model, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    """The import's request computes no standing (its cost does not grow with them): it
+    queues indicators.tasks.compute_standings once committed, and the task computes them."""
+    from django.utils import timezone
+
+    from indicators.tasks import compute_standings
+
+    settings.TASKS = {"default": {"BACKEND": DATABASE}}  # queued, not run
+    computed = []
+    compute = standing.compute
+    monkeypatch.setattr(
+        standing, "compute", lambda *a, **k: computed.append(len(a[1])) or compute(*a, **k)
+    )
+    year = timezone.localdate().year
+    client.force_login(make_user(django_user_model, "planadmin", roles.PLAN_ADMIN))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        confirmed = plan_import_in_the_request(client, year)
+    assert confirmed.status_code == 302 and callbacks
+    assert computed == []  # nothing computed in the request
+    plan = Plan.objects.get(fiscal_year=year)
+    outdated = standing.outdated_ids(plan, IndicatorStanding.objects.filter(plan=plan))
+    assert len(outdated) == IndicatorStanding.objects.filter(plan=plan).count() > 0
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.get(status="READY")
+    assert queued.task_path == "indicators.tasks.compute_standings"
+    assert queued.args_kwargs["args"] == [plan.pk]
+    # What the worker runs: every outdated standing computed, and nothing left after.
+    assert compute_standings.call(plan.pk) == len(outdated)
+    assert computed == [len(outdated)]
+    assert no_standing_pending(year)
+    assert compute_standings.call(plan.pk) == 0
+    assert compute_standings.call(plan.pk + 1000) == 0  # a plan deleted meanwhile
 
 
 def test_the_demo_leaves_no_standing_to_compute():
