@@ -196,6 +196,36 @@ def test_refresh_stores_what_services_computes(plan):
     assert standing.refresh(plan, TODAY) == 0  # current: nothing to do
 
 
+@pytest.mark.parametrize(
+    "day", [date(YEAR - 1, 11, 3), TODAY, date(YEAR, 12, 31), date(YEAR + 1, 2, 1)]
+)
+def test_indicators_without_results_are_computed_apart_to_the_same_figures(plan, monkeypatch, day):
+    """A new plan's indicators have no result: their figures are computed once per
+    frequency, aggregation and sample mark (standing._store_empty), and must be what each
+    one's own row says, whatever its target, direction, period targets or day."""
+    indicators = list(plan_indicators(plan).order_by("pk"))
+    empty = indicators[::2]
+    Result.objects.filter(indicator__in=empty).delete()
+    Indicator.objects.filter(pk__in=[i.pk for i in empty[:3]]).update(is_sample=True)
+    PeriodTarget.objects.create(indicator=empty[1], period="Y", target=Decimal(7))
+    IndicatorStanding.objects.filter(indicator__in=empty[:4]).update(position=99)  # misfiled
+    through_rows = []
+    store_rows = standing._store_rows
+    monkeypatch.setattr(
+        standing,
+        "_store_rows",
+        lambda p, ids, *a: through_rows.extend(ids) or store_rows(p, ids, *a),
+    )
+    assert standing.refresh(plan, day) == COUNT
+    assert not set(through_rows) & {i.pk for i in empty}  # none went through the rows
+    with_results = set(Result.objects.values_list("indicator_id", flat=True))
+    assert sorted(through_rows) == sorted(with_results) and with_results
+    assert_current(plan, day)
+    assert_filed(plan)
+    stored = IndicatorStanding.objects.filter(indicator__in=empty[:4])
+    assert [s.position for s in stored] == [i.position for i in empty[:4]]
+
+
 def test_a_standing_holds_for_its_month(plan):
     standing.refresh(plan, TODAY)
     assert stale_count(plan, date(YEAR, 8, 31)) == 0
