@@ -17,6 +17,7 @@ inline_indicators()), is made in the request by the same function.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -36,6 +37,7 @@ CSS_PATH = Path(settings.BASE_DIR) / "static" / "reports" / "report.css"
 PART_INDICATORS = 400  # a part's indicators: bounded memory per process, few font copies
 INLINE_INDICATORS = 1000  # a PDF of at most this many indicators is made in the request
 FRONT = 1  # the cover takes page 1; the contents follow
+STALE_AFTER = timedelta(hours=2)  # a national plan's PDF takes minutes
 
 
 def inline_indicators():
@@ -121,7 +123,14 @@ def servable(record, report_is_final):
 
 
 def is_running(record):
-    return bool(record and record.state in (ReportPdf.State.QUEUED, ReportPdf.State.RUNNING))
+    """Queued or being made — unless asked for so long ago that its worker must have died
+    (then a plan admin may ask again)."""
+    return bool(
+        record
+        and record.state in (ReportPdf.State.QUEUED, ReportPdf.State.RUNNING)
+        and record.requested_at
+        and timezone.now() - record.requested_at < STALE_AFTER
+    )
 
 
 def queue_report_pdf(plan, user):

@@ -135,3 +135,17 @@ def test_marking_the_report_final_makes_the_published_file(django_user_model, mo
 
     # the final report is published: everyone who reads reports gets the same file
     assert body(reader.get(url, year)) == bytes(record.content)
+
+
+def test_a_pdf_asked_for_long_ago_is_no_longer_waited_for():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    plan = load_seed(2025)
+    record = ReportPdf.objects.create(
+        plan=plan, state=ReportPdf.State.RUNNING, requested_at=timezone.now()
+    )
+    assert published.is_running(record)
+    record.requested_at -= published.STALE_AFTER + timedelta(minutes=1)
+    assert not published.is_running(record)  # its worker died: a plan admin may ask again
