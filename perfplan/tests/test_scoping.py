@@ -33,6 +33,7 @@ from perfplan.scoping import (
     scope_of,
     scoped_models,
 )
+from reports.models import ResultsReport, ResultText
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +98,8 @@ def test_the_change_log_tracks_the_plan_data_it_always_tracked():
         "indicators.result",
         "indicators.evidence",
         "indicators.entryexception",
+        "reports.resulttext",
+        "reports.resultsreport",
     }
 
 
@@ -122,6 +125,10 @@ def data(django_user_model):
     EntryException.objects.create(
         plan=plan, department=second, period="Q1", open_until=date(2031, 5, 1), reason="r"
     )
+    for indicator in Indicator.objects.all():
+        ResultText.objects.create(indicator=indicator, shortfall_reason="r")
+    for each in (plan, other):
+        ResultsReport.objects.create(plan=each)
     return plan, other, first, second, officer
 
 

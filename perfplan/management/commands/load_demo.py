@@ -121,7 +121,7 @@ class Command(BaseCommand):
         admin = get_user_model()._default_manager.get(username=DEMO_USERS[0][0])
         publish(admin, sample)
         self.stdout.write(
-            _("Sample year %(year)s published: the public pages (/public/) show it.")
+            _("Sample year %(year)s published: the public pages show it.")
             % {"year": year}
         )
 
