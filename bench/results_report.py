@@ -190,6 +190,11 @@ def main():
 
     load_at_start = common.load_now()
     admin, plan, filled = fill_if_needed(args)
+    from indicators import standing
+    from perfplan.changelog import change_context
+
+    with change_context(quiet=True):  # current standings, as refresh_standings leaves them
+        standing.refresh(plan)
     indicators = Indicator.objects.in_plan(plan).count()
     department = PlanDepartment.objects.filter(plan=plan).order_by("position").first()
     year = {"year": plan.fiscal_year}
