@@ -127,8 +127,9 @@ def plan(today):
 
 @pytest.fixture
 def imports_leave_standings_outdated():
-    """An import computes the standings it outdated after its commit (standing.after_import);
-    without that, what the import outdated stays to be seen."""
+    """After its commit an import has the standings it outdated computed (standing.after_import:
+    the task it queues, or at once in the worker); without that, what the import outdated
+    stays to be seen."""
     from perfplan.imports import import_applied
 
     uid = "indicators.standing.after_import"
