@@ -118,11 +118,12 @@ NUMBER_GREY = 0.267  # #444
 NUMBER_BASELINE = 24  # pt above the page's bottom edge: in the 18 mm bottom margin
 
 
-def join(parts, *, numbered_from=2):
+def join(parts, *, numbered_from=2, outline=()):
     """The parts (PDF bytes) as one PDF whose pages are numbered "- n / total -" at the
     bottom centre from page `numbered_from` on (the cover has none), as the print CSS's
     @page rule numbers a single document. The numbers are drawn in a base-14 font (digits
-    and ASCII only), so they cost nothing to embed."""
+    and ASCII only), so they cost nothing to embed. `outline`: (title, page number) pairs,
+    the file's bookmarks (a reader's side panel: each department of 1,500 pages)."""
     from pypdf import PdfReader, PdfWriter
     from pypdf.generic import (
         ArrayObject,
@@ -169,6 +170,9 @@ def join(parts, *, numbered_from=2):
             resources[NameObject("/Font")] = DictionaryObject()
         fonts = resources["/Font"].get_object()
         fonts[NameObject("/PerfplanPageNumber")] = font
+    for title, number in outline:
+        if 1 <= number <= total:
+            writer.add_outline_item(title=title, page_number=number - 1)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue(), total

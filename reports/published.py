@@ -25,6 +25,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from perfplan.models import Plan
@@ -106,7 +107,10 @@ def document_pdf(report, *, workers=1, progress=None):
         front_pages = front[1] - FRONT
     if progress:
         progress(total, total)
-    return pdf.join([front[0], *(data for data, _pages, _anchors in rendered)])
+    outline = [(str(_("Summary")), summary_page)] + [
+        (section.department.name, section.pdf_page) for group in groups for section in group
+    ]
+    return pdf.join([front[0], *(data for data, _pages, _anchors in rendered)], outline=outline)
 
 
 # ---------------------------------------------------------------- the stored file

@@ -103,6 +103,16 @@ def test_the_worker_makes_the_whole_plan_and_the_file_is_served(
         page = int(found.group(1))
         assert pdf_text(data, page).lstrip().startswith(name), (name, page)
 
+    # bookmarks: the summary, then each department at its page
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(data))
+    marks = [(m.title, reader.get_destination_page_number(m) + 1) for m in reader.outline]
+    assert [title for title, _page in marks[1:]] == departments
+    assert all(pdf_text(data, page).lstrip().startswith(t) for t, page in marks[1:4])
+
     # the sample year's report is final: published, the same file for every reader
     officer = make_user(django_user_model, "officer", roles.OFFICER, [departments_of(plan)[0]])
     client.force_login(officer)
