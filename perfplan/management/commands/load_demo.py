@@ -121,8 +121,7 @@ class Command(BaseCommand):
         admin = get_user_model()._default_manager.get(username=DEMO_USERS[0][0])
         publish(admin, sample)
         self.stdout.write(
-            _("Sample year %(year)s published: the public pages show it.")
-            % {"year": year}
+            _("Sample year %(year)s published: the public pages show it.") % {"year": year}
         )
 
     def _leave_as_it_is(self, plan):
