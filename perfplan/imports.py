@@ -115,6 +115,36 @@ class ImportJob:
     options: dict = field(default_factory=dict)
 
 
+class CountedChanges:
+    """A kind's result whose `changes` each carry a `level` and an `action` (the plan tables
+    and the roll-forward): its counts per level, totals per action, and whether it writes.
+    The subclass names its LEVELS and ACTIONS (class attributes, not dataclass fields)."""
+
+    LEVELS: tuple = ()
+    ACTIONS: tuple = ()
+    UNCHANGED = "unchanged"
+
+    @property
+    def ok(self):
+        return not self.errors
+
+    def counts(self):
+        counts = {level: dict.fromkeys(self.ACTIONS, 0) for level in self.LEVELS}
+        for change in self.changes:
+            counts[change.level][change.action] += 1
+        return counts
+
+    def totals(self):
+        totals = dict.fromkeys(self.ACTIONS, 0)
+        for change in self.changes:
+            totals[change.action] += 1
+        return totals
+
+    @property
+    def has_writes(self):
+        return any(c.action != self.UNCHANGED for c in self.changes)
+
+
 @dataclass
 class ImportProblem:
     """A refusal of the runner itself (not of a row): printed as its message."""

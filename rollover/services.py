@@ -170,7 +170,7 @@ class RollChange:
 
 
 @dataclass
-class RollResult:
+class RollResult(imports.CountedChanges):
     year: int
     errors: list = field(default_factory=list)
     changes: list = field(default_factory=list)
@@ -182,25 +182,7 @@ class RollResult:
     rule: str = ""
     partial_years: int = 0  # baselines from a year not entered in full
 
-    @property
-    def ok(self):
-        return not self.errors
-
-    def counts(self):
-        counts = {level: dict.fromkeys(ACTIONS, 0) for level in LEVELS}
-        for change in self.changes:
-            counts[change.level][change.action] += 1
-        return counts
-
-    def totals(self):
-        totals = dict.fromkeys(ACTIONS, 0)
-        for change in self.changes:
-            totals[change.action] += 1
-        return totals
-
-    @property
-    def has_writes(self):
-        return any(c.action != "unchanged" for c in self.changes)
+    LEVELS, ACTIONS = LEVELS, ACTIONS
 
     def shown_changes(self):
         return [c for c in self.changes if c.action != "unchanged"]

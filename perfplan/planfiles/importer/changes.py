@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
+from perfplan.imports import CountedChanges
 from perfplan.models import Plan
 from perfplan.tabular import name_key
 
@@ -81,7 +82,7 @@ class Change:
 
 
 @dataclass
-class ImportResult:
+class ImportResult(CountedChanges):
     year: int
     errors: list = field(default_factory=list)
     changes: list = field(default_factory=list)
@@ -95,25 +96,7 @@ class ImportResult:
     # The stored counts of the tables the file does not carry, per department (diff).
     kept_counts: dict = field(default_factory=dict)
 
-    @property
-    def ok(self):
-        return not self.errors
-
-    def counts(self):
-        counts = {level: dict.fromkeys(ACTIONS, 0) for level in LEVELS}
-        for change in self.changes:
-            counts[change.level][change.action] += 1
-        return counts
-
-    def totals(self):
-        totals = dict.fromkeys(ACTIONS, 0)
-        for change in self.changes:
-            totals[change.action] += 1
-        return totals
-
-    @property
-    def has_writes(self):
-        return any(c.action != "unchanged" for c in self.changes)
+    LEVELS, ACTIONS = LEVELS, ACTIONS
 
 
 def _label(model, field_name):
