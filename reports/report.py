@@ -220,38 +220,34 @@ class Summary:
         return " · ".join(f"{words[s]} {counts[s]}" for s in STATUSES if counts[s])
 
 
+class _Budgeted:
+    """A goal's section with its budget and its share of the plan's, as the report prints them."""
+
+    @property
+    def budget_text(self):
+        return fmt_value(self.budget)
+
+    @property
+    def share_text(self):
+        return fmt_rate(self.share)
+
+
 @dataclass
-class PolicySection:
+class PolicySection(_Budgeted):
     goal: PolicyGoal
     budget: Decimal | None = None
     share: Decimal | None = None
     lines: list = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
 
-    @property
-    def budget_text(self):
-        return fmt_value(self.budget)
-
-    @property
-    def share_text(self):
-        return fmt_rate(self.share)
-
 
 @dataclass
-class StrategicSection:
+class StrategicSection(_Budgeted):
     goal: StrategicGoal
     budget: Decimal | None = None
     share: Decimal | None = None
     policy_goals: list = field(default_factory=list)
     summary: Summary = field(default_factory=Summary)
-
-    @property
-    def budget_text(self):
-        return fmt_value(self.budget)
-
-    @property
-    def share_text(self):
-        return fmt_rate(self.share)
 
 
 @dataclass
