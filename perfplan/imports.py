@@ -115,6 +115,31 @@ class ImportJob:
     options: dict = field(default_factory=dict)
 
 
+class NamedChange:
+    """A change of a kind whose records sit on a `path` of names at a `level` (the plan
+    tables and the roll-forward): its labels as the preview shows them. The subclass names
+    its LEVEL_LABELS and ACTION_LABELS (class attributes)."""
+
+    LEVEL_LABELS: dict = {}
+    ACTION_LABELS: dict = {}
+
+    @property
+    def level_label(self):
+        return self.LEVEL_LABELS[self.level]
+
+    @property
+    def action_label(self):
+        return self.ACTION_LABELS[self.action]
+
+    @property
+    def name(self):
+        return self.path[-1] if self.path else ""
+
+    @property
+    def parents(self):
+        return " › ".join(self.path[:-1])
+
+
 class CountedChanges:
     """A kind's result whose `changes` each carry a `level` and an `action` (the plan tables
     and the roll-forward): its counts per level, totals per action, and whether it writes.

@@ -138,7 +138,7 @@ def parse_target_rule(text):
 
 
 @dataclass
-class RollChange:
+class RollChange(imports.NamedChange):
     action: str
     level: str
     path: tuple
@@ -146,21 +146,7 @@ class RollChange:
     obj: object = None
     values: dict | None = None  # what a new record is created with (parents by path)
 
-    @property
-    def level_label(self):
-        return LEVEL_LABELS[self.level]
-
-    @property
-    def action_label(self):
-        return ACTION_LABELS[self.action]
-
-    @property
-    def name(self):
-        return self.path[-1] if self.path else ""
-
-    @property
-    def parents(self):
-        return " › ".join(self.path[:-1])
+    LEVEL_LABELS, ACTION_LABELS = LEVEL_LABELS, ACTION_LABELS
 
     @property
     def filled(self):

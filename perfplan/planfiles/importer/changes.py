@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from budgets.models import UnitProgram
 from goals.models import PlanDepartment, PolicyGoal, StrategicGoal
 from indicators.models import Indicator
-from perfplan.imports import CountedChanges
+from perfplan.imports import CountedChanges, NamedChange
 from perfplan.models import Plan
 from perfplan.tabular import name_key
 
@@ -55,7 +55,7 @@ class FieldChange:
 
 
 @dataclass
-class Change:
+class Change(NamedChange):
     action: str
     level: str
     path: tuple
@@ -64,21 +64,7 @@ class Change:
     obj: object = None  # the record, for the change log (its pk is known after the write)
     values: dict | None = None  # what a new record was created with
 
-    @property
-    def level_label(self):
-        return LEVEL_LABELS[self.level]
-
-    @property
-    def action_label(self):
-        return ACTION_LABELS[self.action]
-
-    @property
-    def name(self):
-        return self.path[-1] if self.path else ""
-
-    @property
-    def parents(self):
-        return " › ".join(self.path[:-1])
+    LEVEL_LABELS, ACTION_LABELS = LEVEL_LABELS, ACTION_LABELS
 
 
 @dataclass
