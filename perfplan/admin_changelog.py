@@ -33,7 +33,7 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
@@ -42,6 +42,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from . import exports
 from .admin_base import restrict_log_entries, scoped_related_queryset
 from .changelog import tracked_models
 from .changelog_display import ChangeDisplay, local_time, model_of
@@ -400,25 +401,70 @@ class ChangeLogEntryAdmin(admin.ModelAdmin):
         return super().changelist_view(request, extra_context)
 
     def export_view(self, request):
-        """The filtered list (same filters, search and scope) as xlsx, written row by row.
-
-        perfplan.xlsx writes the rows in constant memory to a temporary file; the file is
-        then streamed from it (FileResponse reads it in chunks).
-        """
+        """The filtered list (same filters, search and scope) as xlsx, written row by row
+        (CHANGELOG_EXPORT): in the request when it is small, else by the task worker
+        (perfplan.exports), which reads the same query as the user who asked."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
-            changelist = self.get_changelist_instance(request)
+            self.get_changelist_instance(request)
         except IncorrectLookupParameters:
             return HttpResponseRedirect(reverse("admin:perfplan_changelogentry_changelist"))
-        handle = write_entries_xlsx(changelist.queryset)
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        return FileResponse(
-            handle,
-            as_attachment=True,
-            filename=f"변경이력_{stamp}.xlsx",
-            content_type=XLSX_TYPE,
-        )
+        return exports.respond(request, CHANGELOG_EXPORT, {"query": exports.query_of(request)})
+
+
+def _log_admin():
+    return admin.site.get_model_admin(ChangeLogEntry)
+
+
+def _filtered_entries(user, params):
+    """The entries the list shows `user` with the export's query (its filters, search and
+    scope), or IncorrectLookupParameters."""
+    request = exports.request_as(user, params["query"])
+    return _log_admin().get_changelist_instance(request).queryset
+
+
+def _may_export(user, params):
+    request = exports.request_as(user, params["query"])
+    return bool(user.is_active and _log_admin().has_view_permission(request))
+
+
+def _export_rows(user, params):
+    """The entries to write, counted up to one past the inline limit (a million-entry log
+    is not counted in the request)."""
+    try:
+        entries = _filtered_entries(user, params)
+    except IncorrectLookupParameters:
+        return 0
+    limit = exports.inline_rows() + 1
+    return len(entries.order_by().values_list("pk", flat=True)[:limit])
+
+
+def _make_entries_xlsx(user, params, progress):
+    entries = _filtered_entries(user, params)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    total = min(entries.order_by().count(), EXPORT_MAX_ROWS)
+    # written to a temporary file (a million entries in constant memory), served streamed
+    return exports.xlsx_file(
+        [entries_table(entries)],
+        f"변경이력_{stamp}.xlsx",
+        progress,
+        total=total,
+        target=tempfile.TemporaryFile(),
+    )
+
+
+# The change log's workbook: in the request when small, else by the worker (perfplan.exports).
+CHANGELOG_EXPORT = exports.register(
+    exports.Export(
+        kind="change_log",
+        label=_("Change log (xlsx)"),
+        allowed=_may_export,
+        size=_export_rows,
+        make=_make_entries_xlsx,
+        path=f"{__name__}.CHANGELOG_EXPORT",
+    )
+)
 
 
 def export_headers():
@@ -501,18 +547,22 @@ def _entry_rows(queryset, max_rows):
         written += 1
 
 
-def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
-    """Write `queryset`'s entries to a temporary xlsx file (perfplan.xlsx, the writer of
-    every export: rows streamed in constant memory, printable); returns it, rewound."""
+def entries_table(queryset, max_rows=EXPORT_MAX_ROWS):
+    """`queryset`'s entries as a table of streamed rows (read once, constant memory)."""
     sheet_name = gettext("change log")[:31]
-    table = Table(
+    return Table(
         "changelog",
         export_columns(),
         _entry_rows(queryset, max_rows),
         sheet_name,
         subtitle=timezone.localtime().strftime("%Y-%m-%d %H:%M"),
     )
+
+
+def write_entries_xlsx(queryset, max_rows=EXPORT_MAX_ROWS):
+    """Write `queryset`'s entries to a temporary xlsx file (perfplan.xlsx, the writer of
+    every export: rows streamed in constant memory, printable); returns it, rewound."""
     handle = tempfile.TemporaryFile()
-    write_xlsx([table], target=handle)
+    write_xlsx([entries_table(queryset, max_rows)], target=handle)
     handle.seek(0)
     return handle

@@ -368,3 +368,52 @@ class ChangeLogHead(models.Model):
 
     def __str__(self):
         return f"#{self.position} {self.hash[:12]}"
+
+
+class ExportJob(models.Model):
+    """A large export made by the task worker (perfplan.exports), kept for its user to
+    download: who asked, what (a registered kind and its parameters), how far it is, and
+    the file. Kept in the database like ImportFile and ReportPdf, so the worker and every
+    app server share it without a shared disk; the worker deletes jobs a day old."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("waiting for the worker")
+        RUNNING = "running", _("being made")
+        DONE = "done", _("made")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=100)
+    # The registered export (perfplan.exports.Export) by dotted path: the worker imports it.
+    maker = models.CharField(_("export"), max_length=200)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # kind and parameters hashed: the same request while one is under way is not queued again
+    key = models.CharField(max_length=64, db_index=True, editable=False)
+    language = models.CharField(_("language"), max_length=10, default="ko")
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.QUEUED
+    )
+    progress_done = models.PositiveIntegerField(_("rows written"), default=0)
+    progress_total = models.PositiveIntegerField(_("rows"), default=0)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    content = models.BinaryField(_("content"), blank=True, default=b"", editable=False)
+    size = models.PositiveIntegerField(_("size"), default=0)
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
+    made_at = models.DateTimeField(_("made at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        indexes = [models.Index(fields=["requested_by", "-requested_at"])]
+
+    def __str__(self):
+        return self.file_name or self.kind

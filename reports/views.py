@@ -14,12 +14,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from goals.models import PlanDepartment
 from indicators import workflow
 from indicators.models import Indicator
-from indicators.views.screen import XLSX_TYPE, download
+from indicators.views.screen import download
+from perfplan import exports
 from perfplan.locking import ConcurrentEditError
 from perfplan.models import Plan
 from perfplan.scoping import get_or_deny, may_act_in, restrict, sees_all
@@ -27,7 +29,7 @@ from perfplan.scoping import get_or_deny, may_act_in, restrict, sees_all
 from . import pdf, published, texts
 from .models import ResultText
 from .report import build_report, report_title
-from .tables import report_xlsx
+from .tables import goal_table, indicator_table
 
 STEPS = {
     "submit": (texts.submit, False),
@@ -144,12 +146,65 @@ def _paging(report, plan):
 
 
 def export_view(request):
+    """The report's xlsx: in the request for a small plan or a department, else made by
+    the task worker (perfplan.exports), with the user's scope either way."""
     _plans, plan, department = _pick(request)
     if plan is None:
         raise Http404
-    report = build_report(plan, request.user, department=department)
+    params = {"plan": plan.pk, "department": department.pk if department else None}
+    return exports.respond(request, REPORT_EXPORT, params)
+
+
+def _report_of(user, params):
+    """The plan and department of an export's parameters, as _pick finds them for `user`
+    (or Http404 / PermissionDenied)."""
+    _require_view(user)
+    plan = restrict(Plan.objects.all(), user).filter(pk=params.get("plan")).first()
+    if plan is None:
+        raise Http404
+    department = None
+    if params.get("department") is not None:
+        department = get_or_deny(
+            PlanDepartment.objects.filter(plan=plan), user, pk=params["department"]
+        )
+    return plan, department
+
+
+def _may_export(user, params):
+    try:
+        _report_of(user, params)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+def _export_indicators(user, params):
+    plan, department = _report_of(user, params)
+    indicators = restrict(Indicator.objects.in_plan(plan), user)
+    if department is not None:
+        indicators = indicators.filter(**{Indicator.scope.to(PlanDepartment): department})
+    return indicators.count()
+
+
+def _make_report_xlsx(user, params, progress):
+    plan, department = _report_of(user, params)
+    report = build_report(plan, user, department=department)
     stem = report_title(plan) + (f"_{department.name}" if department else "")
-    return download(report_xlsx(report), f"{stem}.xlsx", XLSX_TYPE)
+    tables = [indicator_table(report), goal_table(report)]  # as reports.tables.report_xlsx
+    return exports.xlsx_file(tables, f"{stem}.xlsx", progress)
+
+
+# The report's workbook: in the request when small, else by the worker (perfplan.exports).
+REPORT_EXPORT = exports.register(
+    exports.Export(
+        kind="results_report",
+        label=gettext_lazy("Results report (xlsx)"),
+        allowed=_may_export,
+        size=_export_indicators,
+        make=_make_report_xlsx,
+        path=f"{__name__}.REPORT_EXPORT",
+    )
+)
 
 
 def pdf_view(request):

@@ -11,8 +11,11 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from perfplan import imports, tasks
+from goals.models import PlanDepartment
+from indicators.models import Indicator
+from perfplan import exports, imports, tasks
 from perfplan.models import Plan
 from perfplan.roles import may_view_plan_tables
 from perfplan.xlsx import write_csv, write_xlsx
@@ -143,13 +146,13 @@ def plan_export_view(request, admin_site, plan_id):
     if not form.is_valid():
         raise Http404
     fmt = form.cleaned_data["format"]
-    stem = f"성과계획_{plan.fiscal_year}"
+    stem = _export_stem(plan)
     if fmt == "json":
         data = json.dumps(plan_as_json(plan), ensure_ascii=False, indent=1).encode()
         return _download(data, f"{stem}.json", "application/json")
+    if fmt == "xlsx":  # a large plan's workbook is made by the task worker
+        return exports.respond(request, PLAN_TABLES_EXPORT, {"plan": plan.pk})
     tables = plan_tables(plan)
-    if fmt == "xlsx":
-        return _download(write_xlsx(tables), f"{stem}.xlsx", XLSX_TYPE)
     key = form.cleaned_data["table"] or "hierarchy"
     encoding = form.cleaned_data["encoding"] or "utf-8"
     table = table_by_key(tables, key)
@@ -163,6 +166,45 @@ def plan_export_view(request, admin_site, plan_id):
         )
         return redirect(reverse("admin:perfplan_plan_tables", args=[plan.pk]))
     return _download(data, f"{stem}_{table.sheet_name}.csv", f"text/csv; charset={encoding}")
+
+
+def _export_stem(plan):
+    return f"성과계획_{plan.fiscal_year}"
+
+
+def _plan_of(params):
+    return Plan.objects.filter(pk=params.get("plan")).first()
+
+
+def _may_export(user, params):
+    plan = _plan_of(params)
+    return plan is not None and may_view_plan_tables(user, plan)
+
+
+def _export_rows(user, params):
+    """Table 나's rows (one per indicator) and table 가's (one per department)."""
+    plan = _plan_of(params)
+    return (
+        Indicator.objects.in_plan(plan).count() + PlanDepartment.objects.filter(plan=plan).count()
+    )
+
+
+def _make_plan_tables(user, params, progress):
+    plan = Plan.objects.get(pk=params["plan"])
+    return exports.xlsx_file(plan_tables(plan), f"{_export_stem(plan)}.xlsx", progress)
+
+
+# The plan tables' workbook: in the request when small, else by the worker (perfplan.exports).
+PLAN_TABLES_EXPORT = exports.register(
+    exports.Export(
+        kind="plan_tables",
+        label=gettext_lazy("Plan summary tables (xlsx)"),
+        allowed=_may_export,
+        size=_export_rows,
+        make=_make_plan_tables,
+        path=f"{__name__}.PLAN_TABLES_EXPORT",
+    )
+)
 
 
 def import_template_view(request, admin_site):
