@@ -135,6 +135,9 @@ PERFPLAN_MAX_XLSX_UNPACKED_BYTES = int(
 # Uploads of more rows are previewed and imported by the task worker (`manage.py db_worker`)
 # with a progress bar; smaller ones in the request (perfplan.tasks).
 PERFPLAN_IMPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_IMPORT_INLINE_ROWS", 2000))
+# Larger xlsx exports are made by the task worker (perfplan.exports); kept this many hours.
+PERFPLAN_EXPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_EXPORT_INLINE_ROWS", 2000))
+PERFPLAN_EXPORT_KEEP_HOURS = int(os.environ.get("PERFPLAN_EXPORT_KEEP_HOURS", 24))
 # The queue lives in the database (no other server); tests use the ImmediateBackend.
 TASKS = {
     "default": {
