@@ -1,19 +1,36 @@
-"""The results report as a PDF made on the server (WeasyPrint), so that the published file
-is the same for everyone. WeasyPrint needs Debian's Pango (libpango-1.0-0,
-libpangoft2-1.0-0) and Korean fonts (fonts-noto-cjk): where either is missing,
+"""The results report as a PDF made on the server, so that the published file is the same for
+everyone. Two engines lay the same HTML and print CSS out:
+
+- Chromium (Debian's `chromium`, driven by Playwright): what a browser prints, some 5 ms of
+  CPU per indicator row; used when it is installed (PERFPLAN_PDF_ENGINE "auto", the default,
+  or "chromium"; PERFPLAN_CHROMIUM_PATH where it is not on the PATH).
+- WeasyPrint (Debian's Pango, libpango-1.0-0 and libpangoft2-1.0-0): no browser needed, but
+  some 20 ms per row (a national plan is minutes); used where Chromium is not, or when
+  PERFPLAN_PDF_ENGINE is "weasyprint".
+
+Either needs Korean fonts (fonts-noto-cjk). Where nothing can make the PDF,
 `unavailable_reason()` says so in Korean and the page shows it instead of failing."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import io
+import os
+import queue
+import shutil
+import threading
 from pathlib import Path
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 # Where Debian's fonts-noto-cjk puts its fonts (and other common font folders).
 FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts")
 CJK_FONT_PATTERNS = ("NotoSansCJK*", "NotoSerifCJK*")
+CHROMIUM, WEASYPRINT, AUTO = "chromium", "weasyprint", "auto"
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+CHROMIUM_TIMEOUT_MS = 15 * 60 * 1000  # a part of a few hundred rows takes seconds
 
 
 def _import_weasyprint():
@@ -33,16 +50,61 @@ def korean_fonts_installed():
     return False
 
 
-def unavailable_reason():
-    """Why no PDF can be made here (a sentence for the page), or None."""
+def chromium_path():
+    """The Chromium executable to print with, or None."""
+    configured = getattr(settings, "PERFPLAN_CHROMIUM_PATH", "")
+    if configured:
+        return configured if os.access(configured, os.X_OK) else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def _chromium_problem():
+    try:
+        import playwright.async_api  # noqa: F401
+    except ImportError as exc:
+        return str(exc) or "playwright"
+    if not chromium_path():
+        return _("Chromium is not installed")
+    return None
+
+
+def _weasyprint_problem():
     try:
         _import_weasyprint()
     except (ImportError, OSError) as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
+
+
+def configured_engine():
+    engine = getattr(settings, "PERFPLAN_PDF_ENGINE", AUTO)
+    return engine if engine in (CHROMIUM, WEASYPRINT) else AUTO
+
+
+def engine():
+    """The engine that makes the PDF here (CHROMIUM or WEASYPRINT), or None."""
+    wanted = configured_engine()
+    if wanted in (AUTO, CHROMIUM) and not _chromium_problem():
+        return CHROMIUM
+    if wanted in (AUTO, WEASYPRINT) and not _weasyprint_problem():
+        return WEASYPRINT
+    return None
+
+
+def unavailable_reason():
+    """Why no PDF can be made here (a sentence for the page), or None."""
+    if engine() is None:
+        wanted = configured_engine()
+        problem = _chromium_problem() if wanted == CHROMIUM else _weasyprint_problem()
         return _(
-            "The server cannot make the PDF: WeasyPrint or the Pango library it needs is not "
-            "installed (%(error)s). Print the page to PDF from the browser instead, or ask "
-            "the administrator to install them (README: Running in production)."
-        ) % {"error": str(exc).splitlines()[0] if str(exc) else type(exc).__name__}
+            "The server cannot make the PDF: neither Chromium nor WeasyPrint with the Pango "
+            "library it needs is installed (%(error)s). Print the page to PDF from the browser "
+            "instead, or ask the administrator to install them (README: Running in production)."
+        ) % {"error": problem}
     if not korean_fonts_installed():
         return _(
             "The server cannot make the PDF: no Korean font (fonts-noto-cjk) is installed. "
@@ -58,34 +120,31 @@ class PdfUnavailable(Exception):
 
 def render_pdf(html, base_url=None):
     """The PDF of `html` (a whole document with its print CSS), as bytes."""
-    reason = unavailable_reason()
-    if reason:
-        raise PdfUnavailable(reason)
-    weasyprint = _import_weasyprint()
-    return weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+    return render_all([html], base_url)[0][0]
 
 
 # ---------------------------------------------------------------- parts, joined
 
 
 def render_html(html, base_url=None):
-    """One part's PDF, its page count and the page (from 0) where each element with an id
-    starts (no checks: render_all's caller made them). A module-level function, so that a
-    worker process can run it."""
+    """One part's PDF by WeasyPrint, its page count and its top-level headings as
+    (title, page from 0) in document order (no checks: render_all's caller made them).
+    A module-level function, so that a worker process can run it."""
     document = _import_weasyprint().HTML(string=html, base_url=base_url).render()
-    anchors = {}
-    for number, page in enumerate(document.pages):
-        for anchor in page.anchors:
-            anchors.setdefault(anchor, number)
-    return document.write_pdf(), len(document.pages), anchors
+    headings = [
+        (label, target[0]) for label, target, _children, _state in document.make_bookmark_tree()
+    ]
+    return document.write_pdf(), len(document.pages), headings
 
 
 def render_all(htmls, base_url=None, *, workers=1, progress=None):
-    """The PDF of each html (in order), in `workers` processes when there are several parts;
-    progress(done, total) after each part."""
+    """The PDF of each html (in order) as (bytes, page count, top-level headings), laid out
+    `workers` at a time; progress(done, total) after each part."""
     reason = unavailable_reason()
     if reason:
         raise PdfUnavailable(reason)
+    if engine() == CHROMIUM:
+        return _chromium_render_all(htmls, workers, progress)
     total = len(htmls)
     if workers <= 1 or total < 2:
         out = []
@@ -95,20 +154,96 @@ def render_all(htmls, base_url=None, *, workers=1, progress=None):
                 progress(len(out), total)
         return out
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: a fresh interpreter, no copy of the worker's database connections
     context = multiprocessing.get_context("spawn")
     out = [None] * total
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(render_html, html, base_url): n for n, html in enumerate(htmls)}
-        from concurrent.futures import as_completed
-
         for done, future in enumerate(as_completed(futures), start=1):
             out[futures[future]] = future.result()
             if progress:
                 progress(done, total)
     return out
+
+
+def _chromium_render_all(htmls, workers, progress):
+    """Chromium's event loop runs in a thread of its own; progress is reported from this
+    one, which may hold a database connection (an event loop in this thread would make
+    Django refuse it)."""
+    events = queue.Queue()
+    finished = object()
+    outcome = {}
+
+    def run():
+        try:
+            outcome["parts"] = asyncio.run(_chromium_print(htmls, workers, events.put))
+        except BaseException as exc:  # handed to the calling thread
+            outcome["error"] = exc
+        finally:
+            events.put(finished)
+
+    thread = threading.Thread(target=run, name="perfplan-pdf-chromium", daemon=True)
+    thread.start()
+    while (event := events.get()) is not finished:
+        if progress:
+            progress(*event)
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["parts"]
+
+
+async def _chromium_print(htmls, workers, report):
+    """One headless Chromium; `workers` pages print at once, each in its own browser context
+    (its own renderer process). The parts carry their CSS inline and load nothing else."""
+    from playwright.async_api import async_playwright
+
+    arguments = ["--no-sandbox"] if os.geteuid() == 0 else []  # root: Chromium's sandbox refuses
+    total, done = len(htmls), 0
+    out = [None] * total
+    waiting = list(enumerate(htmls))[::-1]
+
+    async def printer(browser):
+        nonlocal done
+        context = await browser.new_context()
+        page = await context.new_page()
+        try:
+            while waiting:
+                number, html = waiting.pop()
+                await page.set_content(html, wait_until="load", timeout=CHROMIUM_TIMEOUT_MS)
+                data = await page.pdf(
+                    prefer_css_page_size=True, print_background=True, outline=True, tagged=True
+                )
+                out[number] = _with_headings(data)
+                done += 1
+                report((done, total))
+        finally:
+            await context.close()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=arguments, timeout=CHROMIUM_TIMEOUT_MS
+        )
+        try:
+            await asyncio.gather(*(printer(browser) for _ in range(max(1, min(workers, total)))))
+        finally:
+            await browser.close()
+    return out
+
+
+def _with_headings(data):
+    """(data, page count, top-level headings) of a PDF Chromium printed with its outline."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(io.BytesIO(data))
+    headings = [
+        (item.title, reader.get_destination_page_number(item))
+        for item in reader.outline
+        if not isinstance(item, list)
+    ]
+    return data, len(reader.pages), headings
 
 
 # Helvetica's widths (1/1000 em) of what a page number is written with: "- 12 / 340 -"

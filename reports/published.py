@@ -1,10 +1,11 @@
-"""The results report's server-side PDF (WeasyPrint), made by one function for every case.
+"""The results report's server-side PDF (reports.pdf: Chromium, or WeasyPrint where there is
+no Chromium), made by one function for every case.
 
-WeasyPrint lays out some 20 ms of CPU per indicator row, however the stylesheet is trimmed
-(README, results report): a national plan (10,000 indicators) is minutes of work and
-gigabytes as one document. So the document is made in parts — the cover and contents, the
-summary, then the departments in groups of about PART_INDICATORS indicators (each starts
-on a new page anyway) — rendered in `workers` processes, joined with pypdf, the pages
+A national plan (10,000 indicators, some 1,500 pages) is a minute of Chromium's work and
+several of WeasyPrint's, and gigabytes as one document. So the document is made in parts —
+the cover and contents, the summary, then the departments in groups of about
+PART_INDICATORS indicators (each starts on a new page anyway) — laid out `workers` at a
+time (Chromium pages, or WeasyPrint processes), joined with pypdf, the pages
 numbered across the whole file (reports.pdf.join) and the contents given each department's
 page as text.
 
@@ -95,9 +96,9 @@ def document_pdf(report, *, workers=1, progress=None):
     for _attempt in range(4):
         summary_page = FRONT + front_pages + 1
         start = summary_page + rendered[0][1]
-        for (_data, pages, anchors), group in zip(rendered[1:], groups, strict=True):
-            for section in group:
-                section.pdf_page = start + anchors.get(section.anchor, 0)
+        for (_data, pages, headings), group in zip(rendered[1:], groups, strict=True):
+            for section, page in zip(group, _department_pages(group, headings), strict=True):
+                section.pdf_page = start + page
             start += pages
         front = pdf.render_all(
             [_html(report, css, part="front", summary_page=summary_page)], base_url
@@ -110,7 +111,17 @@ def document_pdf(report, *, workers=1, progress=None):
     outline = [(str(_("Summary")), summary_page)] + [
         (section.department.name, section.pdf_page) for group in groups for section in group
     ]
-    return pdf.join([front[0], *(data for data, _pages, _anchors in rendered)], outline=outline)
+    return pdf.join([front[0], *(data for data, _pages, _headings in rendered)], outline=outline)
+
+
+def _department_pages(group, headings):
+    """The page (from 0, within its part) where each department of `group` begins: a part's
+    top-level headings are its departments' titles, in order."""
+    titles = [title.strip() for title, _page in headings]
+    names = [section.department.name.strip() for section in group]
+    if titles != names:
+        raise ValueError(f"the part's headings {titles[:3]}… are not its departments {names[:3]}…")
+    return [page for _title, page in headings]
 
 
 # ---------------------------------------------------------------- the stored file

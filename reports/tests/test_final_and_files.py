@@ -191,25 +191,41 @@ def _header(text):
         return str(translation.gettext(text))
 
 
-def test_without_weasyprint_the_page_says_so_in_korean(closed, monkeypatch):
+def test_without_any_pdf_engine_the_page_says_so_in_korean(closed, monkeypatch):
     def missing():
         raise ImportError("No module named 'weasyprint'")
 
     monkeypatch.setattr(pdf, "_import_weasyprint", missing)
+    monkeypatch.setattr(pdf, "chromium_path", lambda: None)
     client = Client()
     client.force_login(closed.admin)
     url = reverse("reports:report")
     html = client.get(url, {"year": YEAR}, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert 'id="pdf-unavailable"' in html and 'id="export-pdf"' not in html
     expected = korean(
-        "The server cannot make the PDF: WeasyPrint or the Pango library it needs is not "
-        "installed (%(error)s). Print the page to PDF from the browser instead, or ask "
-        "the administrator to install them (README: Running in production)."
+        "The server cannot make the PDF: neither Chromium nor WeasyPrint with the Pango "
+        "library it needs is installed (%(error)s). Print the page to PDF from the browser "
+        "instead, or ask the administrator to install them (README: Running in production)."
     ).split("(%(error)s)")[0]
     assert expected in html
     response = client.get(reverse("reports:pdf"), {"year": YEAR}, follow=True)
     assert response.status_code == 200 and response.redirect_chain
     assert expected in response.content.decode()
+
+
+def test_the_engine_is_chromium_where_installed_else_weasyprint(settings, monkeypatch):
+    settings.PERFPLAN_PDF_ENGINE = "auto"
+    monkeypatch.setattr(pdf, "_chromium_problem", lambda: None)
+    monkeypatch.setattr(pdf, "_weasyprint_problem", lambda: None)
+    assert pdf.engine() == pdf.CHROMIUM
+    monkeypatch.setattr(pdf, "_chromium_problem", lambda: "Chromium is not installed")
+    assert pdf.engine() == pdf.WEASYPRINT
+    settings.PERFPLAN_PDF_ENGINE = "chromium"  # asked for by name: no silent other engine
+    assert pdf.engine() is None
+    assert "Chromium is not installed" in pdf.unavailable_reason()
+    settings.PERFPLAN_PDF_ENGINE = "weasyprint"
+    monkeypatch.setattr(pdf, "_chromium_problem", lambda: None)
+    assert pdf.engine() == pdf.WEASYPRINT
 
 
 def test_without_korean_fonts_the_page_says_so(closed, monkeypatch):
@@ -228,7 +244,7 @@ def _weasyprint_or_skip():
         pytest.skip("pdftotext (poppler-utils) is not installed")
 
 
-def test_server_side_pdf_of_the_seed_plan_has_korean_text(plan_admin_user, monkeypatch):
+def test_server_side_pdf_of_the_seed_plan_has_korean_text(plan_admin_user, monkeypatch, pdf_engine):
     _weasyprint_or_skip()
     from indicators.tests.support import freeze_today
 

@@ -58,7 +58,7 @@ def body(response):
 
 
 def test_the_worker_makes_the_whole_plan_and_the_file_is_served(
-    plan_admin_user, django_user_model, monkeypatch
+    plan_admin_user, django_user_model, monkeypatch, pdf_engine
 ):
     plan = load_seed(2025)
     add_sample_data(plan, today=DAY)
