@@ -22,7 +22,7 @@ from django_tasks_db.models import DBTaskResult
 
 from goals.tests.factories import make_plan
 from perfplan import exports, roles
-from perfplan.models import ExportJob
+from perfplan.models import ExportJob, Plan
 from perfplan.tests.test_imports import make_user
 
 pytestmark = pytest.mark.django_db
@@ -347,3 +347,48 @@ def test_every_kind_is_registered_once():
     }
     for export in exports._KINDS.values():
         assert exports._export(export.path) is export
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queued_export_is_made_by_the_db_worker(client, settings, monkeypatch, django_user_model):
+    """As production runs it: the request queues, `manage.py db_worker` makes the file while
+    the page's JSON tells how far it is."""
+    import threading
+
+    from perfplan.tests.test_tasks import Worker
+
+    make_plan(timezone.localdate().year, departments=3, goals=1, policy_goals=1)
+    plan_ = Plan.objects.get()
+    user = make_user(django_user_model, "planadmin", roles.PLAN_ADMIN)
+    settings.TASKS = {"default": {"BACKEND": DATABASE}}
+    settings.PERFPLAN_EXPORT_INLINE_ROWS = 0
+    client.force_login(user)
+    job = job_of(ask(client, plan_, "plan_tables"))
+    progress_url = reverse("exports:progress", args=[job.pk])
+    assert client.get(progress_url, **KOREAN).json()["state"] == "queued"
+
+    reached, release = threading.Event(), threading.Event()
+    update = exports._update
+
+    def holding(job_id, **fields):
+        update(job_id, **fields)
+        if fields.get("progress_total") and not reached.is_set():
+            reached.set()
+            assert release.wait(30)
+
+    monkeypatch.setattr(exports, "_update", holding)
+    worker = Worker()
+    worker.start()
+    assert reached.wait(60), "the worker did not start writing"
+    running = client.get(progress_url, **KOREAN).json()
+    release.set()
+    worker.join(60)
+    assert not worker.is_alive()
+    assert running["state"] == "running" and running["stage"] == "running"
+    assert running["total"] == 10 and not running["finished"]  # 가 with its 계 row, 나
+    done = client.get(progress_url, **KOREAN).json()
+    assert done["state"] == "done" and done["download_url"]
+    made = DBTaskResult.objects.get(task_path="perfplan.exports.make_export")
+    assert made.status == "SUCCESSFUL"
+    download = client.get(done["download_url"])
+    assert cells(download.content)
