@@ -13,7 +13,7 @@ the same `make(user, params, progress)` makes the file, with the asking user's s
 Only the user who asked (and superusers) find a job; at download the export's `allowed` is
 asked again for the user who asked (their scope may have changed). The same request while
 one is queued or being made returns that job. The worker deletes jobs older than
-PERFPLAN_EXPORT_KEEP_HOURS (a day) whenever it makes one.
+PERFPLAN_EXPORT_KEEP_HOURS (a day) whenever it begins one (no command to schedule).
 
 The file is kept in the database (a BinaryField, like ImportFile and ReportPdf), not in
 MEDIA_ROOT: the worker and every app server share the database, not a disk, and the files
@@ -317,6 +317,7 @@ def prune():
 def make_export(job_id):
     """The worker's making of a queued export, as `respond` would make it in the request:
     in the language and with the scope of the user who asked."""
+    prune()
     job = ExportJob.objects.defer("content").filter(pk=job_id).first()
     if job is None:  # pruned before the worker came to it
         return {"state": "gone"}
@@ -347,7 +348,6 @@ def make_export(job_id):
         made_at=timezone.now(),
         error="",
     )
-    prune()
     return {"state": STATE.DONE, "bytes": len(data)}
 
 
