@@ -9,6 +9,8 @@ or a million log entries stay within memory), and prints as the source document 
 - borders on every cell of the table, long names wrapped in columns fitted to Korean text
   (an East-Asian wide character counts as two), each row as tall as its longest cell;
 - numbers as numbers with thousands separators and their column's decimals;
+- a group's cells (a strategic goal's name, budget and share) on its first row only, as the
+  source prints them merged (Table.groups);
 - the table's title and unit line (`(단위: 백만원)`) in the page header, A4 landscape,
   fitted to one page wide, page numbers in the footer.
 
@@ -41,9 +43,17 @@ class Table:
     and `width` (for rows given as an iterator, which cannot be measured beforehand).
 
     `title` and `unit` are printed at the top of every page (the unit as `(단위: …)` text,
-    e.g. gettext("(unit: million won)")); `subtitle` on the left (the plan's year)."""
+    e.g. gettext("(unit: million won)")); `subtitle` on the left (the plan's year).
 
-    def __init__(self, key, columns, rows, sheet_name="", title="", unit="", subtitle=""):
+    `groups`: the table's levels, outermost first, each a tuple of column indexes (a
+    department's name and code, then a strategic goal's name, budget and share, …). The
+    workbook writes a level's cells on the first row of each group only, as the source
+    prints them in merged cells (the importer reads a blank there as the row above);
+    CSV and the rows themselves keep every cell."""
+
+    def __init__(
+        self, key, columns, rows, sheet_name="", title="", unit="", subtitle="", groups=()
+    ):
         self.key = key
         self.columns = columns
         self.rows = rows
@@ -51,6 +61,7 @@ class Table:
         self.title = title
         self.unit = unit
         self.subtitle = subtitle
+        self.groups = tuple(tuple(level) for level in groups)
 
     @property
     def headers(self):
@@ -138,6 +149,8 @@ def _measured_widths(table, columns, decimals_of):
         wraps = False
         values = set(map(itemgetter(index), table.rows)) - {None, ""}
         for value in values:
+            if wraps and width >= cap:
+                break  # as wide as the column may be, and wrapping: nothing more to learn
             decimals = None
             if isinstance(value, Number):
                 value, decimals = value.value, value.decimals
@@ -317,6 +330,24 @@ class _SheetWriter:
             self._fixed_style(index, column) for index, column in enumerate(self.columns)
         ]
         self.number_styles = {}
+        groups = getattr(table, "groups", ())
+        self.groups = [(itemgetter(*columns), columns) for columns in groups]
+        self.group_values = [None] * len(self.groups)  # the last row's cells of each level
+
+    def _blank_repeated(self, row):
+        """`row` with the cells that repeat its group's first row left blank."""
+        blanked, same, last = None, True, self.group_values
+        for level, (cells, columns) in enumerate(self.groups):
+            values = cells(row)
+            if same and values == last[level]:
+                if blanked is None:
+                    blanked = list(row)
+                for index in columns:
+                    blanked[index] = None
+            else:
+                same = False
+                last[level] = values
+        return row if blanked is None else blanked
 
     def _fixed_style(self, index, column):
         if column.kind not in NUMERIC_KINDS:
@@ -362,6 +393,8 @@ class _SheetWriter:
         fixed_styles, number_styles = self.fixed_styles, self.number_styles
         wrapping, line_counts = self.wrapping, self.lines
         lines = 1
+        if self.groups:
+            row = self._blank_repeated(row)
         for index, value in enumerate(row):
             # Blank cells are not written: the sheet prints its grid lines (one cell less
             # to write out of five in a plan's table 나).

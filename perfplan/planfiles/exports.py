@@ -34,17 +34,31 @@ def _unit_line(key):
     return _("(unit: million won)")
 
 
+# The levels of table 나 that the source prints once per group (merged down): the workbook
+# writes them on a group's first row only; the importer reads a blank there as the row above.
+PRINTED_GROUPS = {
+    "hierarchy": (
+        ("department", "department_code"),
+        ("strategic_goal", "budget", "share"),
+        ("policy_goal",),
+    ),
+}
+
+
 def plan_table(key, rows, plan=None):
     """A plan table: its columns and sheet name as tables.TABLES and SHEET_NAMES give them,
     titled and with the unit line as the source prints them (and the plan's year)."""
+    columns = TABLES_BY_KEY[key].columns
+    position = {column.key: index for index, column in enumerate(columns)}
     return Table(
         key,
-        TABLES_BY_KEY[key].columns,
+        columns,
         rows,
         SHEET_NAMES[key],
         title=f"{TABLE_LETTERS[key]}. {SHEET_NAMES[key]}",
         unit=_unit_line(key),
         subtitle=_("%(year)s performance plan") % {"year": plan.fiscal_year} if plan else "",
+        groups=[[position[k] for k in level] for level in PRINTED_GROUPS.get(key, ())],
     )
 
 

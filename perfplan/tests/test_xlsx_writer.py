@@ -188,3 +188,26 @@ def test_csv_shows_the_same_decimals():
         '"1,234.50",,85.5,',
     ]
     assert write_csv(Table("t", columns[:1], [[Decimal(1)]]), "cp949").decode("cp949")
+
+
+def test_a_groups_cells_are_written_on_its_first_row_only_as_the_source_prints_them():
+    columns = [Col("실국명", "name"), Col("전략목표명", "name"), Col("예산액", "amount")]
+    columns += [Col("정책사업목표명", "name"), Col("성과지표명", "name")]
+    rows = [
+        ["기획실", "목표 1", Decimal("100"), "정책 1", "지표 a"],
+        ["기획실", "목표 1", Decimal("100"), "정책 1", "지표 b"],
+        ["기획실", "목표 1", Decimal("100"), "정책 2", "지표 c"],
+        ["기획실", "목표 2", Decimal("100"), "정책 1", "지표 d"],  # same budget, new goal
+        ["복지국", "목표 2", Decimal("100"), "정책 1", "지표 e"],  # same names, new department
+    ]
+    table = Table("t", columns, rows, "시트", groups=[(0,), (1, 2), (3,)])
+    written = [list(r) for r in workbook(table).active.iter_rows(min_row=2, values_only=True)]
+    assert written == [
+        ["기획실", "목표 1", 100, "정책 1", "지표 a"],
+        [None, None, None, None, "지표 b"],
+        [None, None, None, "정책 2", "지표 c"],
+        [None, "목표 2", 100, "정책 1", "지표 d"],
+        ["복지국", "목표 2", 100, "정책 1", "지표 e"],
+    ]
+    # the data keep every cell: CSV (for data, not print) repeats them
+    assert write_csv(table).decode("utf-8-sig").splitlines()[2] == "기획실,목표 1,100,정책 1,지표 b"
