@@ -736,8 +736,11 @@ def _phase_export(args, out):
     target = FILES / ("export.xlsx" if args.phase == "export_xlsx" else "export_hierarchy.csv")
     target.write_bytes(content)
     out.update(step.figures(), rows=rows, bytes=len(content), file=target.name)
-    if args.phase == "export_xlsx":
-        out["bare"] = _bare_xlsxwriter(content)
+    if args.phase == "export_xlsx":  # in a child process: this one's peak RSS stays its own
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            out["bare"] = pool.apply(_bare_xlsxwriter, (content,))
 
 
 def _bare_xlsxwriter(content):
