@@ -392,3 +392,12 @@ def test_a_queued_export_is_made_by_the_db_worker(client, settings, monkeypatch,
     assert made.status == "SUCCESSFUL"
     download = client.get(done["download_url"])
     assert cells(download.content)
+
+
+@pytest.mark.parametrize("role", [roles.PLAN_ADMIN, roles.OFFICER, roles.REVIEWER, roles.AUDITOR])
+def test_the_admin_home_leads_every_role_to_its_exports(client, django_user_model, plan, role):
+    user = make_user(django_user_model, f"home-{role}", role, ["부서000"])
+    client.force_login(user)
+    page = client.get(reverse("admin:index"), **KOREAN).content.decode()
+    assert f'href="{reverse("exports:list")}" id="link-my-exports"' in page
+    assert client.get(reverse("exports:list"), **KOREAN).status_code == 200
