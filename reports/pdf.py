@@ -137,21 +137,28 @@ def render_html(html, base_url=None):
     return document.write_pdf(), len(document.pages), headings
 
 
-def render_all(htmls, base_url=None, *, workers=1, progress=None):
+def render_all(htmls, base_url=None, *, workers=1, progress=None, on_part=None):
     """The PDF of each html (in order) as (bytes, page count, top-level headings), laid out
-    `workers` at a time; progress(done, total) after each part."""
+    `workers` at a time; progress(done, total) after each part, and on_part(number, part)
+    as each part is made (in any order; in this thread, while the next parts are made)."""
     reason = unavailable_reason()
     if reason:
         raise PdfUnavailable(reason)
-    if engine() == CHROMIUM:
-        return _chromium_render_all(htmls, workers, progress)
     total = len(htmls)
+
+    def made(done, number, part):
+        if on_part:
+            on_part(number, part)
+        if progress:
+            progress(done, total)
+
+    if engine() == CHROMIUM:
+        return _chromium_render_all(htmls, workers, made)
     if workers <= 1 or total < 2:
         out = []
-        for html in htmls:
+        for number, html in enumerate(htmls):
             out.append(render_html(html, base_url))
-            if progress:
-                progress(len(out), total)
+            made(len(out), number, out[-1])
         return out
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -162,16 +169,16 @@ def render_all(htmls, base_url=None, *, workers=1, progress=None):
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(render_html, html, base_url): n for n, html in enumerate(htmls)}
         for done, future in enumerate(as_completed(futures), start=1):
-            out[futures[future]] = future.result()
-            if progress:
-                progress(done, total)
+            number = futures[future]
+            out[number] = future.result()
+            made(done, number, out[number])
     return out
 
 
-def _chromium_render_all(htmls, workers, progress):
-    """Chromium's event loop runs in a thread of its own; progress is reported from this
-    one, which may hold a database connection (an event loop in this thread would make
-    Django refuse it)."""
+def _chromium_render_all(htmls, workers, made):
+    """Chromium's event loop runs in a thread of its own; each part made is handed to this
+    one (made(done, number, part)), which may hold a database connection (an event loop in
+    this thread would make Django refuse it)."""
     events = queue.Queue()
     finished = object()
     outcome = {}
@@ -187,8 +194,7 @@ def _chromium_render_all(htmls, workers, progress):
     thread = threading.Thread(target=run, name="perfplan-pdf-chromium", daemon=True)
     thread.start()
     while (event := events.get()) is not finished:
-        if progress:
-            progress(*event)
+        made(*event)
     thread.join()
     if "error" in outcome:
         raise outcome["error"]
@@ -218,7 +224,7 @@ async def _chromium_print(htmls, workers, report):
                 )
                 out[number] = _with_headings(data)
                 done += 1
-                report((done, total))
+                report((done, number, out[number]))
         finally:
             await context.close()
 
@@ -254,12 +260,64 @@ NUMBER_BASELINE = 24  # pt above the page's bottom edge: in the 18 mm bottom mar
 
 
 def join(parts, *, numbered_from=2, outline=()):
-    """The parts (PDF bytes) as one PDF whose pages are numbered "- n / total -" at the
-    bottom centre from page `numbered_from` on (the cover has none), as the print CSS's
-    @page rule numbers a single document. The numbers are drawn in a base-14 font (digits
-    and ASCII only), so they cost nothing to embed. `outline`: (title, page number) pairs,
-    the file's bookmarks (a reader's side panel: each department of 1,500 pages)."""
-    from pypdf import PdfReader, PdfWriter
+    """The parts (PDF bytes) as one PDF (Joiner.finish, which see), and its page count."""
+    joiner = Joiner()
+    for number, data in enumerate(parts):
+        joiner.add(number, data)
+    return joiner.finish(numbered_from=numbered_from, outline=outline)
+
+
+class Joiner:
+    """Parts joined into one PDF as they are made: add() takes them in any order and copies
+    their pages in order (pypdf parses a part's pages as it copies them, so this overlaps
+    the making of the next parts), finish() puts the front before them and numbers the
+    pages."""
+
+    def __init__(self):
+        from pypdf import PdfWriter
+
+        self.writer = PdfWriter()
+        self.waiting = {}
+        self.next = 0
+
+    def add(self, number, data):
+        self.waiting[number] = data
+        while self.next in self.waiting:
+            self._append(self.waiting.pop(self.next))
+            self.next += 1
+
+    def _append(self, data, at=None):
+        from pypdf import PdfReader
+
+        for offset, page in enumerate(PdfReader(io.BytesIO(data)).pages):
+            if at is None:
+                self.writer.add_page(page)
+            else:
+                self.writer.insert_page(page, at + offset)
+
+    def finish(self, front=None, *, numbered_from=2, outline=()):
+        """The PDF, `front` (bytes) first, its pages numbered "- n / total -" at the bottom
+        centre from page `numbered_from` on (the cover has none), as the print CSS's @page
+        rule numbers a single document, and its page count. The numbers are drawn in a
+        base-14 font (digits and ASCII only), so they cost nothing to embed. `outline`:
+        (title, page number) pairs, the file's bookmarks (a reader's side panel: each
+        department of 1,500 pages)."""
+        if self.waiting:
+            raise ValueError(f"parts before {min(self.waiting)} are missing")
+        if front is not None:
+            self._append(front, at=0)
+        writer = self.writer
+        _number_pages(writer, numbered_from)
+        total = len(writer.pages)
+        for title, number in outline:
+            if 1 <= number <= total:
+                writer.add_outline_item(title=title, page_number=number - 1)
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue(), total
+
+
+def _number_pages(writer, numbered_from):
     from pypdf.generic import (
         ArrayObject,
         DecodedStreamObject,
@@ -267,10 +325,6 @@ def join(parts, *, numbered_from=2, outline=()):
         NameObject,
     )
 
-    writer = PdfWriter()
-    for data in parts:
-        for page in PdfReader(io.BytesIO(data)).pages:
-            writer.add_page(page)
     total = len(writer.pages)
     font = writer._add_object(
         DictionaryObject(
@@ -305,12 +359,6 @@ def join(parts, *, numbered_from=2, outline=()):
             resources[NameObject("/Font")] = DictionaryObject()
         fonts = resources["/Font"].get_object()
         fonts[NameObject("/PerfplanPageNumber")] = font
-    for title, number in outline:
-        if 1 <= number <= total:
-            writer.add_outline_item(title=title, page_number=number - 1)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue(), total
 
 
 def _stream(kind, data):

@@ -90,7 +90,14 @@ def document_pdf(report, *, workers=1, progress=None):
         if progress:
             progress(done, total)
 
-    rendered = pdf.render_all(bodies, base_url, workers=workers, progress=step)
+    joiner = pdf.Joiner()  # parts joined as they come, while the next are made
+    rendered = pdf.render_all(
+        bodies,
+        base_url,
+        workers=workers,
+        progress=step,
+        on_part=lambda number, part: joiner.add(number, part[0]),
+    )
     # Where each part and each department begins, once the front's length is known.
     front_pages = 1
     for _attempt in range(4):
@@ -111,7 +118,7 @@ def document_pdf(report, *, workers=1, progress=None):
     outline = [(str(_("Summary")), summary_page)] + [
         (section.department.name, section.pdf_page) for group in groups for section in group
     ]
-    return pdf.join([front[0], *(data for data, _pages, _headings in rendered)], outline=outline)
+    return joiner.finish(front[0], outline=outline)
 
 
 def _department_pages(group, headings):
