@@ -396,9 +396,7 @@ class ExportJob(models.Model):
     # kind and parameters hashed: the same request while one is under way is not queued again
     key = models.CharField(max_length=64, db_index=True, editable=False)
     language = models.CharField(_("language"), max_length=10, default="ko")
-    state = models.CharField(
-        _("state"), max_length=10, choices=State.choices, default=State.QUEUED
-    )
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
     progress_done = models.PositiveIntegerField(_("rows written"), default=0)
     progress_total = models.PositiveIntegerField(_("rows"), default=0)
     file_name = models.CharField(_("file name"), max_length=255, blank=True)
