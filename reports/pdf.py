@@ -213,7 +213,8 @@ async def _chromium_print(htmls, workers, report):
 
     async def printer(browser):
         nonlocal done
-        context = await browser.new_context()
+        # The parts need no script and nothing from the network: neither is allowed.
+        context = await browser.new_context(java_script_enabled=False, offline=True)
         page = await context.new_page()
         try:
             while waiting:
