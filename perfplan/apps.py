@@ -23,7 +23,7 @@ class PerfplanConfig(AppConfig):
     def ready(self):
         # After every migrate (and test-database flush) the role groups match perfplan.roles.
         post_migrate.connect(_sync_roles, sender=self, dispatch_uid="perfplan_sync_roles")
-        from . import signals, third_party
+        from . import checks, signals, third_party  # noqa: F401 (checks: registered on import)
 
         signals.connect()
         third_party.name_in_korean()

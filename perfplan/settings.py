@@ -135,6 +135,21 @@ PERFPLAN_MAX_XLSX_UNPACKED_BYTES = int(
 # Uploads of more rows are previewed and imported by the task worker (`manage.py db_worker`)
 # with a progress bar; smaller ones in the request (perfplan.tasks).
 PERFPLAN_IMPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_IMPORT_INLINE_ROWS", 2000))
+# Django's cache holds the public pages, their generations and the API's throttle counts. The
+# default (local memory) is one process's own: right for the demo's single server, wrong for
+# gunicorn's several processes, which would each keep their own pages after a change.
+# PERFPLAN_CACHE=database shares it through the database (`manage.py createcachetable`);
+# `check --deploy` warns about the per-process cache (perfplan.checks).
+PERFPLAN_CACHE = os.environ.get("PERFPLAN_CACHE", "").strip().lower()
+if PERFPLAN_CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "perfplan_cache",
+        }
+    }
+elif PERFPLAN_CACHE not in ("", "locmem"):
+    raise RuntimeError("PERFPLAN_CACHE must be 'database' or 'locmem' (the default)")
 # Larger xlsx exports are made by the task worker (perfplan.exports); kept this many hours.
 PERFPLAN_EXPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_EXPORT_INLINE_ROWS", 2000))
 PERFPLAN_EXPORT_KEEP_HOURS = int(os.environ.get("PERFPLAN_EXPORT_KEEP_HOURS", 24))

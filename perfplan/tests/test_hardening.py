@@ -172,7 +172,8 @@ def run(args, env):
 
 
 def test_check_deploy_is_clean_in_production():
-    result = run(["manage.py", "check", "--deploy", "--fail-level", "DEBUG"], production_env())
+    env = production_env(PERFPLAN_CACHE="database")
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "DEBUG"], env)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     assert "System check identified no issues (0 silenced)." in output, output
@@ -186,6 +187,21 @@ def test_check_deploy_does_warn_without_production_settings():
     output = result.stdout + result.stderr
     assert "security.W018" in output  # DEBUG on
     assert "security.W012" in output  # session cookie not secure
+
+
+def test_check_deploy_warns_about_a_per_process_cache():
+    """Several gunicorn processes with local-memory caches keep stale public pages."""
+    result = run(["manage.py", "check", "--deploy"], production_env())
+    output = result.stdout + result.stderr
+    assert "perfplan.W001" in output and "PERFPLAN_CACHE=database" in output, output
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print(s.CACHES['default']['BACKEND'])"
+    )
+    shared = run(["-c", script], production_env(PERFPLAN_CACHE="database"))
+    assert shared.stdout.strip() == "django.core.cache.backends.db.DatabaseCache", shared.stderr
+    wrong = run(["-c", script], production_env(PERFPLAN_CACHE="memcached"))
+    assert wrong.returncode != 0 and "PERFPLAN_CACHE must be" in wrong.stderr
 
 
 def test_production_settings_are_secure():
