@@ -94,14 +94,17 @@ def standing_month(plan, today):
 
 def current(plan, today):
     """The condition (on IndicatorStanding) of a standing that is current `today`."""
-    changes = StandingInputChange.objects.filter(indicator_id=OuterRef("indicator_id"))
+    # `indicator_id NOT IN (the changes)`: PostgreSQL reads the (small) change table once
+    # into a hash; a correlated NOT EXISTS ran once per standing inside the overview's
+    # counts (FILTER), half of that query's time on a national plan.
+    changed = StandingInputChange.objects.order_by().values("indicator_id")
     return Q(
         Q(
             as_of=standing_month(plan, today),
             threshold_achieved=plan.threshold_achieved,
             threshold_caution=plan.threshold_caution,
         ),
-        ~Exists(changes),
+        ~Q(indicator_id__in=changed),
     )
 
 

@@ -41,7 +41,7 @@ def _distribution(tally, labels):
     return f'<td class="bar-cell"><div class="distribution" title="{title}">{bars}</div></td>'
 
 
-def _missing(line, indicator_url):
+def _missing(line, indicator_url, period_labels):
     entries = line.missing_last
     if not entries:
         return DASH
@@ -51,10 +51,18 @@ def _missing(line, indicator_url):
     }
     items = "".join(
         f'<li><a href="{indicator_url % e.indicator_id}">{escape(e.name)}</a> '
-        f"({escape(e.period.label)})</li>"
+        f"({_period_label(e.period, period_labels)})</li>"
         for e in entries
     )
     return f"<details><summary>{escape(summary)}</summary>\n      <ul>{items}</ul></details>"
+
+
+def _period_label(period, labels):
+    """The period's label, escaped once per page (most missing entries share a period)."""
+    label = labels.get(period.key)
+    if label is None:
+        label = labels[period.key] = escape(period.label)
+    return label
 
 
 def _share(line):
@@ -68,6 +76,7 @@ def department_lines(lines, year):
         return mark_safe(f'<tr><td colspan="13">{escape(_("No indicators match."))}</td></tr>')
     labels = {key: escape(label) for key, label, *_rest in BUCKETS}
     indicator_url = _indicator_url()
+    period_labels = {}
     rows = []
     for line in lines:
         key, tally = line.key, line.tally
@@ -81,7 +90,7 @@ def department_lines(lines, year):
             f'    <td class="num">{_rate(tally.mean_rate)}</td>\n'
             f'    <td class="num">{_share(line)}</td>\n'
             f'    <td class="num">{_rate(tally.completeness)}</td>\n'
-            f'    <td class="missing-last">{_missing(line, indicator_url)}</td>\n'
+            f'    <td class="missing-last">{_missing(line, indicator_url, period_labels)}</td>\n'
             f'    <td class="num{" at-risk" if tally.at_risk else ""}">{tally.at_risk}</td>\n'
             f"  </tr>"
         )

@@ -10,6 +10,8 @@ from decimal import Decimal
 
 from .rules import BUCKETS, HUNDRED, STATUS_LABELS, STATUSES, ZERO, bucket_of, rounded
 
+BUCKET_KEYS = tuple(key for key, *_rest in BUCKETS)
+
 
 def _percent(part, whole):
     if not whole:
@@ -34,8 +36,9 @@ class Tally:
 
     def __init__(self):
         self.total = self.due = self.entered = self.at_risk = self.rated = self.sample = 0
+        # a national overview makes a thousand of these: dict.fromkeys, not a comprehension
         self.by_status = dict.fromkeys(STATUSES, 0)
-        self.buckets = {key: 0 for key, *_rest in BUCKETS}
+        self.buckets = dict.fromkeys(BUCKET_KEYS, 0)
         self.rate_sum = ZERO
 
     def count(self, status, rate, bucket, due, entered, at_risk):
@@ -60,7 +63,7 @@ class Tally:
         for status, count in zip(STATUSES, by_status, strict=True):
             counts[status] += count
         counts = self.buckets
-        for (bucket, *_rest), count in zip(BUCKETS, buckets, strict=True):
+        for bucket, count in zip(BUCKET_KEYS, buckets, strict=True):
             counts[bucket] += count
         self.due += due
         self.entered += entered
