@@ -64,7 +64,8 @@ class Line:
 
     key: GroupKey | None = None
     tally: Tally = field(default_factory=Tally)
-    missing_last: list = field(default_factory=list)
+    missing_last: list = field(default_factory=list)  # [MissingEntry], when listed
+    missing_count: int = 0  # indicators whose last ended period has no value
     share: object = None  # Decimal %, or None
     budget: object = None  # Decimal 백만원, or None
 
@@ -156,22 +157,39 @@ def _departments_and_goals(by_goal):
         if department is None:
             department = departments[department_id] = Line()
         department.tally.add(line.tally)
+        department.missing_count += line.missing_count
     return departments, goals
 
 
-def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, goal_limit=None):
+def plan_overview(
+    plan,
+    standings,
+    today,
+    *,
+    status=None,
+    at_risk_limit=None,
+    goal_limit=None,
+    missing_limit=None,
+):
     """The Overview of `standings` (a queryset of `plan`'s IndicatorStanding, narrowed as
     the indicators shown are); only the indicators whose status is `status`, when given;
     at most `at_risk_limit` at-risk ids; no goal lines when there are more than
-    `goal_limit` (their counts are in the departments' lines all the same)."""
+    `goal_limit` (their counts are in the departments' lines all the same); the indicators
+    whose last ended period has no value named in their department's line unless there are
+    more than `missing_limit` (then their number only)."""
     if status:
         standing.ensure(plan, standings, today)  # before a stored status selects any
         standings = standings.filter(status=status)
-    stale = {"stale": Count("pk", filter=standing.outdated(plan, today))}
-    by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **stale)
+    extra = {
+        "stale": Count("pk", filter=standing.outdated(plan, today)),
+        "missing": Count("pk", filter=~Q(last_due_missing="")),
+    }
+    by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **extra)
     if not status and any(counted["stale"]):  # outdated: compute, count again
         standing.ensure(plan, standings, today)
-        by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **stale)
+        by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **extra)
+    for line, missing in zip(by_goal.values(), counted["missing"], strict=True):
+        line.missing_count = missing
     departments, goals = _departments_and_goals(by_goal)
     total = Tally()
     for line in departments.values():
@@ -180,6 +198,8 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, go
     if goal_limit is not None and goal_count > goal_limit:
         goals = None
     year = plan.fiscal_year
+    if missing_limit is not None and sum(counted["missing"]) > missing_limit:
+        return _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods)
     missing_standings = standings.exclude(last_due_missing="")
     missing = list(
         missing_standings.order_by(*PLAN_ORDER).values_list(
@@ -200,6 +220,10 @@ def plan_overview(plan, standings, today, *, status=None, at_risk_limit=None, go
     for department_id, pk, key in missing:
         period = get_period(FREQUENCY_OF_KEY[key], year, key)
         departments[department_id].missing_last.append(MissingEntry(pk, names[pk], period))
+    return _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods)
+
+
+def _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods):
     risky = standings.filter(at_risk=True).order_by("forecast_rate", *PLAN_ORDER)
     if at_risk_limit is not None:
         risky = risky[:at_risk_limit]

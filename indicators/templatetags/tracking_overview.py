@@ -41,14 +41,18 @@ def _distribution(tally, labels):
     return f'<td class="bar-cell"><div class="distribution" title="{title}">{bars}</div></td>'
 
 
-def _missing(line, indicator_url, period_labels):
-    entries = line.missing_last
-    if not entries:
+def _missing(line, indicator_url, period_labels, year):
+    entries, count = line.missing_last, line.missing_count
+    if not count:
         return DASH
-    count = len(entries)
     summary = ngettext("%(counter)s indicator", "%(counter)s indicators", count) % {
         "counter": count
     }
+    if not entries:  # too many on the page: the department's own overview names them
+        return (
+            f'<a href="?year={year}&amp;department={line.key.department_id}#by-department">'
+            f"{escape(summary)}</a>"
+        )
     items = "".join(
         f'<li><a href="{indicator_url % e.indicator_id}">{escape(e.name)}</a> '
         f"({_period_label(e.period, period_labels)})</li>"
@@ -90,7 +94,7 @@ def department_lines(lines, year):
             f'    <td class="num">{_rate(tally.mean_rate)}</td>\n'
             f'    <td class="num">{_share(line)}</td>\n'
             f'    <td class="num">{_rate(tally.completeness)}</td>\n'
-            f'    <td class="missing-last">{_missing(line, indicator_url, period_labels)}</td>\n'
+            f'    <td class="missing-last">{_missing(line, indicator_url, period_labels, year)}</td>\n'
             f'    <td class="num{" at-risk" if tally.at_risk else ""}">{tally.at_risk}</td>\n'
             f"  </tr>"
         )

@@ -485,6 +485,37 @@ def test_indicator_page_shows_chart_targets_entries_and_evidence(client, officer
 # ---------------------------------------------------------------- the overview
 
 
+def test_overview_counts_missing_indicators_beyond_the_long_list_and_links_them(
+    client, plan_admin, plan, depts, mine, theirs, monkeypatch
+):
+    from indicators import overview as core
+    from indicators.views import overview as view
+
+    Result.objects.create(indicator=theirs[0], period="Q1", value=10)  # theirs[1] is missing
+    client.force_login(plan_admin)
+    url = reverse("tracking:overview")
+    listed = client.get(url, HTTP_ACCEPT_LANGUAGE="ko").context["data"]
+    named = {line.key.department_id: line for line in listed["departments"]}[depts[1].pk]
+    assert named.missing_count == len(named.missing_last) >= 1
+    assert not listed["missing_unlisted"]
+
+    monkeypatch.setattr(core, "LONG_LIST", 0)  # more missing than a page names
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="ko")
+    data, html = response.context["data"], response.content.decode()
+    line = {line.key.department_id: line for line in data["departments"]}[depts[1].pk]
+    assert line.missing_last == [] and line.missing_count == named.missing_count
+    assert data["missing_unlisted"]
+    link = f"?year={plan.fiscal_year}&amp;department={depts[1].pk}#by-department"
+    assert f'<a href="{link}">' in html
+    assert theirs[1].name not in html.split('id="by-goal"')[0]
+    # the exports still name every one
+    exported = view.overview_data(response.context["screen"], plan_admin, all_at_risk=True)
+    line = {line.key.department_id: line for line in exported["departments"]}[depts[1].pk]
+    assert [m.indicator_id for m in line.missing_last] == [
+        m.indicator_id for m in named.missing_last
+    ]
+
+
 def test_overview_by_department_and_goal_with_completeness_and_risk(
     client, plan_admin, plan, depts, mine, theirs
 ):

@@ -111,8 +111,9 @@ def overview_data(screen, user, *, all_at_risk=False):
     """The overview's figures, counted from the indicators' standings (indicators.overview):
     a fixed number of queries and nothing computed per result, whatever the plan's size.
 
-    The page lists the 100 worst at risk and, up to LONG_LIST, the strategic goals; the
-    exports (all_at_risk) list everything."""
+    The page lists the 100 worst at risk and, up to LONG_LIST, the strategic goals and the
+    indicators whose last ended period has no value (beyond, their number per department,
+    which the department's own overview names); the exports (all_at_risk) list everything."""
     from ..overview import LONG_LIST, plan_overview
     from ..tracking.rules import FORECAST_METHOD_TEXT
 
@@ -128,6 +129,7 @@ def overview_data(screen, user, *, all_at_risk=False):
         status=screen.filterset.status_value,
         at_risk_limit=None if all_at_risk else AT_RISK_SHOWN,
         goal_limit=None if all_at_risk else LONG_LIST,
+        missing_limit=None if all_at_risk else LONG_LIST,
     )
     goals = overview.goals or []
     goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(
@@ -152,6 +154,9 @@ def overview_data(screen, user, *, all_at_risk=False):
         "goals": overview.goals,
         "goal_count": overview.goal_count,
         "long_list": LONG_LIST,
+        "missing_unlisted": any(
+            line.missing_count and not line.missing_last for line in overview.departments
+        ),
         "at_risk": at_risk_items(overview.at_risk),
         "method_texts": [FORECAST_METHOD_TEXT[m] for m in methods],
         "has_sample": overview.has_sample,
