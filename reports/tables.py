@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from indicators.models import Aggregation, Direction
 from indicators.periods import ALL_PERIOD_KEYS
 from indicators.tracking.rules import STATUS_LABELS, STATUSES
-from perfplan.xlsx import Table, write_xlsx
+from perfplan.xlsx import Table
 
 from .report import report_title
 
@@ -132,5 +132,6 @@ def goal_table(report):
     )
 
 
-def report_xlsx(report):
-    return write_xlsx([indicator_table(report), goal_table(report)])
+def report_tables(report):
+    """The report's workbook: its indicators, then its goals (perfplan.xlsx writes them)."""
+    return [indicator_table(report), goal_table(report)]

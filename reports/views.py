@@ -29,7 +29,7 @@ from perfplan.scoping import get_or_deny, may_act_in, restrict, sees_all
 from . import pdf, published, texts
 from .models import ResultText
 from .report import build_report, report_title
-from .tables import goal_table, indicator_table
+from .tables import report_tables
 
 STEPS = {
     "submit": (texts.submit, False),
@@ -186,12 +186,16 @@ def _export_indicators(user, params):
     return indicators.count()
 
 
+def _file_stem(plan, department):
+    """The report's file name, without its extension (xlsx and PDF alike)."""
+    return report_title(plan) + (f"_{department.name}" if department else "")
+
+
 def _make_report_xlsx(user, params, progress):
     plan, department = _report_of(user, params)
     report = build_report(plan, user, department=department)
-    stem = report_title(plan) + (f"_{department.name}" if department else "")
-    tables = [indicator_table(report), goal_table(report)]  # as reports.tables.report_xlsx
-    return exports.xlsx_file(tables, f"{stem}.xlsx", progress)
+    stem = _file_stem(plan, department)
+    return exports.xlsx_file(report_tables(report), f"{stem}.xlsx", progress)
 
 
 # The report's workbook: in the request when small, else by the worker (perfplan.exports).
@@ -214,7 +218,7 @@ def pdf_view(request):
     if plan is None:
         raise Http404
     back = reverse("reports:report") + "?" + _query(plan, department)
-    stem = report_title(plan) + (f"_{department.name}" if department else "")
+    stem = _file_stem(plan, department)
     if department is None:
         state = texts.is_final(plan)
         record = published.stored(plan)
