@@ -11,6 +11,8 @@ Environment:
   PERFPLAN_REQUIRE_LIBREOFFICE=1   a missing LibreOffice (soffice) or poppler-utils fails the
                                    tests that print a workbook to PDF (CI sets it); otherwise
                                    they are skipped with the reason.
+  PERFPLAN_REQUIRE_LIBXLSXWRITER=1 a missing libxlsxwriter (Debian: libxlsxwriter4) fails the
+                                   tests that write workbooks with each engine (CI sets it).
 """
 
 from __future__ import annotations
@@ -199,6 +201,25 @@ def soffice():
             pytest.fail(f"{reason} (PERFPLAN_REQUIRE_LIBREOFFICE=1: these tests must run here)")
         pytest.skip(f"PDF print test skipped: {reason}")
     return shutil.which("soffice")
+
+
+# ---------------------------------------------------------------- workbook engines
+
+
+@pytest.fixture(params=["libxlsxwriter", "xlsxwriter"])
+def xlsx_engine(request, settings):
+    """Each library that writes workbooks in turn (PERFPLAN_XLSX_ENGINE, perfplan.xlsx);
+    libxlsxwriter is skipped where it is not installed, failed in CI."""
+    from perfplan.xlsx import xlsx_engine as engine_in_use
+
+    settings.PERFPLAN_XLSX_ENGINE = request.param
+    try:
+        engine_in_use()
+    except RuntimeError as exc:
+        if os.environ.get("PERFPLAN_REQUIRE_LIBXLSXWRITER") == "1":
+            pytest.fail(f"{exc} (PERFPLAN_REQUIRE_LIBXLSXWRITER=1: it must be)", pytrace=False)
+        pytest.skip(f"{exc} (Debian: libxlsxwriter4)")
+    return request.param
 
 
 # ---------------------------------------------------------------- users

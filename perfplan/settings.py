@@ -153,6 +153,10 @@ elif PERFPLAN_CACHE not in ("", "locmem"):
 # Larger xlsx exports are made by the task worker (perfplan.exports); kept this many hours.
 PERFPLAN_EXPORT_INLINE_ROWS = int(os.environ.get("PERFPLAN_EXPORT_INLINE_ROWS", 2000))
 PERFPLAN_EXPORT_KEEP_HOURS = int(os.environ.get("PERFPLAN_EXPORT_KEEP_HOURS", 24))
+# Workbooks are written by libxlsxwriter (Debian's libxlsxwriter4) where installed, else by
+# XlsxWriter: "auto", "libxlsxwriter" or "xlsxwriter" (perfplan.xlsx.xlsx_engine).
+PERFPLAN_XLSX_ENGINE = os.environ.get("PERFPLAN_XLSX_ENGINE", "auto").strip().lower()
+PERFPLAN_LIBXLSXWRITER_PATH = os.environ.get("PERFPLAN_LIBXLSXWRITER_PATH", "")
 # The queue lives in the database (no other server); tests use the ImmediateBackend.
 TASKS = {
     "default": {

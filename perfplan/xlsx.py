@@ -451,19 +451,30 @@ class _SheetWriter:
             sheet.write_string(number, index, escape_formula(str(value)), styles.text)
 
 
-def write_xlsx(tables, target=None):
-    """The tables as one printable workbook, a sheet each (see the module's docstring).
+XLSXWRITER, LIBXLSXWRITER, AUTO = "xlsxwriter", "libxlsxwriter", "auto"
 
-    Returns the workbook's bytes; with `target` (a binary file object, e.g. a temporary
-    file) it is written there instead and `target` is returned. A table's rows may be a
-    list or any iterable (read once, e.g. a queryset's iterator)."""
-    import xlsxwriter
 
-    output = io.BytesIO() if target is None else target
-    workbook = xlsxwriter.Workbook(
-        output,
-        {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False},
-    )
+def xlsx_engine():
+    """The library that writes workbooks: libxlsxwriter (XlsxWriter's C edition, ~3× faster
+    a cell) where installed, else XlsxWriter; PERFPLAN_XLSX_ENGINE names one ("auto" by
+    default; a library named but missing is an error, not a silent other engine)."""
+    from django.conf import settings
+
+    from perfplan import libxlsxwriter
+
+    engine = getattr(settings, "PERFPLAN_XLSX_ENGINE", AUTO) or AUTO
+    if engine not in (AUTO, XLSXWRITER, LIBXLSXWRITER):
+        raise ValueError(f"PERFPLAN_XLSX_ENGINE: unknown engine {engine!r}")
+    if engine == XLSXWRITER:
+        return XLSXWRITER
+    if libxlsxwriter.load(getattr(settings, "PERFPLAN_LIBXLSXWRITER_PATH", "")) is not None:
+        return LIBXLSXWRITER
+    if engine == LIBXLSXWRITER:
+        raise RuntimeError("PERFPLAN_XLSX_ENGINE=libxlsxwriter, but libxlsxwriter is not installed")
+    return XLSXWRITER
+
+
+def _write_sheets(workbook, tables):
     styles = _Styles(workbook)
     taken = set()
     try:
@@ -474,9 +485,49 @@ def write_xlsx(tables, target=None):
             writer.write(table)
     finally:
         workbook.close()
+
+
+def write_xlsx(tables, target=None):
+    """The tables as one printable workbook, a sheet each (see the module's docstring).
+
+    Returns the workbook's bytes; with `target` (a binary file object, e.g. a temporary
+    file) it is written there instead and `target` is returned. A table's rows may be a
+    list or any iterable (read once, e.g. a queryset's iterator)."""
+    output = io.BytesIO() if target is None else target
+    if xlsx_engine() == LIBXLSXWRITER:
+        _write_with_libxlsxwriter(tables, output)
+    else:
+        import xlsxwriter
+
+        workbook = xlsxwriter.Workbook(
+            output,
+            {"constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False},
+        )
+        _write_sheets(workbook, tables)
     if target is None:
         return output.getvalue()
     return target
+
+
+def _write_with_libxlsxwriter(tables, output):
+    import os
+    import shutil
+    import tempfile
+
+    from django.conf import settings
+
+    from perfplan import libxlsxwriter
+
+    library = libxlsxwriter.load(getattr(settings, "PERFPLAN_LIBXLSXWRITER_PATH", ""))
+    # The C library writes to a path: a private temporary file, copied into `output`.
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        _write_sheets(libxlsxwriter.Workbook(library, path), tables)
+        with open(path, "rb") as written:
+            shutil.copyfileobj(written, output, 1024 * 1024)
+    finally:
+        os.unlink(path)
 
 
 # ---------------------------------------------------------------- csv

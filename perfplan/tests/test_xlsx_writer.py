@@ -32,6 +32,9 @@ class Col:
     width: int | None = None
 
 
+# Every test here runs with each library that writes workbooks (conftest.xlsx_engine).
+pytestmark = pytest.mark.usefixtures("xlsx_engine")
+
 LONG_NAME = "효율적인 의정지원으로 참여와 자치의 선진 의회상 구현 및 주민 신뢰 제고"
 
 

@@ -28,7 +28,8 @@ from perfplan.planfiles.tables import (
 )
 from perfplan.xlsx import write_xlsx
 
-pytestmark = pytest.mark.django_db
+# Each library that writes workbooks in turn (conftest.xlsx_engine): both must print alike.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("xlsx_engine")]
 
 A4_LANDSCAPE = (841.89, 595.28)  # points
 SUMMARY, HIERARCHY = SHEET_NAMES["summary"], SHEET_NAMES["hierarchy"]
