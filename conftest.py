@@ -203,6 +203,18 @@ def soffice():
     return shutil.which("soffice")
 
 
+# ---------------------------------------------------------------- cache
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a rolled-back test's database may hand the same
+    ids out again, and what an earlier test kept must not answer for it."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # ---------------------------------------------------------------- workbook engines
 
 

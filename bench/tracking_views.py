@@ -27,7 +27,11 @@ requests (a different department or goal each request where the case says so):
   overview_dept     overview/?department=… as the plan admin
   overview_goal     overview/?strategic_goal=… as the plan admin
   overview_plan     overview/ as the plan admin: the whole plan of this year (10,000
-                    indicators)                                   (--plan-requests times)
+                    indicators; target p95 ≤ 80 ms)               (--plan-requests times)
+  overview_written  the same, each request right after a write to the plan's standings (a
+                    StandingRevision appended before it, outside the timing), so the counts
+                    kept from them (indicators.standing.kept_rows) are read again
+                                                                  (--plan-requests times)
   overview_last_yr  overview/?year=<last year>: a whole plan and a whole year of results
                                                                   (--plan-requests times)
   export_grid       my/export/?format=xlsx as an officer         (--export-requests times)
@@ -37,7 +41,9 @@ requests (a different department or goal each request where the case says so):
                     refresh_standings ran ahead; in a transaction rolled back afterwards
 
 The overview counts the indicators' stored standings; before the cases they are made
-current, as refresh_standings leaves them.
+current, as refresh_standings leaves them. What it counts is kept while they are unchanged:
+overview_plan measures that (after the warm-up requests), overview_written the request
+after a write.
 
 The others run --requests times. It prints p50 / p95 / max server time per case (the whole
 Django request: middleware, session, permission checks, the queries and the template or the
@@ -91,6 +97,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 OUT = BASE_DIR / "bench" / "out"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/perfplan_bench_views"
 TARGET_MS = 100
+# issue 16: the whole-plan overview with margin, on a 2-core machine
+CASE_TARGETS_MS = {"overview_plan": 80}
 JUDGED = ("view", "plan")  # kinds of case held to TARGET_MS; exports are reported only
 CODE_PREFIX = "BV"  # department codes of the bench: BV000…
 STRATEGIC_GOALS = 3  # per department
@@ -564,6 +572,14 @@ class QueryTimer:
             self.count += 1
 
 
+def written(plan):
+    """A write to `plan`'s standings, as a computation's batch records it (outside the
+    timing): what the overview kept of them is not used by the next request."""
+    from indicators import standing
+
+    standing.revised([plan.pk])
+
+
 def cases(admin, officers, reviewers, plan, last_plan, rng):
     """name -> (kind, make a (user, url) for one request)."""
     from django.urls import reverse
@@ -604,6 +620,9 @@ def cases(admin, officers, reviewers, plan, last_plan, rng):
             lambda: (admin, f"{overview}?strategic_goal={rng.choice(goals)}"),
         ),
         "overview_plan": ("plan", lambda: (admin, overview)),
+        # each request right after a write to the plan's standings (a computation's batch,
+        # appended before the request): the overview's kept counts are read again
+        "overview_written": ("plan", lambda: (written(plan), (admin, overview))[1]),
         "overview_last_yr": ("plan", lambda: (admin, f"{overview}?year={last_plan.fiscal_year}")),
         "export_grid": (
             "export",
@@ -785,7 +804,8 @@ def report(results, size, fill_seconds, args):
     base_p95 = args.baseline["p95_ms"]
     for name, f in results.items():
         if f["kind"] in JUDGED:
-            verdict = "ok" if f["p95_ms"] <= TARGET_MS else f"MISSES {TARGET_MS} ms"
+            target = CASE_TARGETS_MS.get(name, TARGET_MS)
+            verdict = "ok" if f["p95_ms"] <= target else f"MISSES {target} ms"
         else:
             verdict = "(export, not judged)"
         queries = (

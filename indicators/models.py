@@ -467,3 +467,26 @@ class StandingInputChange(models.Model):
 
     def __str__(self):
         return f"{self.indicator_id} #{self.pk}"
+
+
+class StandingRevision(models.Model):
+    """A write to a plan's stored standings (their figures or where they are filed),
+    appended by the writer in its own transaction (indicators.standing). How many a plan
+    has, and the last one, are the revision of its standings: counts kept from them are
+    used while it is the same (indicators.standing.kept_rows). Append-only, like
+    StandingInputChange, so no writer waits on another here."""
+
+    id = models.BigAutoField(primary_key=True)
+    plan = models.ForeignKey(
+        Plan, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    # With the id, tells this revision from one of a database restored or rolled back to
+    # before it (which may hand the same id out again).
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        default_permissions = ()
+        indexes = [models.Index(fields=["plan", "id"], name="standing_revision_plan")]
+
+    def __str__(self):
+        return f"{self.plan_id} #{self.pk}"

@@ -5,6 +5,8 @@ overview makes the outdated ones current, then counts them grouped by strategic 
 department lines are the sums of their goals' lines), lists the indicators whose last due
 period is missing and the worst at risk. A fixed handful of queries on one table, whatever
 the plan's size; tracking.summaries.Tally holds the counts, as summarize() does for rows.
+What those queries read is kept while the plan's standings are unchanged
+(standing.kept_rows: one query checks their revision).
 """
 
 from __future__ import annotations
@@ -121,13 +123,15 @@ _METHODS = tuple(FORECAST_METHOD_TEXT)
 _METHOD_COUNTS = slice(_SAMPLE + 1, _SAMPLE + 1 + len(_METHODS))
 
 
-def _count_lines(standings, key, **extra):
+def _count_lines(now, standings, key, **extra):
     """{line id: Line} of the standings grouped by `key` (a field, or a tuple of fields: the
     line id is then the tuple of their values), each with its Tally, and the rows' `extra`
     aggregates ({name: [value per line]}) and their forecast methods."""
     counts = {**dict(COUNTS), **extra}
     keys = key if isinstance(key, tuple) else (key,)
-    rows = standings.order_by().values(*keys).annotate(**counts).values_list(*keys, *counts)
+    rows = standing.kept_rows(
+        now, standings.order_by().values(*keys).annotate(**counts).values_list(*keys, *counts)
+    )
     if len(keys) > 1:  # the tuple of the keys in the place of the one key
         rows = ((row[: len(keys)], *row[len(keys) :]) for row in rows)
     lines, extras, methods = {}, {name: [] for name in extra}, set()
@@ -170,13 +174,18 @@ def plan_overview(
     at_risk_limit=None,
     goal_limit=None,
     missing_limit=None,
+    keep=True,
 ):
     """The Overview of `standings` (a queryset of `plan`'s IndicatorStanding, narrowed as
     the indicators shown are); only the indicators whose status is `status`, when given;
     at most `at_risk_limit` at-risk ids; no goal lines when there are more than
     `goal_limit` (their counts are in the departments' lines all the same); the indicators
     whose last ended period has no value named in their department's line unless there are
-    more than `missing_limit` (then their number only)."""
+    more than `missing_limit` (then their number only).
+
+    `keep`: what is read may be kept while the plan's standings are unchanged
+    (standing.kept_rows) — not when `standings` are narrowed by what a standing's revision
+    does not follow (a search in the goals' names)."""
     if status:
         standing.ensure(plan, standings, today)  # before a stored status selects any
         standings = standings.filter(status=status)
@@ -184,10 +193,13 @@ def plan_overview(
         "stale": Count("pk", filter=standing.outdated(plan, today)),
         "missing": Count("pk", filter=~Q(last_due_missing="")),
     }
-    by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **extra)
+    # what was kept of the same revision is used (kept_rows); None: read, and keep nothing
+    now = standing.revision(plan) if keep else None
+    by_goal, counted, methods = _count_lines(now, standings, GOAL_KEYS, **extra)
     if not status and any(counted["stale"]):  # outdated: compute, count again
         standing.ensure(plan, standings, today)
-        by_goal, counted, methods = _count_lines(standings, GOAL_KEYS, **extra)
+        now = standing.revision(plan) if keep else None
+        by_goal, counted, methods = _count_lines(now, standings, GOAL_KEYS, **extra)
     for line, missing in zip(by_goal.values(), counted["missing"], strict=True):
         line.missing_count = missing
     departments, goals = _departments_and_goals(by_goal)
@@ -199,12 +211,15 @@ def plan_overview(
         goals = None
     year = plan.fiscal_year
     if missing_limit is not None and sum(counted["missing"]) > missing_limit:
-        return _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods)
+        return _overview(
+            now, total, departments, goals, goal_count, standings, at_risk_limit, methods
+        )
     missing_standings = standings.exclude(last_due_missing="")
-    missing = list(
+    missing = standing.kept_rows(
+        now,
         missing_standings.order_by(*PLAN_ORDER).values_list(
             "plan_department_id", "indicator_id", "last_due_missing"
-        )
+        ),
     )
     # The names apart (joined in, PostgreSQL reads every plan's indicators to find them), by a
     # subquery: a national plan's 800 ids as parameters cost more to send than to look up.
@@ -220,10 +235,10 @@ def plan_overview(
     for department_id, pk, key in missing:
         period = get_period(FREQUENCY_OF_KEY[key], year, key)
         departments[department_id].missing_last.append(MissingEntry(pk, names[pk], period))
-    return _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods)
+    return _overview(now, total, departments, goals, goal_count, standings, at_risk_limit, methods)
 
 
-def _overview(total, departments, goals, goal_count, standings, at_risk_limit, methods):
+def _overview(now, total, departments, goals, goal_count, standings, at_risk_limit, methods):
     risky = standings.filter(at_risk=True).order_by("forecast_rate", *PLAN_ORDER)
     if at_risk_limit is not None:
         risky = risky[:at_risk_limit]
@@ -233,7 +248,7 @@ def _overview(total, departments, goals, goal_count, standings, at_risk_limit, m
         departments=department_lines,
         goals=None if goals is None else _goal_lines(goals, department_lines),
         goal_count=goal_count,
-        at_risk=list(risky.values_list("indicator_id", flat=True)),
+        at_risk=standing.kept_rows(now, risky.values_list("indicator_id", flat=True)),
         methods=sorted(methods),
         has_sample=total.sample > 0,
     )

@@ -26,6 +26,14 @@ whole plan is counted from this one table. `ensure` computes the outdated figure
 view counts them (all of a plan's on the first visit of a month; `manage.py
 refresh_standings` does it ahead, e.g. from cron on the 1st).
 
+What the overview counts from a plan's standings is kept in the cache (`kept_rows`) and
+used while the standings are at the same revision (`revision`): every writer of standings
+(a computation's batch, a filing that creates or moves rows) appends a StandingRevision for
+the plan in its own transaction; the revision is their number, the last one and the number
+of standings (a standing deleted with its indicator), or None while an input change waits
+to be computed. One query checks it; a national plan's grouped counts are read again only
+after a write.
+
 Locks (the one order of the application, README "Concurrency"): a writer takes the plan row
 (a plan import), then results in id order, then standings in indicator id order, and nothing
 on the change log (its entries are appended, then sealed apart). Here that means:
@@ -35,20 +43,23 @@ on the change log (its entries are appended, then sealed apart). Here that means
 * `link` (a move in the hierarchy, a new indicator) updates only the rows that moved, locked
   in indicator id order; a plan import calls it after its other writes;
 * a computation locks the rows it computes in indicator id order with SKIP LOCKED: it never
-  waits; a row someone else holds stays outdated and is computed the next time.
+  waits; a row someone else holds stays outdated and is computed the next time;
+* StandingRevision rows are only appended: no writer waits on another there.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from perfplan.imports import import_applied
 
-from .models import IndicatorStanding, StandingInputChange
+from .models import IndicatorStanding, StandingInputChange, StandingRevision
 
 COMPUTE_CHUNK = 1000  # indicators computed per batch: bounded memory, a few queries each
 LINK_CHUNK = 2000
@@ -170,6 +181,7 @@ def compute(plan, indicator_ids, today):
             computed += _store_empty(plan, empty, today, as_of)
             entered = [pk for pk in locked if pk not in empty]
             computed += _store_rows(plan, entered, today, as_of) if entered else 0
+            revised([plan.pk])
             for first in range(0, len(read), COMPUTE_CHUNK):
                 StandingInputChange.objects.filter(
                     pk__in=read[first : first + COMPUTE_CHUNK]
@@ -315,18 +327,27 @@ def _link(where, params):
     placement = _placement_sql(where)
     moved = " OR ".join(f"s.{c} <> src.{c}" for c in columns)
     lock = " FOR UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    plan = _name(IndicatorStanding._meta.get_field("plan").column)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (indicator_id, {', '.join(columns)}) {placement} "
             f"ON CONFLICT (indicator_id) DO NOTHING",
             params,
         )
+        plans = set()
+        if cursor.rowcount:  # new rows, in the plans of these indicators
+            cursor.execute(f"SELECT DISTINCT src.{plan} FROM ({placement}) src", params)
+            plans.update(row[0] for row in cursor.fetchall())
         cursor.execute(
-            f"SELECT s.indicator_id FROM {table} s JOIN ({placement}) src "
+            f"SELECT s.indicator_id, s.{plan}, src.{plan} FROM {table} s JOIN ({placement}) src "
             f"ON src.indicator_id = s.indicator_id WHERE {moved} ORDER BY s.indicator_id{lock}",
             params,
         )
-        ids = [row[0] for row in cursor.fetchall()]
+        ids = []
+        for indicator_id, old_plan, new_plan in cursor.fetchall():
+            ids.append(indicator_id)
+            plans.update((old_plan, new_plan))
+        revised(plans)
         assign = ", ".join(f"{c} = src.{c}" for c in columns)
         for start in range(0, len(ids), LINK_CHUNK):
             chunk = ids[start : start + LINK_CHUNK]
@@ -336,6 +357,65 @@ def _link(where, params):
                 f"WHERE {table}.indicator_id = src.indicator_id",
                 chunk,
             )
+
+
+def revised(plan_ids):
+    """Record a write to these plans' standings (StandingRevision), in the writer's
+    transaction: what was kept from them (kept_rows) is not used again."""
+    StandingRevision.objects.bulk_create(
+        [StandingRevision(plan_id=pk) for pk in sorted(set(plan_ids) - {None})]
+    )
+
+
+def revision(plan):
+    """The revision of `plan`'s stored standings, or None while a write is waiting to be
+    computed into them (a StandingInputChange of one of its indicators). One query.
+
+    It changes with every committed write to them: each writer appends a StandingRevision
+    (in whatever order writers commit, their number grows), and a standing deleted with its
+    indicator changes the number of standings."""
+    revisions = _name(StandingRevision._meta.db_table)
+    standings = _name(IndicatorStanding._meta.db_table)
+    changes = _name(StandingInputChange._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {revisions} WHERE plan_id = %s), "
+            f"(SELECT MAX(id) FROM {revisions} WHERE plan_id = %s), "
+            f"(SELECT written_at FROM {revisions} WHERE plan_id = %s ORDER BY id DESC LIMIT 1), "
+            f"(SELECT COUNT(*) FROM {standings} WHERE plan_id = %s), "
+            f"EXISTS (SELECT 1 FROM {changes} c JOIN {standings} s "
+            f"ON s.indicator_id = c.indicator_id WHERE s.plan_id = %s)",
+            [plan.pk] * 5,
+        )
+        written, last, moment, count, waiting = cursor.fetchone()
+    return None if waiting else (plan.pk, written, last, str(moment), count)
+
+
+KEPT_SECONDS = 24 * 60 * 60
+
+
+def kept_rows(now, rows):
+    """list(rows), a values_list query over a plan's standings (the overview's counts), as
+    read before while the plan's standings are at the same revision `now` (`revision`,
+    read before the rows: a write committed in between makes what is kept stale at once,
+    never used), from the cache; else read now and kept. A national plan's grouped counts
+    take tens of milliseconds to read, the revision one query."""
+    from django.core.cache import cache
+
+    if now is None:  # a write waits to be computed: the figures are about to change
+        return list(rows)
+    try:
+        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+    except EmptyResultSet:  # nothing can match (an empty choice): no query to keep
+        return list(rows)
+    digest = hashlib.sha256(repr((rows.db, sql, params)).encode()).hexdigest()
+    key = f"indicators.standing.rows:{digest}"
+    kept = cache.get(key)
+    if kept is not None and kept[0] == now:
+        return kept[1]
+    found = list(rows)
+    cache.set(key, (now, found), KEPT_SECONDS)
+    return found
 
 
 def touch(indicator_ids):

@@ -120,7 +120,8 @@ def overview_data(screen, user, *, all_at_risk=False):
     if screen.plan is None:
         return None
     standings = restrict(IndicatorStanding.objects.in_plan(screen.plan), user)
-    if screen.filterset.narrows_indicators():  # the shown indicators
+    narrowed = screen.filterset.narrows_indicators()
+    if narrowed:  # the shown indicators
         standings = standings.filter(indicator__in=screen.indicators)
     overview = plan_overview(
         screen.plan,
@@ -130,6 +131,9 @@ def overview_data(screen, user, *, all_at_risk=False):
         at_risk_limit=None if all_at_risk else AT_RISK_SHOWN,
         goal_limit=None if all_at_risk else LONG_LIST,
         missing_limit=None if all_at_risk else LONG_LIST,
+        # the whole plan (or the user's departments) read again only after a write; a
+        # narrower choice is counted each time (it may search the goals' names)
+        keep=not narrowed,
     )
     goals = overview.goals or []
     goal_shares, goal_budgets, dept_shares, dept_budgets = plan_shares(
