@@ -131,6 +131,14 @@ def national(django_db_setup, django_db_blocker):
                 reverse("tracking:my_department_export") + f"?year={NATIONAL_YEAR}&format=csv"
             )
             seen["first_department"] = first_department.name
+            from indicators.views.grid import department_counts
+            from perfplan.scoping import restrict
+
+            admin = get_user_model().objects.get(username="np-admin")
+            seen["counts"] = (
+                department_counts(big, restrict(Indicator.objects.in_plan(big), admin)),
+                department_counts(big, None, whole_plan_of=admin),
+            )
         finally:
             screen_module.timezone.localdate = original
         transaction.set_rollback(True)
@@ -157,6 +165,14 @@ def test_the_all_department_grid_is_paged_under_300_kb(national, who):
     assert re.findall(r'id="row-(\d+)"', first) != re.findall(r'id="row-(\d+)"', second)
     assert 'id="page-next"' in first and 'id="page-previous"' not in first
     assert 'id="page-previous"' in second
+
+
+def test_the_whole_plans_pages_are_counted_from_the_standings_alike(national):
+    """The whole plan's departments counted from the standings (one table) are the ones
+    counted from the indicators up their hierarchy, in the same order."""
+    from_indicators, from_standings = national["counts"]
+    assert len(from_indicators) == NATIONAL["departments"]
+    assert from_standings == from_indicators
 
 
 @pytest.mark.parametrize("who", ["plan_admin", "auditor"])

@@ -127,17 +127,30 @@ class GridPaging:
         return self.current.number + 1 if self.current.number < len(self.pages) else None
 
 
-def department_pages(indicators, rows_per_page=None):
-    """The indicators' departments cut into pages of whole departments (one query)."""
+def department_counts(plan, indicators, whole_plan_of=None):
+    """[(plan department id, name, indicators)] of these indicators, in the plan's order.
+    `whole_plan_of` (a user): they are every indicator of `plan` this user sees, counted
+    from their standings (filed under their department: one table read by the plan's
+    index, a fifth of the time of joining a national plan's indicators up to their
+    departments)."""
+    from ..models import IndicatorStanding
+
+    if whole_plan_of is not None:
+        rows = restrict(IndicatorStanding.objects.filter(plan=plan), whole_plan_of).values_list(
+            "plan_department_id"
+        )
+    else:
+        rows = indicators.values_list(PLAN_DEPARTMENT)
+    counts = dict(rows.order_by().annotate(n=Count("pk")))
+    departments = plan.departments.order_by("position", "pk").values_list("pk", "name")
+    return [(pk, name, counts[pk]) for pk, name in departments if counts.get(pk)]
+
+
+def department_pages(counts, rows_per_page=None):
+    """The departments (department_counts) cut into pages of whole departments."""
     rows_per_page = rows_per_page or GRID_PAGE_ROWS
-    counts = (
-        indicators.order_by()
-        .values_list(PLAN_DEPARTMENT, f"{PLAN_DEPARTMENT}__name", f"{PLAN_DEPARTMENT}__position")
-        .annotate(n=Count("pk"))
-        .order_by(f"{PLAN_DEPARTMENT}__position", PLAN_DEPARTMENT)
-    )
     pages, parts, size = [], [], 0
-    for plan_department, name, _position, n in counts:
+    for plan_department, name, n in counts:
         if parts and size + n > rows_per_page:
             pages.append(parts)
             parts, size = [], 0
@@ -191,10 +204,11 @@ def paged_screen(request, screen):
         return screen, None
     indicators, paging = screen.indicators, None
     if not department_ids(request.user):
-        pages = department_pages(indicators)
+        whole_plan_of = None if screen.filterset.narrows_indicators() else request.user
+        pages = department_pages(department_counts(screen.plan, indicators, whole_plan_of))
         if len(pages) > 1 and screen.filterset.status_value:
             indicators = _of_status(screen, indicators)
-            pages = department_pages(indicators)
+            pages = department_pages(department_counts(screen.plan, indicators))
         if pages:
             wanted = as_int(request.GET.get("page")) or 1
             page = pages[min(max(wanted, 1), len(pages)) - 1]
