@@ -156,6 +156,8 @@ PERFPLAN_EXPORT_KEEP_HOURS = int(os.environ.get("PERFPLAN_EXPORT_KEEP_HOURS", 24
 # Workbooks are written by libxlsxwriter (Debian's libxlsxwriter4) where installed, else by
 # XlsxWriter: "auto", "libxlsxwriter" or "xlsxwriter" (perfplan.xlsx.xlsx_engine).
 PERFPLAN_XLSX_ENGINE = os.environ.get("PERFPLAN_XLSX_ENGINE", "auto").strip().lower()
+if PERFPLAN_XLSX_ENGINE not in ("auto", "libxlsxwriter", "xlsxwriter"):
+    raise RuntimeError("PERFPLAN_XLSX_ENGINE must be 'auto', 'libxlsxwriter' or 'xlsxwriter'")
 PERFPLAN_LIBXLSXWRITER_PATH = os.environ.get("PERFPLAN_LIBXLSXWRITER_PATH", "")
 # The queue lives in the database (no other server); tests use the ImmediateBackend.
 TASKS = {

@@ -282,3 +282,22 @@ def test_a_library_error_is_raised_not_ignored(library, tmp_path):
     book.add_worksheet("a")
     with pytest.raises(libxlsxwriter.LibraryError, match="libxlsxwriter: close"):
         book.close()
+
+
+def test_the_deployment_check_names_a_missing_library(settings, monkeypatch):
+    from perfplan.checks import workbook_library
+
+    monkeypatch.setattr(libxlsxwriter, "load", lambda path="": None)
+    settings.PERFPLAN_XLSX_ENGINE = "auto"
+    assert [m.id for m in workbook_library(None)] == ["perfplan.W002"]
+    settings.PERFPLAN_XLSX_ENGINE = "libxlsxwriter"
+    assert [m.id for m in workbook_library(None)] == ["perfplan.E001"]
+    settings.PERFPLAN_XLSX_ENGINE = "xlsxwriter"  # chosen: nothing to say
+    assert workbook_library(None) == []
+
+
+def test_the_deployment_check_is_quiet_with_the_library(library, settings):
+    from perfplan.checks import workbook_library
+
+    settings.PERFPLAN_XLSX_ENGINE = "auto"
+    assert workbook_library(None) == []
