@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def today(monkeypatch):
+def today(monkeypatch):  # the day of test_standing's plan (indicators/tests/conftest.py's is April)
     freeze_today(monkeypatch, TODAY)
     return TODAY
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import io
 import os
-from dataclasses import dataclass
 from decimal import Decimal
 
 import openpyxl
@@ -19,17 +18,8 @@ import pytest
 from python_calamine import CalamineWorkbook
 
 from perfplan import libxlsxwriter
+from perfplan.tests.test_xlsx_writer import LONG_NAME, Col
 from perfplan.xlsx import Number, Table, write_xlsx, xlsx_engine
-
-LONG_NAME = "효율적인 의정지원으로 참여와 자치의 선진 의회상 구현 및 주민 신뢰 제고"
-
-
-@dataclass(frozen=True)
-class Col:
-    header: str
-    kind: str = "text"
-    decimals: int | None = None
-    width: int | None = None
 
 
 @pytest.fixture
